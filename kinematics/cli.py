@@ -1,0 +1,182 @@
+"""Command-line interface: ``kinematics {info,fk,jacobian,report,simulate} ...``.
+
+Exit codes: 0 success, 1 a validation bar failed (simulate/report), 2 bad usage or input
+(argparse's convention; every :class:`~kinematics.KinematicsError` lands here with its
+message on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+
+from . import __version__
+from .exceptions import KinematicsError
+from .forward import fk
+from .jacobian import jacobian
+from .robot import Robot, list_robots, load_robot
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def _robot_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("robot", help=f"bundled robot ({', '.join(list_robots())}) or a URDF path")
+    p.add_argument("--base", help="base link (default: registry / URDF root)")
+    p.add_argument("--tip", help="tip link (default: registry / the single leaf)")
+
+
+def _load(args: argparse.Namespace) -> Robot:
+    return load_robot(args.robot, base=args.base, tip=args.tip)
+
+
+def _q_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("q", nargs="*", type=float, metavar="Q",
+                   help="joint values [rad or m], one per joint (default: all zero)")
+    p.add_argument("--link", help="link to evaluate (default: the tip/tool frame)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def _q(robot: Robot, values: list[float]) -> np.ndarray:
+    return robot.check_q(np.zeros(robot.dof) if not values else np.array(values))
+
+
+def _fmt_matrix(M: np.ndarray) -> str:
+    return "\n".join("  " + " ".join(f"{v:+.6f}" for v in row) for row in M)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    robot = _load(args)
+    if args.json:
+        print(json.dumps({
+            "name": robot.name, "source": robot.source, "dof": robot.dof,
+            "base": robot.base_link, "tip": robot.tip_link,
+            "chain": list(robot.link_names),
+            "joints": [{"name": n, "type": t, "lower": lo, "upper": hi, "velocity": v,
+                        "effort": e}
+                       for n, t, (lo, hi), v, e in zip(robot.joint_names, robot.joint_types,
+                                                       robot.joint_limits.tolist(),
+                                                       robot.velocity_limits.tolist(),
+                                                       robot.effort_limits.tolist(), strict=True)],
+            "mimic": {k: list(v) for k, v in robot.mimic.items()},
+            "reach_m": robot.reach,
+        }, indent=2))
+        return EXIT_OK
+    print(f"{robot.name}: {robot.dof} joints, {robot.base_link} -> {robot.tip_link}")
+    print(f"source: {robot.source}")
+    print(f"chain:  {' -> '.join(robot.link_names)}")
+    print(f"{'joint':<24} {'type':<11} {'lower':>9} {'upper':>9} {'vel':>8} {'effort':>8}")
+    for n, t, (lo, hi), v, e in zip(robot.joint_names, robot.joint_types, robot.joint_limits,
+                                    robot.velocity_limits, robot.effort_limits, strict=True):
+        print(f"{n:<24} {t:<11} {lo:>9.4f} {hi:>9.4f} {v:>8.3f} {e:>8.1f}")
+    for k, (leader, m, o) in robot.mimic.items():
+        print(f"mimic: {k} = {m:g} * {leader} + {o:g}")
+    print(f"reach (upper bound): {robot.reach:.4f} m")
+    return EXIT_OK
+
+
+def cmd_fk(args: argparse.Namespace) -> int:
+    robot = _load(args)
+    q = _q(robot, args.q)
+    T = fk(robot, q, args.link)
+    if args.json:
+        print(json.dumps({"link": args.link or robot.tip_link, "q": q.tolist(),
+                          "T": T.tolist()}))
+    else:
+        print(f"T_base_{args.link or robot.tip_link} (m):")
+        print(_fmt_matrix(T))
+    return EXIT_OK
+
+
+def cmd_jacobian(args: argparse.Namespace) -> int:
+    robot = _load(args)
+    q = _q(robot, args.q)
+    J = jacobian(robot, q, args.link, args.reference)
+    if args.json:
+        print(json.dumps({"link": args.link or robot.tip_link, "reference": args.reference,
+                          "q": q.tolist(), "J": J.tolist(),
+                          "rows": ["vx", "vy", "vz", "wx", "wy", "wz"],
+                          "columns": list(robot.joint_names)}))
+    else:
+        print(f"J ({args.reference} reference, rows vx vy vz wx wy wz; "
+              f"columns {', '.join(robot.joint_names)}):")
+        print(_fmt_matrix(J))
+        s = np.linalg.svd(J, compute_uv=False)
+        print(f"sigma: {' '.join(f'{v:.6g}' for v in s)}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kinematics",
+        description="Forward kinematics, Jacobians, IK and singularity analysis of URDF arms.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("list", help="list the bundled robots")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("info", help="joints, limits and chain of a robot")
+    _robot_arg(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("fk", help="pose of the tip (or --link) at joint values q")
+    _robot_arg(p)
+    _q_arg(p)
+    p.set_defaults(func=cmd_fk)
+
+    p = sub.add_parser("jacobian", help="Jacobian of the tip (or --link) at joint values q")
+    _robot_arg(p)
+    _q_arg(p)
+    p.add_argument("--reference", choices=["base", "local", "spatial"], default="base")
+    p.set_defaults(func=cmd_jacobian)
+
+    _add_optional_commands(sub)
+    return parser
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    import robots
+
+    for name in list_robots():
+        e = robots.REGISTRY[name]
+        print(f"{name:<10} {e.summary}")
+    return EXIT_OK
+
+
+def _add_optional_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Commands implemented in other modules (imported lazily when run)."""
+    try:
+        from .report import add_report_parser
+    except ImportError:
+        pass
+    else:
+        add_report_parser(sub)
+    try:
+        from sims.simulate import add_simulate_parser
+    except ImportError:
+        pass
+    else:
+        add_simulate_parser(sub)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``kinematics`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KinematicsError as exc:
+        print(f"kinematics {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
