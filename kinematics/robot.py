@@ -246,19 +246,12 @@ class Robot:
             ) from None
         if qa.ndim == 0 or qa.shape[-1] != self.dof:
             raise ShapeError(name, f"(..., {self.dof}) for {self.name}'s joints", qa.shape)
-        if qa.ndim == 1:
-            s = qa @ qa
-            finite = s == s and s != np.inf
-        else:
-            finite = True
-        if not finite or (qa.ndim > 1 and not np.isfinite(qa).all()):
-            bad = np.argwhere(~np.isfinite(qa))
-            if len(bad):  # (a huge finite q can overflow the fast check)
-                idx = tuple(int(i) for i in bad[0])
-                raise InvalidValueError(
-                    f"{name}{list(idx)}: joint {self.joint_names[idx[-1]]!r} is "
-                    f"{qa[idx]}; expected finite values"
-                )
+        if not np.isfinite(qa).all():
+            idx = tuple(int(i) for i in np.argwhere(~np.isfinite(qa))[0])
+            raise InvalidValueError(
+                f"{name}{list(idx)}: joint {self.joint_names[idx[-1]]!r} is "
+                f"{qa[idx]}; expected finite values"
+            )
         return qa
 
     def with_tool(self, tool: ArrayLike) -> Robot:

@@ -4,8 +4,11 @@ PyBullet differs from the library in three ways, all converted here and nowhere 
 
 - Quaternions are ``xyzw``.
 - ``getLinkState(...)[0:2]`` is the link's **centre-of-mass** frame; ``[4:6]`` is the URDF
-  link frame. ``calculateJacobian``'s ``localPosition`` is a point in the **COM** frame, so
-  the Jacobian at the URDF link origin needs ``localPosition = T_com_link.translation``.
+  link frame; the reported linear velocity is the COM's.
+- ``calculateJacobian``'s ``localPosition`` is an offset **from the URDF link origin**,
+  expressed in the **COM frame's axes** (measured here with PyBullet 3.2.7; its docs say
+  "around its center of mass", see bullet3 issue #4668). So ``[0, 0, 0]`` is the link
+  origin, and a point ``r`` given in link axes is ``R_com_link @ r``.
 - Joints are indexed, fixed joints included; ``calculateJacobian`` wants values for every
   movable joint (fingers too) and returns columns for each.
 
@@ -23,7 +26,13 @@ import pybullet_data
 
 from kinematics import Robot, spatial
 
-__all__ = ["Sim", "pose_from_pybullet", "data_path"]
+__all__ = ["Sim", "pose_from_pybullet", "data_path", "GRAVITY"]
+
+GRAVITY = (0.0, 0.0, -9.81)
+"""Gravity used by :meth:`Sim.start_velocity_control` [m/s²], world frame."""
+
+DEFAULT_MOTOR_FORCE = 1000.0
+"""Motor force/torque bound [N·m or N] for joints whose URDF gives no effort limit."""
 
 
 def data_path(rel: str) -> str:
@@ -50,6 +59,8 @@ class Sim:
         joint_index: ``(dof,)`` PyBullet joint index of each joint in ``robot.joint_names``.
         movable: PyBullet indices of every non-fixed joint (order of ``calculateJacobian``).
         link_index: ``{link name: PyBullet link index}`` (base link: -1).
+        forces: ``(dof,)`` motor force bounds of :meth:`command_velocity` [N·m or N]
+            (set by :meth:`start_velocity_control`).
     """
 
     robot: Robot
@@ -58,6 +69,7 @@ class Sim:
     joint_index: np.ndarray
     movable: list[int]
     link_index: dict[str, int]
+    forces: np.ndarray | None = None
 
     @classmethod
     def open(cls, robot: Robot, gui: bool = False, dt: float = 1.0 / 240.0) -> Sim:
@@ -116,6 +128,75 @@ class Sim:
         states = p.getJointStates(self.body, self.movable, physicsClientId=self.client)
         return [s[0] for s in states]
 
+    # -- control -----------------------------------------------------------------------
+    def start_velocity_control(self, gravity: tuple[float, float, float] = GRAVITY,
+                               forces: np.ndarray | None = None) -> None:
+        """Prepare the closed loop: gravity, no passive damping, fingers held in place.
+
+        Sets ``gravity`` [m/s²]; zeroes PyBullet's default link damping (linear, angular
+        0.04) and the URDF joint damping on every link so that only the motors act; holds
+        every movable joint that is *not* in ``robot.joint_names`` (fingers) at its current
+        value with ``POSITION_CONTROL``. The chain's joints are then driven by
+        :meth:`command_velocity`.
+
+        Args:
+            gravity: ``(3,)`` world-frame gravity [m/s²].
+            forces: ``(dof,)`` motor bounds [N·m or N] for :meth:`command_velocity`
+                (default: the URDF effort limits, :data:`DEFAULT_MOTOR_FORCE` where none).
+        """
+        c = self.client
+        p.setGravity(*gravity, physicsClientId=c)
+        for li in [-1, *range(p.getNumJoints(self.body, physicsClientId=c))]:
+            p.changeDynamics(self.body, li, linearDamping=0.0, angularDamping=0.0,
+                             jointDamping=0.0, physicsClientId=c)
+        if forces is None:
+            eff = np.asarray(self.robot.effort_limits, dtype=float)
+            forces = np.where(np.isfinite(eff) & (eff > 0), eff, DEFAULT_MOTOR_FORCE)
+        self.forces = np.asarray(forces, dtype=float)
+        chain = {int(i) for i in self.joint_index}
+        others = [i for i in self.movable if i not in chain]
+        if others:
+            held = [s[0] for s in p.getJointStates(self.body, others, physicsClientId=c)]
+            p.setJointMotorControlArray(self.body, others, p.POSITION_CONTROL,
+                                        targetPositions=held,
+                                        forces=[DEFAULT_MOTOR_FORCE] * len(others),
+                                        physicsClientId=c)
+        self.command_velocity(np.zeros(self.robot.dof))
+
+    def command_velocity(self, qd: np.ndarray) -> None:
+        """Target joint velocities ``(dof,)`` [rad/s or m/s] (``VELOCITY_CONTROL``) for the
+        chain's joints, bounded by the motor forces of :meth:`start_velocity_control`."""
+        forces = self.forces
+        if forces is None:
+            forces = np.full(self.robot.dof, DEFAULT_MOTOR_FORCE)
+        p.setJointMotorControlArray(self.body, self.joint_index.tolist(), p.VELOCITY_CONTROL,
+                                    targetVelocities=np.asarray(qd, dtype=float).tolist(),
+                                    forces=forces.tolist(), physicsClientId=self.client)
+
+    def step(self) -> None:
+        """Advance the physics by one time step (``dt`` of :meth:`open`)."""
+        p.stepSimulation(physicsClientId=self.client)
+
+    def draw_polyline(self, points: np.ndarray, color: tuple[float, float, float] = (1, 0, 0)
+                      ) -> None:
+        """Draw ``(n, 3)`` world points as debug lines (visible with ``gui=True`` only)."""
+        for a, b in zip(points[:-1], points[1:], strict=True):
+            p.addUserDebugLine(a.tolist(), b.tolist(), list(color), 2.0,
+                               physicsClientId=self.client)
+
+    def snapshot(self, target: np.ndarray, distance: float, width: int = 480,
+                 height: int = 360, yaw: float = 50.0, pitch: float = -25.0) -> np.ndarray:
+        """``(height, width, 3)`` uint8 RGB image from PyBullet's TinyRenderer (works in
+        DIRECT mode), camera looking at ``target`` (world, m) from ``distance`` [m]."""
+        c = self.client
+        view = p.computeViewMatrixFromYawPitchRoll(np.asarray(target, float).tolist(), distance,
+                                                   yaw, pitch, 0.0, 2, physicsClientId=c)
+        proj = p.computeProjectionMatrixFOV(50.0, width / height, 0.01, 20.0, physicsClientId=c)
+        img = p.getCameraImage(width, height, view, proj, renderer=p.ER_TINY_RENDERER,
+                               physicsClientId=c)
+        rgba = np.asarray(img[2], dtype=np.uint8).reshape(height, width, 4)
+        return rgba[:, :, :3].copy()
+
     # -- frames ------------------------------------------------------------------------
     def link_state(self, link: str) -> tuple[np.ndarray, np.ndarray]:
         """URDF-frame pose ``(4, 4)`` and twist ``(6,)`` ``[v; ω]`` of a link (world frame).
@@ -124,29 +205,45 @@ class Sim:
         origin here (``v_o = v_com + ω × (o − c)``).
         """
         li = self.link_index[link]
-        s = p.getLinkState(self.body, li, computeLinkVelocity=1, computeForwardKinematics=1,
-                           physicsClientId=self.client)
-        T_link = pose_from_pybullet(s[4], s[5])
-        com = np.array(s[0])
-        v_com, w = np.array(s[6]), np.array(s[7])
+        if li == -1:  # base: PyBullet reports the COM frame only
+            pos, orn = p.getBasePositionAndOrientation(self.body, physicsClientId=self.client)
+            dyn = p.getDynamicsInfo(self.body, -1, physicsClientId=self.client)
+            T_com = pose_from_pybullet(pos, orn)
+            T_link = T_com @ spatial.inverse(pose_from_pybullet(dyn[3], dyn[4]))
+            v, w = p.getBaseVelocity(self.body, physicsClientId=self.client)
+            com, v_com, w = T_com[:3, 3], np.array(v), np.array(w)
+        else:
+            s = p.getLinkState(self.body, li, computeLinkVelocity=1, computeForwardKinematics=1,
+                               physicsClientId=self.client)
+            T_link = pose_from_pybullet(s[4], s[5])
+            com, v_com, w = np.array(s[0]), np.array(s[6]), np.array(s[7])
         v_o = v_com + np.cross(w, T_link[:3, 3] - com)
         return T_link, np.concatenate([v_o, w])
 
-    def com_from_link(self, link: str) -> np.ndarray:
-        """``(3,)`` the URDF link origin expressed in the link's COM frame (constant)."""
+    def com_rotation_from_link(self, link: str) -> np.ndarray:
+        """``(3, 3)`` ``R_com_link``: link axes → COM-frame axes (constant)."""
         li = self.link_index[link]
         s = p.getLinkState(self.body, li, computeForwardKinematics=1, physicsClientId=self.client)
-        T_com, T_link = pose_from_pybullet(s[0], s[1]), pose_from_pybullet(s[4], s[5])
-        return (spatial.inverse(T_com) @ T_link)[:3, 3]
+        R_com = pose_from_pybullet(s[0], s[1])[:3, :3]
+        R_link = pose_from_pybullet(s[4], s[5])[:3, :3]
+        return R_com.T @ R_link
 
-    def jacobian(self, link: str) -> np.ndarray:
-        """``(6, dof)`` PyBullet's Jacobian at the URDF link origin, columns of ``robot``'s
-        joints, at the current state."""
+    def jacobian(self, link: str, point: np.ndarray | None = None) -> np.ndarray:
+        """``(6, dof)`` PyBullet's Jacobian of a point of a link, ``robot``'s joint columns.
+
+        Args:
+            link: Link name.
+            point: ``(3,)`` offset from the URDF link origin in link axes [m]; default the
+                origin itself (the library's ``reference="base"`` Jacobian).
+        """
         li = self.link_index[link]
+        local = [0.0, 0.0, 0.0]
+        if point is not None:
+            local = (self.com_rotation_from_link(link) @ np.asarray(point, float)).tolist()
         qs = self.all_movable_q()
         zeros = [0.0] * len(qs)
-        Jv, Jw = p.calculateJacobian(self.body, li, self.com_from_link(link).tolist(), qs,
-                                     zeros, zeros, physicsClientId=self.client)
+        Jv, Jw = p.calculateJacobian(self.body, li, local, qs, zeros, zeros,
+                                     physicsClientId=self.client)
         J = np.vstack([np.array(Jv), np.array(Jw)])
         cols = [self.movable.index(int(i)) for i in self.joint_index]
         return J[:, cols]

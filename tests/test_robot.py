@@ -1,0 +1,125 @@
+"""Robot model, registry and input validation (bad q, links, references, poses)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import kinematics as kin
+
+EXPECTED_DOF = {"planar2r": 2, "panda": 7, "iiwa14": 7, "ur5": 6, "puma560": 6}
+
+
+def test_registry() -> None:
+    assert kin.list_robots() == list(EXPECTED_DOF)
+    for name, dof in EXPECTED_DOF.items():
+        robot = kin.load_robot(name)
+        assert robot.dof == dof and robot.name == name
+        assert robot.joint_limits.shape == (dof, 2)
+        assert np.all(robot.joint_limits[:, 0] < robot.joint_limits[:, 1])
+        assert robot.velocity_limits.shape == (dof,) and np.all(robot.velocity_limits > 0)
+
+
+def test_unknown_robot_lists_the_known_ones() -> None:
+    with pytest.raises(kin.UnknownRobotError, match=r"robot 'pandas' is neither a bundled robot "
+                                                    r"nor an existing URDF file\. Bundled robots:"
+                                                    r" \['planar2r', 'panda'"):
+        kin.load_robot("pandas")
+
+
+def test_robot_is_frozen(robot: kin.Robot) -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        robot.name = "x"  # type: ignore[misc]
+    for arr in (robot.joint_limits, robot.velocity_limits, robot.joint_axes, robot.base_pose,
+                robot.tool, robot.chain().basis, robot.chain().T0):
+        assert not arr.flags.writeable
+
+
+def test_random_q_inside_limits_and_deterministic(robot: kin.Robot) -> None:
+    q = robot.random_q((100,), seed=1, margin=0.1)
+    lo, hi = robot.joint_limits.T
+    span = hi - lo
+    assert np.all(q >= lo + 0.1 * span - 1e-12) and np.all(q <= hi - 0.1 * span + 1e-12)
+    np.testing.assert_array_equal(q, robot.random_q((100,), seed=1, margin=0.1))
+
+
+def test_panda_fingers() -> None:
+    left = kin.load_robot("panda", tip="panda_leftfinger")
+    assert left.dof == 8 and left.joint_names[-1] == "panda_finger_joint1"
+    assert left.joint_types[-1] == "prismatic"
+    # the right finger mimics the left one, which is on another branch: refused, clearly
+    with pytest.raises(kin.URDFError, match=r"panda\.urdf:\d+: joint 'panda_finger_joint2' "
+                                            r"mimics 'panda_finger_joint1', which is not a "
+                                            r"moving joint of the chain"):
+        kin.load_robot("panda", tip="panda_rightfinger")
+
+
+@pytest.mark.parametrize("func", ["fk", "jacobian", "fk_jacobian"])
+class TestBadQ:
+    def test_wrong_length(self, func: str) -> None:
+        robot = kin.load_robot("ur5")
+        with pytest.raises(kin.ShapeError, match=r"q: expected shape \(\.\.\., 6\) for ur5's "
+                                                 r"joints, got \(7,\)"):
+            getattr(kin, func)(robot, np.zeros(7))
+
+    def test_scalar(self, func: str) -> None:
+        with pytest.raises(kin.ShapeError, match=r"got \(\)"):
+            getattr(kin, func)(kin.load_robot("ur5"), 0.0)
+
+    @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+    def test_not_finite(self, func: str, bad: float) -> None:
+        robot = kin.load_robot("ur5")
+        q = np.zeros(6)
+        q[2] = bad
+        with pytest.raises(kin.InvalidValueError, match=rf"q\[2\]: joint 'elbow_joint' is "
+                                                        rf"{bad}; expected finite"):
+            getattr(kin, func)(robot, q)
+        Q = np.zeros((4, 6))
+        Q[3, 5] = bad
+        with pytest.raises(kin.InvalidValueError, match=r"q\[3, 5\]: joint 'wrist_3_joint'"):
+            getattr(kin, func)(robot, Q)
+
+    def test_non_numeric(self, func: str) -> None:
+        with pytest.raises(kin.InvalidValueError, match="expected numeric joint values for 6"):
+            getattr(kin, func)(kin.load_robot("ur5"), ["a"] * 6)
+
+    def test_unknown_link(self, func: str) -> None:
+        with pytest.raises(kin.UnknownLinkError, match=r"link 'nolink' does not exist.*"
+                                                       r"Available link names: \['base_link'"):
+            getattr(kin, func)(kin.load_robot("ur5"), np.zeros(6), "nolink")
+
+
+def test_huge_but_finite_q_is_accepted() -> None:
+    robot = kin.load_robot("planar2r")
+    assert np.isfinite(kin.fk(robot, [1e200, 1e200])).all()
+
+
+def test_bad_reference_qd_and_wrench() -> None:
+    robot = kin.load_robot("ur5")
+    q = np.zeros(6)
+    with pytest.raises(kin.InvalidValueError, match=r"reference='world'; expected one of "
+                                                    r"\['base', 'local', 'spatial'\]"):
+        kin.jacobian(robot, q, reference="world")  # type: ignore[arg-type]
+    with pytest.raises(kin.ShapeError, match=r"qd: expected shape \(\.\.\., 6\)"):
+        kin.twist(robot, q, np.zeros(5))
+    with pytest.raises(kin.InvalidValueError, match=r"qd\[0\] is nan"):
+        kin.jacobian_dot(robot, q, [np.nan] + [0.0] * 5)
+    with pytest.raises(kin.ShapeError, match=r"wrench: expected shape \(\.\.\., 6\)"):
+        kin.joint_torques(robot, q, np.zeros(3))
+
+
+def test_bad_tool_and_base_pose() -> None:
+    with pytest.raises(kin.ShapeError, match=r"tool: expected shape \(4, 4\), got \(3, 3\)"):
+        kin.load_robot("ur5", tool=np.eye(3))
+    bad = np.eye(4)
+    bad[0, 0] = 2.0
+    with pytest.raises(kin.InvalidValueError, match="base_pose: expected a finite rigid"):
+        kin.load_robot("ur5", base_pose=bad)
+
+
+def test_every_error_is_a_kinematics_error() -> None:
+    for cls in (kin.URDFError, kin.ShapeError, kin.InvalidValueError, kin.UnknownLinkError,
+                kin.UnknownRobotError, kin.JointLimitError, kin.SingularityError):
+        assert issubclass(cls, kin.KinematicsError)
