@@ -1,0 +1,277 @@
+"""Self-contained HTML report of a ``kinematics simulate`` run (figures embedded as PNG).
+
+Matplotlib is used through its object API on the Agg canvas (no pyplot, no display), so
+the report renders headless. Every figure is also written next to the report as a PNG;
+``overview.png`` is the one-figure summary (tracking, 3-D path, ``sigma_min`` and the
+damped-vs-undamped joint speeds).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from .simulate import SimulationResult, Trace
+
+__all__ = ["write_report", "figures"]
+
+LEVEL_COLORS = ("#ffffff", "#ffe8a3", "#ffb3b3")  # ok, warn, stop backgrounds
+FLOOR = 1e-17  # log axes: exact zeros are drawn at this floor
+
+
+def _figure(w: float, h: float) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(w, h), dpi=100, layout="constrained")
+
+
+def _png(fig: Figure) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def _shade_levels(ax: Axes, tr: Trace) -> None:
+    """Background bands where the monitor was at ``warn`` / ``stop``."""
+    for lv in (1, 2):
+        on = tr.level == lv
+        if not on.any():
+            continue
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(int), [0]])))
+        for a, b in zip(edges[::2], edges[1::2], strict=True):
+            ax.axvspan(tr.t[a], tr.t[b - 1] + tr.dt, color=LEVEL_COLORS[lv], lw=0, zorder=0)
+
+
+def _tracking(ax: Axes, tr: Trace, bar: float) -> None:
+    ax.plot(tr.t, 1e3 * tr.pos_error, lw=1, label="position error [mm]")
+    ax.axhline(1e3 * bar, color="k", ls="--", lw=0.8, label=f"RMS bar {1e3 * bar:g} mm")
+    rms = float(np.sqrt(np.mean(tr.pos_error ** 2)))
+    ax.axhline(1e3 * rms, color="C2", ls=":", lw=1, label=f"RMS {1e3 * rms:.3f} mm")
+    ax.set_xlabel("t [s]")
+    ax.set_ylabel("tool position error [mm]")
+    ax.set_title(f"{tr.name}: tracking error (PyBullet tool vs target)")
+    ax.legend(fontsize=7, loc="upper right")
+
+
+def _speeds(ax: Axes, tr: Trace, commanded: bool = True, log: bool = False) -> None:
+    """``|q̇_i| / limit_i`` per joint over time (limit = 1)."""
+    r = np.abs(tr.qd_cmd if commanded else tr.qd) / tr.velocity_limits
+    for i in range(r.shape[1]):
+        ax.plot(tr.t, np.maximum(r[:, i], 1e-4) if log else r[:, i], lw=0.9, label=f"q{i + 1}")
+    ax.axhline(1.0, color="k", ls="--", lw=0.8)
+    if log:
+        ax.set_yscale("log")
+        ax.set_ylim(1e-3, max(2.0, 2 * float(r.max())))
+    else:
+        ax.set_ylim(0, max(1.1, 1.05 * float(r.max())))
+    _shade_levels(ax, tr)
+    ax.set_xlabel("t [s]")
+    ax.set_ylabel(("commanded" if commanded else "measured") + " |q̇| / limit")
+
+
+def _path3d(ax: Any, tr: Trace) -> None:
+    ax.plot(*tr.p_target.T, "k--", lw=1, label="target")
+    ax.plot(*tr.p_actual.T, "C0", lw=1.2, label="PyBullet tool")
+    ax.set_xlabel("x [m]")
+    ax.set_ylabel("y [m]")
+    ax.set_zlabel("z [m]")
+    lo, hi = tr.p_target.min(0), tr.p_target.max(0)
+    c, half = (lo + hi) / 2, max(float((hi - lo).max()) / 2, 0.05) * 1.15
+    ax.set_xlim(c[0] - half, c[0] + half)
+    ax.set_ylim(c[1] - half, c[1] + half)
+    ax.set_zlim(c[2] - half, c[2] + half)
+    ax.set_title(f"{tr.name}: tool path (world frame)")
+    ax.legend(fontsize=7)
+
+
+def _sigma(ax: Axes, traces: list[Trace], warn_stop: bool = True) -> None:
+    for tr in traces:
+        ax.plot(tr.t, tr.sigma_min, lw=1.2, label=tr.name)
+    _shade_levels(ax, traces[0])
+    ax.set_yscale("log")
+    ax.set_xlabel("t [s]")
+    ax.set_ylabel("sigma_min(J)")
+    ax.set_title("sigma_min; background: monitor warn (yellow) / stop (red)")
+    ax.legend(fontsize=7)
+
+
+def figures(result: SimulationResult) -> dict[str, tuple[str, bytes]]:
+    """``{file name: (caption, PNG bytes)}`` of every figure the run supports."""
+    from .simulate import Bars
+
+    bars = Bars(**result.metrics["bars"])
+    tr = result.traces
+    out: dict[str, tuple[str, bytes]] = {}
+    circle, sing, naive = tr.get("circle"), tr.get("singularity"), tr.get("singularity_undamped")
+
+    # overview: the one figure for the README
+    fig = _figure(12, 7.5)
+    gs = fig.add_gridspec(2, 2)
+    if circle is not None:
+        _tracking(fig.add_subplot(gs[0, 0]), circle, bars.tracking_rms_m)
+        _path3d(fig.add_subplot(gs[0, 1], projection="3d"), circle)
+    if sing is not None and naive is not None:
+        ax = fig.add_subplot(gs[1, 0])
+        _speeds_max(ax, [sing, naive])
+        _sigma(fig.add_subplot(gs[1, 1]), [sing, naive])
+    fig.suptitle(f"kinematics simulate {result.robot.name}: PyBullet closed loop "
+                 f"({result.robot.base_link} → {result.robot.tip_link})")
+    out["overview.png"] = ("Overview: circle tracking, tool path, damped+monitored vs "
+                           "undamped joint speeds, sigma_min.", _png(fig))
+
+    if circle is not None:
+        fig = _figure(11, 3.8)
+        gs = fig.add_gridspec(1, 2)
+        _tracking(fig.add_subplot(gs[0, 0]), circle, bars.tracking_rms_m)
+        _path3d(fig.add_subplot(gs[0, 1], projection="3d"), circle)
+        out["circle.png"] = ("Circle: tracking error over time and the tool path in 3-D.",
+                             _png(fig))
+
+    if sing is not None and naive is not None:
+        fig = _figure(12, 6.5)
+        gs = fig.add_gridspec(2, 2)
+        a0 = fig.add_subplot(gs[0, 0])
+        _speeds(a0, sing, log=True)
+        a0.set_title("damped least squares + singularity monitor")
+        a1 = fig.add_subplot(gs[0, 1], sharey=a0)
+        _speeds(a1, naive, log=True)
+        a1.set_title("undamped pseudo-inverse, no monitor")
+        a1.legend(fontsize=7, ncol=2, loc="upper left")
+        a2 = fig.add_subplot(gs[1, 0])
+        _sigma(a2, [sing])
+        a3 = fig.add_subplot(gs[1, 1], sharey=a2)
+        _sigma(a3, [naive])
+        fig.suptitle("Same straight-line path to the workspace boundary: joint-speed spikes "
+                     "without damping and monitor (commanded |q̇|/limit, log scale)")
+        out["singularity.png"] = ("Singularity approach: commanded joint speeds (limit = 1) "
+                                  "and sigma_min, monitored vs undamped, side by side.",
+                                  _png(fig))
+
+    fig = _figure(12, 3.6)
+    gs = fig.add_gridspec(1, 3)
+    names = list(tr)
+    for col, (attr, bar, label) in enumerate([
+            ("fk_error", bars.fk_max_error_m, "FK position |ours − PyBullet| [m]"),
+            ("jacobian_error", bars.jacobian_max_error, "max |J_ours − J_PyBullet|"),
+            ("twist_error", bars.twist_max_error, "‖J q̇_measured − v_PyBullet‖")]):
+        ax = fig.add_subplot(gs[0, col])
+        for name in names:
+            ax.plot(tr[name].t, np.maximum(getattr(tr[name], attr), FLOOR), lw=0.8, label=name)
+        ax.axhline(bar, color="k", ls="--", lw=0.8, label=f"bar {bar:g}")
+        ax.set_yscale("log")
+        ax.set_xlabel("t [s]")
+        ax.set_title(label, fontsize=9)
+        if col == 0:
+            ax.legend(fontsize=7)
+    fig.suptitle("Library vs PyBullet at the measured state, every step")
+    out["agreement.png"] = ("FK, Jacobian and twist agreement with PyBullet, every step.",
+                            _png(fig))
+
+    runs = [t for t in (circle, sing) if t is not None]
+    fig = _figure(12, 3.4)
+    gs = fig.add_gridspec(1, len(runs))
+    for col, run in enumerate(runs):
+        ax = fig.add_subplot(gs[0, col])
+        _speeds(ax, run, commanded=False)
+        ax.set_title(f"{run.name}: measured joint speeds vs limits")
+        ax.legend(fontsize=7, ncol=2)
+    out["joint_speeds.png"] = ("Measured joint speeds of the controlled runs against their "
+                               "URDF limits (dashed).", _png(fig))
+    return out
+
+
+def _speeds_max(ax: Axes, runs: list[Trace]) -> None:
+    """``max_i |q̇_i| / limit_i`` (commanded) of several runs on one log axis."""
+    for k, tr in enumerate(runs):
+        r = (np.abs(tr.qd_cmd) / tr.velocity_limits).max(1)
+        ax.plot(tr.t, np.maximum(r, 1e-4), lw=1.2, color=f"C{3 * k}", label=tr.name)
+    ax.axhline(1.0, color="k", ls="--", lw=0.8, label="velocity limit")
+    _shade_levels(ax, runs[0])
+    ax.set_yscale("log")
+    ax.set_xlabel("t [s]")
+    ax.set_ylabel("max commanded |q̇| / limit")
+    ax.set_title("singularity approach: monitored DLS vs undamped pseudo-inverse")
+    ax.legend(fontsize=7, loc="upper left")
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    if isinstance(v, dict):
+        return ", ".join(f"{k}: {x}" for k, x in v.items())
+    return html.escape(str(v))
+
+
+def write_report(result: SimulationResult, out: Path) -> list[Path]:
+    """Write ``out/report.html`` (self-contained) and every figure as ``out/*.png``.
+
+    Returns:
+        The written paths, report first.
+    """
+    figs = figures(result)
+    written = []
+    for name, (_, data) in figs.items():
+        path = out / name
+        path.write_bytes(data)
+        written.append(path)
+    m = result.metrics
+    status = ("<p class='pass'>PASS: every validation bar met</p>" if result.passed else
+              "<p class='fail'>FAIL:<br>" + "<br>".join(html.escape(f) for f in result.failures)
+              + "</p>")
+    keys = ["steps", "duration_s", "fk_max_error_m", "fk_max_rotation_error_rad",
+            "jacobian_max_error", "twist_max_error", "tracking_rms_m", "tracking_max_m",
+            "sigma_min_min", "max_joint_speed", "max_joint_speed_ratio",
+            "max_commanded_speed_ratio", "velocity_limit_violations", "velocity_tracking_max",
+            "monitor_levels", "first_warn_s", "first_stop_s"]
+    runs = list(m["scenarios"])
+    rows = "".join(f"<tr><th>{k}</th>" + "".join(f"<td>{_fmt(m['scenarios'][r][k])}</td>"
+                                                   for r in runs) + "</tr>" for k in keys)
+    table = (f"<table><tr><th>metric</th>{''.join(f'<th>{r}</th>' for r in runs)}</tr>"
+             f"{rows}</table>")
+    bars = "".join(f"<li>{k} &lt; {v:g}</li>" for k, v in m["bars"].items())
+    imgs = "".join(
+        f"<figure><img alt='{name}' src='data:image/png;base64,"
+        f"{base64.b64encode(data).decode()}'><figcaption>{html.escape(cap)}</figcaption>"
+        f"</figure>" for name, (cap, data) in figs.items())
+    q0 = ", ".join(f"{v:.3f}" for v in result.start_q)
+    doc = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>kinematics simulate {html.escape(result.robot.name)}</title>
+<style>
+body {{ font-family: sans-serif; max-width: 1250px; margin: 2em auto; color: #222; }}
+table {{ border-collapse: collapse; font-size: 0.9em; }}
+td, th {{ border: 1px solid #ccc; padding: 3px 8px; text-align: right; }}
+th:first-child {{ text-align: left; }}
+.pass {{ color: #0a6b20; font-weight: bold; }} .fail {{ color: #b00020; font-weight: bold; }}
+figure {{ margin: 1.5em 0; }} img {{ max-width: 100%; }}
+figcaption {{ color: #555; font-size: 0.9em; }}
+</style></head><body>
+<h1>kinematics simulate {html.escape(result.robot.name)}</h1>
+<p>{html.escape(result.robot.base_link)} → {html.escape(result.robot.tip_link)},
+{result.robot.dof} joints, URDF <code>{html.escape(result.robot.source)}</code>.<br>
+PyBullet {'DIRECT'} at dt = {m['dt']:.6g} s (control every step), VELOCITY_CONTROL bounded
+by the URDF effort limits, gravity on. Start configuration (seed {m['seed']}): [{q0}] rad.
+Wall time {m['wall_time_s']:.1f} s.</p>
+{status}
+<h2>Metrics</h2>{table}
+<p>Bars: <ul>{bars}<li>velocity_limit_violations = 0</li>
+<li>singularity: the monitor warns, then reaches <i>stop</i>; sigma_min_min &gt; 0</li></ul>
+The undamped run is the comparison baseline and has no bars.</p>
+<h2>Figures</h2>{imgs}
+</body></html>
+"""
+    path = out / "report.html"
+    path.write_text(doc, encoding="utf-8")
+    return [path, *written]
