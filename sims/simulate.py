@@ -415,9 +415,9 @@ def simulate(robot: kin.Robot, scenarios: Sequence[str] = SCENARIOS, *,
     Args:
         robot: The robot (its URDF, ``robot.source``, is loaded into PyBullet).
         scenarios: Any of :data:`SCENARIOS`.
-        duration: Simulated time per scenario [s] (default: 12 s circle = 3 laps; the
-            singularity run lasts until 0.5 s after the monitor stops, at most
-            ``reach / 0.15 m/s``).
+        duration: Simulated time per scenario [s] (default: circle 12 s = 3 laps;
+            singularity ``reach / 0.15 m/s``). The singularity run ends early, 0.5 s after
+            the monitor first stops the arm.
         dt: Physics and control step [s].
         seed: Seed of the start configuration (:func:`start_configuration`).
         gui: Open PyBullet's GUI (paced at real time) instead of DIRECT.
@@ -460,8 +460,7 @@ def simulate(robot: kin.Robot, scenarios: Sequence[str] = SCENARIOS, *,
                                     circle_s, dt, gui, bar, monitored=True)
         if "singularity" in scenarios:
             mon = _run(robot, "singularity", q0, line_path(T0), _controlled(robot), line_s,
-                       dt, gui, bar, monitored=True,
-                       stop_after=None if duration else HOLD_AFTER_STOP)
+                       dt, gui, bar, monitored=True, stop_after=HOLD_AFTER_STOP)
             traces["singularity"] = mon
             # The baseline follows the same path for as long as the monitored run lasted.
             traces["singularity_undamped"] = _run(
@@ -580,7 +579,8 @@ def add_simulate_parser(sub: argparse._SubParsersAction) -> None:  # type: ignor
     p.add_argument("--out", type=Path, help="output directory (default: out/simulate/ROBOT)")
     p.add_argument("--duration", type=float, metavar="S",
                    help="simulated seconds per scenario (default: circle 12 s = 3 laps; "
-                   "singularity until 0.5 s after the monitor stops)")
+                   "singularity reach/0.15 m/s); the singularity run ends 0.5 s after the "
+                   "monitor stops the arm")
     p.add_argument("--seed", type=int, default=0, help="seed of the start configuration")
     p.add_argument("--dt", type=float, default=1.0 / 240.0,
                    help="physics and control step [s] (default 1/240)")
