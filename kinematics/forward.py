@@ -22,6 +22,7 @@ __all__ = ["fk", "fk_all", "chain_frames", "chain_theta", "Frames"]
 Array = NDArray[np.float64]
 _SIN_COS = np.array([0.0, np.pi / 2])  # sin(θ + [0, π/2]) = [sin θ, cos θ]
 _SCAN_MAX = 48  # batch sizes up to this use the log-depth scan, larger ones go column-wise
+_CHUNK = 1024  # configurations per chunk in the column-wise path (workspace ~1 MB)
 
 
 def chain_theta(chain: Chain, q: Array) -> Array:
@@ -38,14 +39,11 @@ class Frames(NamedTuple):
         z: ``(..., n, 3)`` unit axis of each moving joint on the path.
         o: ``(..., n, 3)`` a point on each axis (the joint frame origin) [m].
         T: ``(..., 4, 4)`` pose of the link.
-        columnwise: ``z`` and ``o`` are views of ``(n, 3, N)`` arrays (large batches),
-            which :func:`~kinematics.jacobian.jacobian` uses directly.
     """
 
     z: Array
     o: Array
     T: Array
-    columnwise: bool = False
 
 
 def chain_frames(chain: Chain, theta: Array) -> Frames:
@@ -59,18 +57,15 @@ def chain_frames(chain: Chain, theta: Array) -> Frames:
         :class:`Frames` with leading dimensions ``theta.shape[:-1]``.
     """
     batch = theta.shape[:-1]
-    size = math.prod(batch)
-    if chain.n == 0:
+    n = chain.n
+    if n == 0:
         T = np.broadcast_to(chain.T0, batch + (4, 4)).copy()
         return Frames(np.zeros(batch + (0, 3)), np.zeros(batch + (0, 3)), T)
-    if size <= _SCAN_MAX:
+    if math.prod(batch) <= _SCAN_MAX:
         P = _prefix_scan(chain, theta)
-        n = chain.n
         return Frames(P[..., :n, :3, 2], P[..., :n, :3, 3], P[..., n, :, :])
-    Z, O, T = _columnwise(chain, theta.reshape(size, chain.n))
-    shape = batch + (chain.n, 3)
-    return Frames(Z.transpose(2, 0, 1).reshape(shape), O.transpose(2, 0, 1).reshape(shape),
-                  T.reshape(batch + (4, 4)), True)
+    T, _, z, o = columnwise(chain, theta.reshape(-1, n), jacobian=False)
+    return Frames(z.reshape(batch + (n, 3)), o.reshape(batch + (n, 3)), T.reshape(batch + (4, 4)))
 
 
 def _prefix_scan(chain: Chain, theta: Array) -> Array:
@@ -97,37 +92,78 @@ def _prefix_scan(chain: Chain, theta: Array) -> Array:
     return P
 
 
-def _columnwise(chain: Chain, theta: Array) -> tuple[Array, Array, Array]:
-    """Many-configuration path, ``theta`` ``(N, n)``: frames stored column-wise.
+def columnwise(chain: Chain, theta: Array, jacobian: bool) -> tuple[Array, Array | None,
+                                                                      Array | None, Array | None]:
+    """Many-configuration path, ``theta`` ``(N, n)``, in cache-sized chunks.
 
-    Returns ``Z``, ``O`` ``(n, 3, N)`` (joint axes and origins) and ``T`` ``(N, 4, 4)``.
+    A frame is kept column-wise as ``X`` ``(4, 3, m)``: its x, y, z axes and origin, each
+    ``(3, m)`` and contiguous over a chunk of ``m`` configurations. A joint's motion mixes
+    two columns (``Rz``) or shifts the origin (``Tz``); the constant step after it is one
+    GEMM ``(4, 4) @ (4, 3m)``. Chunks of ``_CHUNK`` configurations reuse one workspace, so
+    temporaries stay in cache and large batches cost no page faults.
 
-    A frame is kept as ``X`` ``(4, 3, N)``: its x, y, z axes and origin, each ``(3, N)``,
-    contiguous over the batch. A joint's motion mixes two columns (``Rz``) or shifts the
-    origin (``Tz``); the constant step after it is one GEMM ``(4, 4) @ (4, 3N)``.
+    Returns:
+        ``T`` ``(N, 4, 4)``; with ``jacobian`` the base-reference Jacobian ``(N, 6, n)`` of
+        the chain joints and ``None, None``; otherwise ``None`` and the joint axes and
+        origins ``z``, ``o`` ``(N, n, 3)``.
     """
     N, n = theta.shape
-    theta = np.ascontiguousarray(theta.T)  # (n, N)
-    s, c = np.sin(theta), np.cos(theta)
-    X = np.empty((4, 3, N))
-    X[...] = chain.T0[:3, :].T[:, :, None]
-    Z = np.empty((n, 3, N))
-    O = np.empty((n, 3, N))
-    for k in range(n):
-        Z[k] = X[2]
-        O[k] = X[3]
-        if chain.revolute[k]:
-            x0, x1 = X[0] * c[k], X[1] * c[k]
-            x0 += X[1] * s[k]
-            x1 -= X[0] * s[k]
-            X[0], X[1] = x0, x1
-        else:
-            X[3] += X[2] * theta[k]
-        X = (chain.steps_T[k] @ X.reshape(4, 3 * N)).reshape(4, 3, N)
-    T = np.zeros((N, 4, 4))
-    T[:, :3, :] = X.transpose(2, 1, 0)
-    T[:, 3, 3] = 1.0
-    return Z, O, T
+    th = np.ascontiguousarray(theta.T)  # (n, N)
+    S, C = np.sin(th), np.cos(th)
+    T = np.empty((N, 4, 4))
+    T[:, 3] = (0.0, 0.0, 0.0, 1.0)
+    J = np.empty((N, 6, n)) if jacobian else None
+    z = None if jacobian else np.empty((N, n, 3))
+    o = None if jacobian else np.empty((N, n, 3))
+    m_max = min(N, _CHUNK)
+    buf = np.empty((2, 12 * m_max))
+    tmp = np.empty((2, 3 * m_max))
+    zc_buf, oc_buf = np.empty(n * 3 * m_max), np.empty(n * 3 * m_max)
+    jc_buf, d_buf = np.empty(6 * n * m_max), np.empty(n * 3 * m_max)
+    init = chain.T0[:3, :].T[:, :, None]
+    for a in range(0, N, m_max):
+        b = min(a + m_max, N)
+        m = b - a
+        X, Y = buf[0, : 12 * m].reshape(4, 3, m), buf[1, : 12 * m].reshape(4, 3, m)
+        t0, t1 = tmp[0, : 3 * m].reshape(3, m), tmp[1, : 3 * m].reshape(3, m)
+        Zc, Oc = zc_buf[: n * 3 * m].reshape(n, 3, m), oc_buf[: n * 3 * m].reshape(n, 3, m)
+        X[...] = init
+        for k in range(n):
+            Zc[k] = X[2]
+            Oc[k] = X[3]
+            s, c = S[k, a:b], C[k, a:b]
+            if chain.revolute[k]:  # X Rz(θ): x' = c x + s y,  y' = c y − s x
+                np.multiply(X[0], c, out=t0)
+                np.multiply(X[1], s, out=t1)
+                t0 += t1
+                np.multiply(X[1], c, out=t1)
+                np.multiply(X[0], s, out=X[0])
+                np.subtract(t1, X[0], out=X[1])
+                X[0] = t0
+            else:  # X Tz(θ): origin += θ z
+                np.multiply(X[2], th[k, a:b], out=t0)
+                X[3] += t0
+            np.matmul(chain.steps_T[k], X.reshape(4, 3 * m), out=Y.reshape(4, 3 * m))
+            X, Y = Y, X
+        T[a:b, :3, :] = X.transpose(2, 1, 0)
+        if J is None:
+            z[a:b] = Zc.transpose(2, 0, 1)  # type: ignore[index]
+            o[a:b] = Oc.transpose(2, 0, 1)  # type: ignore[index]
+            continue
+        d = d_buf[: n * 3 * m].reshape(n, 3, m)
+        np.subtract(X[3], Oc, out=d)  # tip − joint origin
+        Jc = jc_buf[: 6 * n * m].reshape(6, n, m)
+        for i, (u, v) in enumerate(((1, 2), (2, 0), (0, 1))):  # z × d
+            np.multiply(Zc[:, u], d[:, v], out=Jc[i])
+            np.multiply(Zc[:, v], d[:, u], out=Oc[:, i])  # Oc is free now: scratch
+            Jc[i] -= Oc[:, i]
+        Jc[3:] = Zc.transpose(1, 0, 2)
+        if chain.prismatic_any:
+            pri = ~chain.revolute
+            Jc[:3, pri] = Jc[3:, pri]
+            Jc[3:, pri] = 0.0
+        J[a:b].transpose(1, 2, 0)[...] = Jc
+    return T, J, z, o
 
 
 def fk(robot: Robot, q: ArrayLike, link: str | None = None) -> Array:

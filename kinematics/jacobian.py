@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .exceptions import InvalidValueError, ShapeError
-from .forward import Frames, chain_frames, chain_theta
+from .forward import _SCAN_MAX, Frames, chain_frames, chain_theta, columnwise
 from .robot import Chain, Robot
 
 __all__ = ["jacobian", "fk_jacobian", "jacobian_dot", "twist", "joint_torques", "cross"]
@@ -92,27 +92,15 @@ def _columns(chain: Chain, F: Frames) -> Array:
     return Jt
 
 
-def _jacobian_base(chain: Chain, F: Frames) -> Array:
-    """``(..., 6, n)`` contiguous base-reference Jacobian of the chain joints."""
+def _pose_and_jacobian(chain: Chain, theta: Array) -> tuple[Array, Array]:
+    """Link pose ``(..., 4, 4)`` and base-reference Jacobian ``(..., 6, n)`` of the chain."""
+    batch = theta.shape[:-1]
     n = chain.n
-    batch = F.T.shape[:-2]
-    if not F.columnwise:
-        return np.ascontiguousarray(np.swapaxes(_columns(chain, F), -1, -2))
-    N = math.prod(batch)
-    Z = F.z.reshape(N, n, 3).transpose(1, 2, 0)  # (n, 3, N) contiguous views
-    d = F.T.reshape(N, 4, 4)[:, :3, 3].T - F.o.reshape(N, n, 3).transpose(1, 2, 0)
-    J = np.empty((6, n, N))
-    for i, (a, b) in enumerate(((1, 2), (2, 0), (0, 1))):
-        np.multiply(Z[:, a], d[:, b], out=J[i])
-        J[i] -= Z[:, b] * d[:, a]
-    J[3:] = Z.transpose(1, 0, 2)
-    if chain.prismatic_any:
-        pri = ~chain.revolute
-        J[:3, pri] = J[3:, pri]
-        J[3:, pri] = 0.0
-    out = np.empty(batch + (6, n))
-    out.reshape(N, 6, n).transpose(1, 2, 0)[...] = J
-    return out
+    if n and math.prod(batch) > _SCAN_MAX:
+        T, J, _, _ = columnwise(chain, theta.reshape(-1, n), jacobian=True)
+        return T.reshape(batch + (4, 4)), J.reshape(batch + (6, n))  # type: ignore[union-attr]
+    F = chain_frames(chain, theta)
+    return F.T, np.ascontiguousarray(np.swapaxes(_columns(chain, F), -1, -2))
 
 
 def _rereference(J: Array, T: Array, reference: str) -> Array:
@@ -161,8 +149,8 @@ def jacobian(robot: Robot, q: ArrayLike, link: str | None = None,
     chain = robot.chain(link)
     _check_reference(reference)
     qa = robot.check_q(q)
-    F = chain_frames(chain, chain_theta(chain, qa))
-    return _to_dof(robot, chain, _rereference(_jacobian_base(chain, F), F.T, reference))
+    T, J = _pose_and_jacobian(chain, chain_theta(chain, qa))
+    return _to_dof(robot, chain, _rereference(J, T, reference))
 
 
 def fk_jacobian(robot: Robot, q: ArrayLike, link: str | None = None,
@@ -182,8 +170,8 @@ def fk_jacobian(robot: Robot, q: ArrayLike, link: str | None = None,
     chain = robot.chain(link)
     _check_reference(reference)
     qa = robot.check_q(q)
-    F = chain_frames(chain, chain_theta(chain, qa))
-    return F.T, _to_dof(robot, chain, _rereference(_jacobian_base(chain, F), F.T, reference))
+    T, J = _pose_and_jacobian(chain, chain_theta(chain, qa))
+    return T, _to_dof(robot, chain, _rereference(J, T, reference))
 
 
 def jacobian_dot(robot: Robot, q: ArrayLike, qd: ArrayLike, link: str | None = None,
