@@ -65,6 +65,7 @@ def chain_frames(chain: Chain, theta: Array) -> Frames:
         P = _prefix_scan(chain, theta)
         return Frames(P[..., :n, :3, 2], P[..., :n, :3, 3], P[..., n, :, :])
     T, _, z, o = columnwise(chain, theta.reshape(-1, n), jacobian=False)
+    assert z is not None and o is not None  # for the type checker: jacobian=False
     return Frames(z.reshape(batch + (n, 3)), o.reshape(batch + (n, 3)), T.reshape(batch + (4, 4)))
 
 

@@ -20,7 +20,13 @@ from types import MappingProxyType
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .exceptions import InvalidValueError, ShapeError, UnknownLinkError, UnknownRobotError, URDFError
+from .exceptions import (
+    InvalidValueError,
+    ShapeError,
+    UnknownLinkError,
+    UnknownRobotError,
+    URDFError,
+)
 from .spatial import inverse, rpy_to_matrix, transform
 from .urdf import URDFJoint, URDFModel, parse_urdf, read_urdf
 

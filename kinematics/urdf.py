@@ -79,7 +79,8 @@ def _parse_xml(text: str | bytes, source: str) -> _Node:
     except _Refused as exc:
         raise URDFError(str(exc), source, exc.line) from None
     except expat.ExpatError as exc:
-        raise URDFError(f"malformed XML: {expat.ErrorString(exc.code)}", source, exc.lineno) from None
+        message = f"malformed XML: {expat.ErrorString(exc.code)}"
+        raise URDFError(message, source, exc.lineno) from None
     if not root:
         raise URDFError("empty document, expected a <robot> element", source)
     return root[0]
