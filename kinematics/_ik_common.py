@@ -94,8 +94,9 @@ def pose_error(Tc: Array, Tt: Array) -> Array:
 def pose_error_single(Tc: Array, Tt: Array) -> Array:
     """:func:`pose_error` for one ``(4, 4)`` pair with scalar math (≈3× fewer µs)."""
     Re = Tt[:3, :3] @ Tc[:3, :3].T
-    c = (Re[0, 0] + Re[1, 1] + Re[2, 2] - 1.0) * 0.5
-    c = 1.0 if c > 1.0 else -1.0 if c < -1.0 else float(c)
+    r = Re.tolist()
+    c = (r[0][0] + r[1][1] + r[2][2] - 1.0) * 0.5
+    c = 1.0 if c > 1.0 else -1.0 if c < -1.0 else c
     theta = math.acos(c)
     e = np.empty(6)
     e[:3] = Tt[:3, 3] - Tc[:3, 3]
@@ -103,9 +104,7 @@ def pose_error_single(Tc: Array, Tt: Array) -> Array:
         e[3:] = so3_log(Re)
         return e
     f = 0.5 + theta * theta / 12.0 if theta < 1e-6 else theta / (2.0 * math.sqrt(1.0 - c * c))
-    e[3] = f * (Re[2, 1] - Re[1, 2])
-    e[4] = f * (Re[0, 2] - Re[2, 0])
-    e[5] = f * (Re[1, 0] - Re[0, 1])
+    e[3:] = (f * (r[2][1] - r[1][2]), f * (r[0][2] - r[2][0]), f * (r[1][0] - r[0][1]))
     return e
 
 

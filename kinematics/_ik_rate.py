@@ -1,0 +1,403 @@
+"""Resolved-rate motion control: joint velocities that drive a link toward a target pose.
+
+One call of :meth:`ResolvedRateController.velocity`, for ``q`` ``(dof,)``:
+
+1. Task twist ``x = K e + ẋ_ff`` with ``e = [p_t − p; log(R_t Rᵀ)]`` (base axes, per-axis
+   gain ``K`` [1/s]) and an optional feed-forward twist ``ẋ_ff``.
+2. Task weighting: rows of ``[J; x]`` expressed in ``task_frame`` (base or tool axes), rows
+   with weight 0 dropped, the others scaled by ``√w``.
+3. Damped least squares ``q̇ = Jᵀ (J Jᵀ + Λ)⁻¹ x`` from the eigen-decomposition
+   ``J Jᵀ = U diag(σ²) Uᵀ`` (``JᵀJ`` when there are fewer joints than task rows), with the
+   adaptive damping rule of Nakamura & Hanafusa (1986) / Chiaverini (1997):
+   ``λ² = (1 − (σ_min/ε)²) λ_max²`` when ``σ_min < ε``, else ``0``. ``"adaptive"`` applies it
+   to every direction, ``"selective"`` applies it per singular direction with its own
+   ``σ_i`` (only the near-singular directions are damped). Away from singularities
+   (``σ_min ≥ ε``) the task is tracked exactly, ``J q̇ = x``; near them the gain
+   ``σ/(σ² + λ²)`` is bounded by ``max(1/ε, 1/(2 λ_max))``.
+4. Null space: ``q̇ += (I − J⁺J) q̇₀`` with ``q̇₀ = −k ∇h`` (centering, manipulability or a
+   user gradient) minus a joint-limit spring active within ``limit_margin`` of a limit.
+   ``I − J⁺J`` is the exact projector of the task Jacobian: ``J q̇₀`` adds nothing to the
+   task.
+5. Velocity limits: ``q̇`` scaled uniformly (direction kept) so that
+   ``|q̇_i| ≤ velocity_scale · v_max,i``.
+6. Position limits: a joint whose velocity would carry it past a limit within ``dt`` is
+   saturated at the velocity that lands on the limit and the task is re-solved with the
+   other joints (saturation in the null space, Flacco et al. 2012); finally ``q̇`` is clipped
+   so that ``q + q̇ dt`` stays inside the limits, and re-scaled for velocity limits.
+7. An optional singularity monitor (``monitor.update(q, q̇) -> state`` with a ``scale`` in
+   [0, 1]) scales ``q̇``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.linalg.lapack import dsyevd
+
+from ._ik_common import check_pose_single, pose_error_single
+from ._ik_nullspace import (
+    centering_gradient,
+    limit_penetration,
+    manipulability_gradient,
+)
+from .exceptions import InvalidValueError, ShapeError
+from .jacobian import fk_jacobian
+from .robot import Robot
+
+__all__ = ["ResolvedRateController"]
+
+Array = NDArray[np.float64]
+Gradient = Callable[[Array], ArrayLike]
+NULLSPACE = ("centering", "manipulability")
+DAMPING = ("adaptive", "selective")
+TASK_FRAMES = ("base", "tool")
+_RANK_TOL = 1e-12   # σ² below this × σ²_max: direction outside the task's row space
+
+
+def _positive(name: str, value: float, allow_zero: bool = False) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InvalidValueError(f"{name}={value!r}; expected a number") from None
+    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        raise InvalidValueError(
+            f"{name}={value!r}; expected a finite number {'>=' if allow_zero else '>'} 0")
+    return v
+
+
+def _six(name: str, value: ArrayLike, what: str) -> Array:
+    try:
+        a = np.array(value, dtype=float)
+    except (TypeError, ValueError):
+        raise InvalidValueError(f"{name}={value!r}; expected {what}") from None
+    if a.ndim == 0:
+        a = np.full(6, float(a))
+    if a.shape != (6,):
+        raise ShapeError(name, "() or (6,) [vx vy vz wx wy wz]", a.shape)
+    if not np.isfinite(a).all() or (a < 0).any():
+        raise InvalidValueError(f"{name}={a.tolist()}; expected finite values >= 0")
+    return a
+
+
+class ResolvedRateController:
+    """Resolved-rate (velocity-level) IK for a control loop; the algorithm is in the module
+    docstring. Cheap: one :func:`~kinematics.fk_jacobian`, one 6×6 eigen-decomposition.
+
+    Args:
+        robot: The model.
+        gain: Proportional gain ``K`` [1/s] on the pose error, scalar or ``(6,)`` per axis
+            ``[x y z rx ry rz]`` of ``task_frame``. Default 1.0.
+        dt: Control period [s] used by :meth:`velocity` for the position-limit bound
+            (:meth:`step` uses its own ``dt``). Default 1e-3.
+        damping: ``"adaptive"`` (default), ``"selective"`` or a constant ``λ ≥ 0``.
+        sigma_threshold: ``ε``, the smallest singular value of the (weighted) task Jacobian
+            below which damping starts. Default 0.05.
+        damping_max: ``λ_max``, the damping reached at ``σ_min = 0``. Default 0.05.
+        velocity_scale: Fraction of ``robot.velocity_limits`` allowed. Default 1.0.
+        limit_margin: Width [rad or m] of the zone near each position limit where the
+            null-space spring pushes away. Default 0.1.
+        limit_gain: Stiffness [1/s] of that spring. Default 5.0.
+        nullspace: Secondary objective for redundant directions: ``None`` (default),
+            ``"centering"``, ``"manipulability"`` or a callable ``grad(q) -> (dof,)``, the
+            gradient of a cost to *minimise*.
+        nullspace_gain: ``k`` of ``q̇₀ = −k ∇h``. Default 1.0.
+        task_weights: ``(6,)`` weights ``≥ 0`` of ``[x y z rx ry rz]`` in ``task_frame``;
+            0 drops the axis from the task (its motion becomes free, e.g. ``[1, 1, 1, 0, 0,
+            0]`` position-only, ``[1, 1, 1, 1, 1, 0]`` with ``task_frame="tool"`` ignores
+            rotation about the tool z axis). Default all ones.
+        task_frame: ``"base"`` (default) or ``"tool"``: axes of ``gain`` and
+            ``task_weights``.
+        monitor: Optional singularity monitor with ``update(q, qd) -> state`` where
+            ``state.scale`` in [0, 1] multiplies ``q̇`` (e.g.
+            ``kinematics.singularity.SingularityMonitor``).
+        link: Controlled link (``None``: the tool frame).
+
+    Raises:
+        InvalidValueError: A parameter out of range, an unknown mode, or a ``monitor``
+            without ``update``.
+        ShapeError: ``gain``/``task_weights`` not scalar or ``(6,)``.
+        UnknownLinkError: ``link`` not in ``robot.links``.
+
+    >>> import kinematics as kin
+    >>> from kinematics import ik
+    >>> arm = kin.load_robot("planar2r")                  # l1 = 1.0 m, l2 = 0.8 m
+    >>> ctrl = ik.ResolvedRateController(arm, gain=5.0, task_weights=[1, 1, 0, 0, 0, 0])
+    >>> target = kin.spatial.transform(p=[1.0, 0.8, 0.0])  # reached at q = (0, π/2)
+    >>> q = np.array([0.1, 1.4])
+    >>> for _ in range(3000):                             # 3 s at 1 kHz
+    ...     q = ctrl.step(q, target, dt=1e-3)
+    >>> np.round(q, 4) + 0.0
+    array([0.    , 1.5708])
+    """
+
+    def __init__(
+        self,
+        robot: Robot,
+        *,
+        gain: float | ArrayLike = 1.0,
+        dt: float = 1e-3,
+        damping: str | float = "adaptive",
+        sigma_threshold: float = 0.05,
+        damping_max: float = 0.05,
+        velocity_scale: float = 1.0,
+        limit_margin: float = 0.1,
+        limit_gain: float = 5.0,
+        nullspace: str | Gradient | None = None,
+        nullspace_gain: float = 1.0,
+        task_weights: ArrayLike | None = None,
+        task_frame: str = "base",
+        monitor: Any = None,
+        link: str | None = None,
+    ) -> None:
+        robot.chain(link)
+        self.robot = robot
+        self.link = link
+        self.gain = _six("gain", gain, "a gain >= 0 [1/s], scalar or (6,)")
+        self.dt = _positive("dt", dt)
+        if isinstance(damping, str):
+            if damping not in DAMPING:
+                raise InvalidValueError(f"damping={damping!r}; expected one of "
+                                        f"{list(DAMPING)} or a constant λ >= 0")
+            self.damping: str | float = damping
+        else:
+            self.damping = _positive("damping", damping, allow_zero=True)
+        self.sigma_threshold = _positive("sigma_threshold", sigma_threshold)
+        self.damping_max = _positive("damping_max", damping_max, allow_zero=True)
+        self.velocity_scale = _positive("velocity_scale", velocity_scale)
+        self.limit_margin = _positive("limit_margin", limit_margin, allow_zero=True)
+        self.limit_gain = _positive("limit_gain", limit_gain, allow_zero=True)
+        if not (nullspace is None or callable(nullspace) or nullspace in NULLSPACE):
+            raise InvalidValueError(f"nullspace={nullspace!r}; expected None, one of "
+                                    f"{list(NULLSPACE)} or a callable grad(q) -> (dof,)")
+        self.nullspace = nullspace
+        self.nullspace_gain = _positive("nullspace_gain", nullspace_gain, allow_zero=True)
+        w = np.ones(6) if task_weights is None else _six(
+            "task_weights", task_weights, "weights >= 0, scalar or (6,)")
+        if not (w > 0).any():
+            raise InvalidValueError(f"task_weights={w.tolist()}; expected at least one "
+                                    "weight > 0")
+        self.task_weights = w
+        if task_frame not in TASK_FRAMES:
+            raise InvalidValueError(f"task_frame={task_frame!r}; expected one of "
+                                    f"{list(TASK_FRAMES)}")
+        self.task_frame = task_frame
+        if monitor is not None and not callable(getattr(monitor, "update", None)):
+            raise InvalidValueError(f"monitor={monitor!r}; expected an object with "
+                                    "update(q, qd) -> state (state.scale in [0, 1])")
+        self.monitor = monitor
+        for a in (self.gain, self.task_weights):
+            a.setflags(write=False)
+        # precomputed
+        lim = robot.joint_limits
+        self._lo, self._hi = lim[:, 0], lim[:, 1]
+        finite = np.isfinite(lim).all(axis=1)
+        self._mid = np.where(finite, 0.5 * (self._lo + self._hi), 0.0)
+        half = np.where(finite, 0.5 * (self._hi - self._lo), 1.0)
+        self._inv_half2 = np.where(finite, 1.0 / half**2, 0.0)
+        self._half = np.where(finite, half, np.inf)                # |q − mid| ≤ half: inside
+        self._inner = self._half - self.limit_margin               # outside: spring active
+        v = robot.velocity_limits
+        self._vmax = np.where(v > 0, v * self.velocity_scale, np.inf)  # 0: not given
+        self._inv_vmax = 1.0 / self._vmax
+        self._rows = np.flatnonzero(w > 0)
+        self._sqrt_w = np.sqrt(w[self._rows])
+        self._full = self._rows.size == 6 and bool((w == 1.0).all())
+
+    # ------------------------------------------------------------------------- public
+    def velocity(self, q: ArrayLike, target_T: ArrayLike,
+                 target_twist: ArrayLike | None = None) -> Array:
+        """Joint velocities toward ``target_T`` for one control period ``self.dt``.
+
+        Args:
+            q: ``(dof,)`` current joint values [rad or m].
+            target_T: ``(4, 4)`` target pose of the link in the base frame.
+            target_twist: ``(6,)`` feed-forward twist ``[v [m/s]; ω [rad/s]]`` of the
+                target in base axes (the target trajectory's velocity), or None.
+
+        Returns:
+            ``(dof,)`` joint velocities [rad/s or m/s] within the velocity limits, keeping
+            ``q + q̇ dt`` inside the position limits.
+
+        Raises:
+            ShapeError: ``q`` not ``(dof,)``, ``target_T`` not ``(4, 4)``, ``target_twist``
+                not ``(6,)``.
+            InvalidValueError: Non-finite values, or ``target_T`` not a rigid transform.
+        """
+        return self._velocity(q, target_T, target_twist, self.dt)
+
+    def step(self, q: ArrayLike, target_T: ArrayLike, dt: float | None = None,
+             target_twist: ArrayLike | None = None) -> Array:
+        """Integrate one control period: ``q + q̇ dt`` with ``q̇`` from :meth:`velocity`.
+
+        Args:
+            q, target_T, target_twist: As :meth:`velocity`.
+            dt: Period [s] (default ``self.dt``).
+
+        Returns:
+            ``(dof,)`` next joint values, inside the limits (when ``q`` was).
+
+        Raises:
+            As :meth:`velocity`; InvalidValueError for a non-positive ``dt``.
+        """
+        h = self.dt if dt is None else _positive("dt", dt)
+        qa = self._check_q(q)
+        qd = self._velocity(qa, target_T, target_twist, h)
+        q_next = qa + qd * h
+        # qd keeps q + qd·dt inside; this only removes the last ulp of rounding
+        inside = (qa >= self._lo) & (qa <= self._hi)
+        return np.where(inside, np.minimum(np.maximum(q_next, self._lo), self._hi), q_next)
+
+    # ------------------------------------------------------------------------ helpers
+    def _check_q(self, q: ArrayLike) -> Array:
+        qa = self.robot.check_q(q)
+        if qa.ndim != 1:
+            raise ShapeError("q", f"({self.robot.dof},) one configuration", qa.shape)
+        return qa
+
+    def _velocity(self, q: ArrayLike, target_T: ArrayLike, target_twist: ArrayLike | None,
+                  dt: float) -> Array:
+        qa = self._check_q(q)
+        Tt = check_pose_single(target_T)
+        T, J = fk_jacobian(self.robot, qa, self.link)
+        x = pose_error_single(T, Tt)
+        if target_twist is not None:
+            ff = np.asarray(target_twist, dtype=float)
+            if ff.shape != (6,):
+                raise ShapeError("target_twist", "(6,) [vx vy vz wx wy wz]", ff.shape)
+            if not np.isfinite(ff).all():
+                raise InvalidValueError(f"target_twist={ff.tolist()}; expected finite values")
+        Jt = J
+        if self.task_frame == "tool":
+            R = T[:3, :3]
+            x = np.concatenate([x[:3] @ R, x[3:] @ R])   # Rᵀ x
+            Jt = np.concatenate([R.T @ J[:3], R.T @ J[3:]])
+            if target_twist is not None:
+                ff = np.concatenate([ff[:3] @ R, ff[3:] @ R])
+        x = self.gain * x
+        if target_twist is not None:
+            x = x + ff
+        if not self._full:
+            Jt = Jt[self._rows] * self._sqrt_w[:, None]
+            x = x[self._rows] * self._sqrt_w
+        qd, null = self._dls(Jt, x)
+        z = self._nullspace_velocity(qa, J)
+        if z is not None:
+            qd = qd + null(z)
+        qd, k = self._scale_to_velocity_limits(qd)
+        qd = self._respect_position_limits(qa, qd, Jt, k * x, dt)
+        if self.monitor is not None:
+            state = self.monitor.update(qa, qd)
+            qd = qd * float(np.clip(state.scale, 0.0, 1.0))
+        return qd
+
+    def _damping(self, s: Array) -> Array | float:
+        """``λ²`` (per direction, or one for all) from the eigenvalues ``s = σ²``
+        (ascending)."""
+        d = self.damping
+        if not isinstance(d, str):
+            return d * d
+        eps2, lmax2 = self.sigma_threshold**2, self.damping_max**2
+        if d == "adaptive":
+            s0 = float(s[0])
+            return (1.0 - s0 / eps2) * lmax2 if s0 < eps2 else 0.0
+        return np.where(s < eps2, (1.0 - s / eps2) * lmax2, 0.0)
+
+    def _dls(self, J: Array, x: Array) -> tuple[Array, Callable[[Array], Array]]:
+        """Damped least squares ``q̇`` and the null-space projection ``z -> (I − J⁺J) z``."""
+        m, n = J.shape
+        wide = m <= n
+        A = J @ J.T if wide else J.T @ J
+        s, U, _ = dsyevd(A)                 # ascending σ², orthonormal eigenvectors
+        s = np.maximum(s, 0.0)
+        den = s + self._damping(s)
+        tiny = _RANK_TOL * max(float(s[-1]), 1e-300)
+        if float(den.min()) > tiny:
+            inv = 1.0 / den
+        else:  # exactly singular and undamped: truncated pseudo-inverse
+            inv = np.divide(1.0, den, out=np.zeros_like(den), where=den > tiny)
+        if wide:
+            qd = J.T @ (U @ (inv * (U.T @ x)))
+
+            def null(z: Array) -> Array:
+                rank = s > tiny
+                Ur = U[:, rank]
+                return z - J.T @ (Ur @ ((Ur.T @ (J @ z)) / s[rank]))
+        else:
+            qd = U @ (inv * (U.T @ (J.T @ x)))
+
+            def null(z: Array) -> Array:
+                V0 = U[:, s <= tiny]
+                return V0 @ (V0.T @ z)
+        return qd, null
+
+    def _nullspace_velocity(self, q: Array, J: Array) -> Array | None:
+        """``q̇₀`` (before projection): objective descent plus the joint-limit spring."""
+        z = None
+        if self.nullspace is not None and self.nullspace_gain > 0:
+            if self.nullspace == "centering":
+                g = centering_gradient(q, self._mid, self._inv_half2)
+            elif self.nullspace == "manipulability":
+                g = -manipulability_gradient(self.robot, q, J, self.link)
+            else:
+                g = self._user_gradient(q)
+            z = -self.nullspace_gain * g
+        if self.limit_gain > 0 and not (np.abs(q - self._mid) < self._inner).all():
+            pen = limit_penetration(q, self._lo, self._hi, self.limit_margin)
+            if pen.any():
+                z = -self.limit_gain * pen if z is None else z - self.limit_gain * pen
+        return z
+
+    def _user_gradient(self, q: Array) -> Array:
+        grad = cast(Gradient, self.nullspace)
+        try:
+            g = np.asarray(grad(q.copy()), dtype=float)
+        except (TypeError, ValueError):
+            raise InvalidValueError("nullspace gradient: expected a numeric (dof,) array "
+                                    "from the callable") from None
+        if g.shape != (self.robot.dof,):
+            raise ShapeError("nullspace gradient", f"({self.robot.dof},)", g.shape)
+        if not np.isfinite(g).all():
+            raise InvalidValueError(f"nullspace gradient returned {g.tolist()}; expected "
+                                    "finite values")
+        return g
+
+    def _scale_to_velocity_limits(self, qd: Array) -> tuple[Array, float]:
+        """``(k q̇, k)`` with the largest ``k ≤ 1`` that meets every velocity limit."""
+        ratio = float((np.abs(qd) * self._inv_vmax).max())
+        return (qd / ratio, 1.0 / ratio) if ratio > 1.0 else (qd, 1.0)
+
+    def _respect_position_limits(self, q: Array, qd: Array, J: Array, x: Array,
+                                 dt: float) -> Array:
+        # Allowed velocities: q + q̇ dt within [lo, hi]; a joint already outside may only
+        # move back (or stay).
+        if (np.abs(q + qd * dt - self._mid) <= self._half).all():
+            return qd  # the common case: the step lands inside the limits
+        lo_b = np.minimum((self._lo - q) / dt, 0.0)
+        hi_b = np.maximum((self._hi - q) / dt, 0.0)
+        bad = (qd < lo_b) | (qd > hi_b)
+        if not bad.any():
+            return qd
+        # Saturation in the null space: fix violating joints on their bound, re-solve the
+        # (velocity-scaled) task with the others.
+        vmax = self._vmax
+        free = np.ones(qd.size, dtype=bool)
+        out = qd.copy()
+        for _ in range(qd.size):
+            sat = bad & free
+            out[sat] = np.clip(out[sat], lo_b[sat], hi_b[sat])
+            free &= ~sat
+            if not free.any():
+                break
+            x_free = x - J[:, ~free] @ out[~free]
+            out[free] = self._dls(J[:, free], x_free)[0]
+            r = float(np.max(np.abs(out[free]) / vmax[free]))
+            if r > 1.0:
+                out[free] /= r
+            bad = (out < lo_b) | (out > hi_b)
+            if not (bad & free).any():
+                break
+        out = np.minimum(np.maximum(out, lo_b), hi_b)
+        return self._scale_to_velocity_limits(out)[0]
