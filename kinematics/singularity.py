@@ -1,0 +1,718 @@
+"""Singularity measures of a Jacobian and a monitor that predicts, explains and scales.
+
+A Jacobian ``J`` (``m × n``) with SVD ``J = U diag(σ) Vᵀ`` (``σ`` descending,
+``k = min(m, n)`` values) is singular when ``σ_k = σ_min = 0``: the tool then cannot move
+along ``u_k`` (:attr:`SingularityMeasures.lost_twist`), and the joint motion ``v_k``
+(:attr:`SingularityMeasures.joint_motion`) moves nothing in that direction.
+
+**Units.** Rows ``[vx vy vz]`` of a geometric Jacobian are [m/rad], rows ``[ωx ωy ωz]`` are
+[rad/rad] = [1]. Every quantity computed from the whole ``J`` (``sigma``, ``sigma_min``,
+``manipulability``, ``det``, ``condition``) therefore *mixes metres and radians*: its value
+changes when you change the length unit. The ``*_scaled`` fields are unit-consistent: they
+are computed from ``diag(1/L, 1/L, 1/L, 1, 1, 1) J`` with a characteristic length ``L``
+(default for a robot: :attr:`~kinematics.Robot.reach`), i.e. a tool translation of one
+reach counts as much as a rotation of one radian. They are dimensionless.
+
+**Monitor.** :class:`SingularityMonitor` watches one metric (default ``sigma_min_scaled``)
+with two thresholds ``warn > stop``. It reports a level (``"ok"``, ``"warn"``, ``"stop"``,
+with hysteresis), a velocity ``scale`` in [0, 1] that falls linearly from 1 at ``warn`` to
+0 at ``stop`` *only while the commanded motion decreases the metric*, and a first-order
+``time_to_singularity`` ``σ_min / (−dσ_min/dt)`` from the exact rate
+``dσ_min/dt = u_kᵀ J̇ v_k``.
+
+>>> import kinematics as kin
+>>> arm = kin.load_robot("planar2r")                  # l1 = 1.0 m, l2 = 0.8 m
+>>> J = kin.jacobian(arm, [0.3, 0.5])[:2]             # planar position rows x, y
+>>> m = measures(J)
+>>> bool(abs(m.det - 1.0 * 0.8 * np.sin(0.5)) < 1e-12)   # l1 l2 sin q2
+True
+>>> bool(abs(m.manipulability - abs(m.det)) < 1e-12)
+True
+>>> int(measures(kin.jacobian(arm, [0.3, 0.0])[:2]).rank)  # stretched: rank 1
+1
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .exceptions import InvalidValueError, ShapeError
+from .jacobian import cross, fk_jacobian, jacobian_dot
+from .robot import Robot
+
+__all__ = [
+    "SingularityMeasures",
+    "measures",
+    "measures_at",
+    "MonitorState",
+    "SingularityMonitor",
+    "default_thresholds",
+    "default_rows",
+    "METRICS",
+    "LEVELS",
+]
+
+Array = NDArray[np.float64]
+Level = Literal["ok", "warn", "stop"]
+LEVELS: tuple[str, ...] = ("ok", "warn", "stop")
+METRICS: tuple[str, ...] = (
+    "sigma_min_scaled",
+    "sigma_min",
+    "inverse_condition_scaled",
+    "inverse_condition",
+    "manipulability",
+)
+
+#: Tool speed of the reference jog used for the default thresholds, as a fraction of the
+#: characteristic length per second (linear) or rad/s (angular): 3 % of the reach per second
+#: is 36-50 mm/s on the bundled arms, an ordinary jogging speed.
+JOG_SPEED = 0.03
+#: ``warn = WARN_FACTOR * stop``: at ``warn`` the reference jog uses a quarter of the joint
+#: velocity limit, which leaves the scaling band room to slow the arm progressively.
+WARN_FACTOR = 4.0
+
+# Task rows monitored by default, by robot name (all six rows otherwise).
+_DEFAULT_ROWS: dict[str, tuple[int, ...]] = {"planar2r": (0, 1)}
+_SMALL_BATCH = 64  # batches up to this size take one stacked SVD call
+_EPS = float(np.finfo(float).eps)
+
+
+@dataclass(frozen=True, eq=False)
+class SingularityMeasures:
+    """Singularity measures of a batch of Jacobians, shape ``(...)`` of leading dims.
+
+    ``J`` is ``(..., m, n)``, ``k = min(m, n)``. "Mixed" means the value combines rows in
+    [m/rad] and rows in [rad/rad] (module docstring); "scaled" values are dimensionless.
+
+    Attributes:
+        sigma: ``(..., k)`` singular values of ``J``, descending. Mixed units.
+        sigma_min: ``(...)`` smallest singular value ``σ_k``. Mixed ([m/rad] when the weakest
+            direction is a translation, [1] when it is a rotation).
+        manipulability: ``(...)`` Yoshikawa ``√det(J Jᵀ)`` (wide ``J``) = ``∏ σ``; for tall
+            ``J`` the product of its ``k`` singular values, ``√det(Jᵀ J)``. Mixed.
+        det: ``(...)`` ``det J`` for square ``J`` (signed; ``|det| = manipulability``), NaN
+            otherwise. Mixed.
+        condition: ``(...)`` ``σ_max / σ_min`` ≥ 1; ``inf`` at a singularity, i.e. when
+            ``rank < k`` (``σ_min`` at or below the rank tolerance). Mixed.
+        inverse_condition: ``(...)`` ``σ_min / σ_max`` in [0, 1]; 0 at a singularity. Mixed.
+        rank: ``(...)`` int, number of ``σ > σ_max · max(m, n) · 2.2e-16`` (numpy's
+            ``matrix_rank`` tolerance).
+        translational_manipulability: ``(...)`` product of the singular values of the linear
+            rows ``J_v`` [m/rad per value]; NaN when ``J`` has no linear rows.
+        rotational_manipulability: ``(...)`` product of the singular values of the angular
+            rows ``J_ω`` [1]; NaN when ``J`` has no angular rows.
+        lost_twist: ``(..., m)`` unit left singular vector ``u_k``: the tool motion that
+            needs the largest joint speeds and is lost at a singularity (same rows as ``J``:
+            ``[vx vy vz ωx ωy ωz]`` for a full geometric Jacobian).
+        joint_motion: ``(..., n)`` unit right singular vector ``v_k`` (``J v_k = σ_k u_k``):
+            the joint motion that moves the tool least, and moves nothing in the lost
+            direction at a singularity. Signs are normalised so that the largest component
+            of ``joint_motion`` is positive (``lost_twist`` flips with it).
+        length: Characteristic length ``L`` [m] of the scaled fields.
+        sigma_scaled: ``(..., k)`` singular values of ``diag(1/L on linear rows, 1) J``,
+            descending. Dimensionless.
+        sigma_min_scaled: ``(...)`` ``sigma_scaled[..., -1]``: the unit-consistent distance
+            to a singularity (``1/σ`` is the worst-case joint speed [rad/s] per unit of tool
+            speed, in reaches/s or rad/s). Dimensionless; the monitor's default metric.
+        condition_scaled: ``(...)`` unit-consistent condition number ``σ_max / σ_min`` of
+            ``sigma_scaled`` (``inf`` when numerically singular, as ``condition``).
+            Dimensionless.
+        inverse_condition_scaled: ``(...)`` ``σ_min / σ_max`` of ``sigma_scaled``, in
+            [0, 1].
+    """
+
+    sigma: Array
+    sigma_min: Array
+    manipulability: Array
+    det: Array
+    condition: Array
+    inverse_condition: Array
+    rank: NDArray[np.intp]
+    translational_manipulability: Array
+    rotational_manipulability: Array
+    lost_twist: Array
+    joint_motion: Array
+    length: float
+    sigma_scaled: Array
+    sigma_min_scaled: Array
+    condition_scaled: Array
+    inverse_condition_scaled: Array
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Leading (batch) shape."""
+        return tuple(np.shape(self.sigma_min))
+
+    def __getitem__(self, index: object) -> SingularityMeasures:
+        """Index the batch dimensions, e.g. ``m[order[:10]]``."""
+        if not self.shape:
+            raise InvalidValueError("cannot index the measures of a single Jacobian "
+                                    "(shape ()); index a batch")
+        values = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            values[f.name] = v if f.name == "length" else np.asarray(v)[index]  # type: ignore[index]
+        return SingularityMeasures(**values)
+
+
+def _check_J(J: ArrayLike) -> Array:
+    try:
+        a = np.asarray(J, dtype=float)
+    except (TypeError, ValueError):
+        raise InvalidValueError(f"J: expected a numeric (..., m, n) Jacobian, got {J!r}") from None
+    if a.ndim < 2 or a.shape[-1] == 0 or a.shape[-2] == 0:
+        raise ShapeError("J", "(..., m, n) with m, n >= 1", a.shape)
+    if not np.isfinite(a).all():
+        idx = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
+        raise InvalidValueError(f"J{list(idx)} is {a[idx]}; expected finite values")
+    return a
+
+
+def _check_length(length: float) -> float:
+    try:
+        L = float(length)
+    except (TypeError, ValueError):
+        raise InvalidValueError(f"length: expected a positive number [m], got {length!r}") from None
+    if not (math.isfinite(L) and L > 0):
+        raise InvalidValueError(f"length: expected a positive finite length [m], got {L}")
+    return L
+
+
+def _linear_mask(linear: ArrayLike | None, m: int) -> NDArray[np.bool_]:
+    if linear is None:
+        return np.arange(m) < 3 if m == 6 else np.ones(m, dtype=bool)
+    mask = np.asarray(linear)
+    if mask.shape != (m,) or mask.dtype != np.bool_:
+        raise ShapeError("linear", f"({m},) bool (one flag per Jacobian row)", mask.shape)
+    return mask
+
+
+def _divide(num: Array, den: Array, at_zero: float) -> Array:
+    out = np.full(np.broadcast(num, den).shape, at_zero)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def _product_sv(A: Array) -> Array:
+    """Product of singular values of ``(..., r, n)``; NaN when ``r == 0``."""
+    if A.shape[-2] == 0:
+        return np.full(A.shape[:-2], np.nan)
+    return np.prod(np.linalg.svd(A, compute_uv=False), axis=-1)
+
+
+def _assemble(J: Array, U: Array, s: Array, Vt: Array, s_scaled: Array, length: float,
+              linear: NDArray[np.bool_]) -> SingularityMeasures:
+    m, n = J.shape[-2:]
+    k = min(m, n)
+    u = U[..., :, k - 1]
+    v = Vt[..., k - 1, :]
+    # deterministic signs: largest |component| of v positive
+    big = np.take_along_axis(v, np.argmax(np.abs(v), axis=-1)[..., None], axis=-1)
+    sign = np.where(big < 0, -1.0, 1.0)
+    s_max, s_min = s[..., 0], s[..., -1]
+    ss_max, ss_min = s_scaled[..., 0], s_scaled[..., -1]
+    tol = s_max * max(m, n) * _EPS
+    tol_s = ss_max * max(m, n) * _EPS
+    if m == n:
+        det = np.linalg.det(J)
+    else:
+        det = np.full(J.shape[:-2], np.nan)
+    if linear.all():
+        trans, rot = np.prod(s, axis=-1), np.full(J.shape[:-2], np.nan)
+    elif not linear.any():
+        trans, rot = np.full(J.shape[:-2], np.nan), np.prod(s, axis=-1)
+    elif J.ndim == 2 or math.prod(J.shape[:-2]) <= _SMALL_BATCH and linear.sum() * 2 == m:
+        parts = np.linalg.svd(np.stack([J[..., linear, :], J[..., ~linear, :]]),
+                              compute_uv=False)
+        trans, rot = np.prod(parts[0], axis=-1), np.prod(parts[1], axis=-1)
+    else:
+        trans, rot = _product_sv(J[..., linear, :]), _product_sv(J[..., ~linear, :])
+    inv_s = _divide(ss_min, ss_max, 0.0)
+    return SingularityMeasures(
+        sigma=s,
+        sigma_min=s_min,
+        manipulability=np.prod(s, axis=-1),
+        det=det,
+        condition=_divide(s_max, np.where(s_min > tol, s_min, 0.0), np.inf),
+        inverse_condition=_divide(s_min, s_max, 0.0),
+        rank=np.sum(s > tol[..., None], axis=-1),
+        translational_manipulability=trans,
+        rotational_manipulability=rot,
+        lost_twist=u * sign,
+        joint_motion=v * sign,
+        length=length,
+        sigma_scaled=s_scaled,
+        sigma_min_scaled=ss_min,
+        condition_scaled=_divide(ss_max, np.where(ss_min > tol_s, ss_min, 0.0), np.inf),
+        inverse_condition_scaled=inv_s,
+    )
+
+
+def _assemble_one(J: Array, U: Array, s: Array, Vt: Array, s_scaled: Array, length: float,
+                  linear: NDArray[np.bool_]) -> SingularityMeasures:
+    """:func:`_assemble` for one ``(m, n)`` Jacobian, with scalar arithmetic (fast path)."""
+    m, n = J.shape
+    k = min(m, n)
+    v = Vt[k - 1]
+    u = U[:, k - 1]
+    i = int(np.argmax(np.abs(v)))
+    if v[i] < 0:
+        u, v = -u, -v
+    s_max, s_min = float(s[0]), float(s[-1])
+    ss_max, ss_min = float(s_scaled[0]), float(s_scaled[-1])
+    tol = s_max * max(m, n) * _EPS
+    n_lin = int(linear.sum())
+    if n_lin == m:
+        trans, rot = float(np.prod(s)), math.nan
+    elif n_lin == 0:
+        trans, rot = math.nan, float(np.prod(s))
+    elif 2 * n_lin == m:
+        parts = np.linalg.svd(np.stack([J[linear], J[~linear]]), compute_uv=False)
+        trans, rot = float(np.prod(parts[0])), float(np.prod(parts[1]))
+    else:
+        trans, rot = float(_product_sv(J[linear])), float(_product_sv(J[~linear]))
+    f = np.float64
+    return SingularityMeasures(
+        sigma=s,
+        sigma_min=f(s_min),
+        manipulability=f(np.prod(s)),
+        det=f(np.linalg.det(J)) if m == n else f(math.nan),
+        condition=f(s_max / s_min if s_min > tol else math.inf),
+        inverse_condition=f(s_min / s_max if s_max > 0 else 0.0),
+        rank=np.intp(np.count_nonzero(s > tol)),
+        translational_manipulability=f(trans),
+        rotational_manipulability=f(rot),
+        lost_twist=u,
+        joint_motion=v,
+        length=length,
+        sigma_scaled=s_scaled,
+        sigma_min_scaled=f(ss_min),
+        condition_scaled=f(ss_max / ss_min if ss_min > ss_max * max(m, n) * _EPS
+                           else math.inf),
+        inverse_condition_scaled=f(ss_min / ss_max if ss_max > 0 else 0.0),
+    )
+
+
+def _row_scale(linear: NDArray[np.bool_], length: float) -> Array:
+    return np.where(linear, 1.0 / length, 1.0)
+
+
+def _svd_pair(J: Array, scale: Array) -> tuple[Array, Array, Array, Array, Array, Array]:
+    """SVD of ``J`` and of ``diag(scale) J`` (one stacked LAPACK call for small batches)."""
+    Js = J * scale[:, None]
+    if J.ndim == 2 or math.prod(J.shape[:-2]) <= _SMALL_BATCH:
+        U2, s2, Vt2 = np.linalg.svd(np.stack([J, Js]), full_matrices=False)
+        return U2[0], s2[0], Vt2[0], U2[1], s2[1], Vt2[1]
+    U, s, Vt = np.linalg.svd(J, full_matrices=False)
+    Us, ss, Vts = np.linalg.svd(Js, full_matrices=False)
+    return U, s, Vt, Us, ss, Vts
+
+
+def measures(J: ArrayLike, *, length: float = 1.0,
+             linear: ArrayLike | None = None) -> SingularityMeasures:
+    """Singularity measures of Jacobians, batched over leading dimensions.
+
+    Args:
+        J: ``(..., m, n)`` Jacobians; for a geometric Jacobian rows ``[vx vy vz ωx ωy ωz]``
+            ([m/rad], [1]) and one column per joint.
+        length: Characteristic length ``L`` [m] of the ``*_scaled`` fields (linear rows are
+            divided by it). Default 1 m; :func:`measures_at` and the monitor use the robot's
+            reach.
+        linear: ``(m,)`` bool, which rows are linear velocities. Default: rows 0-2 when
+            ``m == 6``, every row otherwise (e.g. a position-only Jacobian).
+
+    Returns:
+        :class:`SingularityMeasures` with leading shape ``J.shape[:-2]``.
+
+    Raises:
+        ShapeError: ``J`` is not ``(..., m, n)``, or ``linear`` is not ``(m,)`` bool.
+        InvalidValueError: ``J`` is not numeric or not finite; ``length`` not positive.
+
+    >>> import kinematics as kin
+    >>> J = kin.jacobian(kin.load_robot("ur5"), [0.0, -1.2, 1.5, -0.3, 0.0, 0.0])
+    >>> m = measures(J)                  # wrist singularity: q5 = 0
+    >>> bool(m.sigma_min < 1e-12), int(m.rank), bool(np.isinf(m.condition))
+    (True, 5, True)
+    >>> np.round(m.lost_twist, 6) + 0.0  # the tool cannot rotate about base x here
+    array([ 0.,  0.,  0., -1.,  0.,  0.])
+    """
+    Ja = _check_J(J)
+    L = _check_length(length)
+    mask = _linear_mask(linear, Ja.shape[-1 - 1])
+    U, s, Vt, _, ss, _ = _svd_pair(Ja, _row_scale(mask, L))
+    if Ja.ndim == 2:
+        return _assemble_one(Ja, U, s, Vt, ss, L, mask)
+    return _assemble(Ja, U, s, Vt, ss, L, mask)
+
+
+def measures_at(robot: Robot, q: ArrayLike, *, link: str | None = None,
+                rows: ArrayLike | None = None, length: float | None = None
+                ) -> SingularityMeasures:
+    """:func:`measures` of the base-reference Jacobian of ``robot`` at ``q``.
+
+    Args:
+        robot: The model.
+        q: ``(..., dof)`` joint values [rad or m].
+        link: Link whose Jacobian is used (default: the tool frame).
+        rows: Task rows of ``J`` to use (default :func:`default_rows`).
+        length: Characteristic length [m] (default ``robot.reach``).
+
+    Returns:
+        :class:`SingularityMeasures`, leading shape ``q.shape[:-1]``.
+
+    Raises:
+        ShapeError, InvalidValueError, UnknownLinkError: Bad ``q``, ``rows``, ``length`` or
+            ``link``.
+    """
+    sel = _check_rows(robot, rows)
+    _, J = fk_jacobian(robot, q, link)
+    L = robot.reach if length is None else _check_length(length)
+    return measures(J[..., sel, :], length=L, linear=sel < 3)
+
+
+def default_rows(robot: Robot) -> tuple[int, ...]:
+    """Task rows monitored by default: all six, except ``(0, 1)`` (x, y) for the bundled
+    planar 2R arm, whose 6-row Jacobian keeps full column rank through ``ω_z``."""
+    return _DEFAULT_ROWS.get(robot.name, (0, 1, 2, 3, 4, 5))
+
+
+def _check_rows(robot: Robot, rows: ArrayLike | None) -> NDArray[np.intp]:
+    if rows is None:
+        return np.array(default_rows(robot), dtype=np.intp)
+    r = np.asarray(rows)
+    if (r.ndim != 1 or r.size == 0 or not np.issubdtype(r.dtype, np.integer)
+            or np.any((r < 0) | (r > 5)) or len(set(r.tolist())) != r.size):
+        raise InvalidValueError(f"rows={rows!r}; expected distinct Jacobian row indices in "
+                                "0..5 (0-2 vx vy vz, 3-5 wx wy wz)")
+    return r.astype(np.intp)
+
+
+def default_thresholds(robot: Robot, *, length: float | None = None,
+                       jog: float = JOG_SPEED) -> tuple[float, float]:
+    """Default ``(warn, stop)`` thresholds on ``sigma_min_scaled`` for any robot.
+
+    Reasoning: ``1 / σ_min_scaled`` is the worst-case joint speed [rad/s] per unit of tool
+    speed (reaches/s or rad/s). ``stop`` is where a slow jog of ``jog`` (3 % of the reach
+    per second, or 0.03 rad/s) in the worst direction needs the slowest joint's full
+    velocity limit: ``stop = jog / min(velocity_limits)``. ``warn = 4 · stop``: there the
+    same jog needs a quarter of the limit, and the scaling band between the two slows the
+    arm down progressively. Joints without a velocity limit count as 1 rad/s.
+
+    For the bundled arms (their ``sigma_min_scaled`` at a typical home pose is 0.14-0.19):
+
+    ========  ===========  =======  =======
+    robot     q̇_min [r/s]  warn     stop
+    ========  ===========  =======  =======
+    planar2r  2.0          0.06     0.015
+    panda     2.175        0.0552   0.0138
+    iiwa14    1.309        0.0917   0.0229
+    ur5       3.1416       0.0382   0.00955
+    puma560   1.5          0.08     0.02
+    ========  ===========  =======  =======
+
+    >>> import kinematics as kin
+    >>> [round(x, 5) for x in default_thresholds(kin.load_robot("panda"))]
+    [0.05517, 0.01379]
+    """
+    if not (isinstance(jog, (int, float)) and math.isfinite(jog) and jog > 0):
+        raise InvalidValueError(f"jog: expected a positive speed, got {jog!r}")
+    v = np.asarray(robot.velocity_limits, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    slowest = float(v.min()) if v.size else 1.0
+    stop = jog / slowest
+    return WARN_FACTOR * stop, stop
+
+
+# ---------------------------------------------------------------------------------------
+# time derivative of the Jacobian, cheap path
+
+
+def _bracket_tensor() -> Array:
+    """``(36, 6)``: ``outer(η, ξ).ravel() @ B`` is the twist bracket
+    ``[η, ξ] = [ω_η × v_ξ + v_η × ω_ξ; ω_η × ω_ξ]`` for twists ``[v; ω]``."""
+    eps = np.zeros((3, 3, 3))
+    for i, j, k in ((0, 1, 2), (1, 2, 0), (2, 0, 1)):
+        eps[i, j, k], eps[j, i, k] = 1.0, -1.0
+    B = np.zeros((6, 6, 6))
+    B[3:, :3, :3] = eps
+    B[:3, 3:, :3] = eps
+    B[3:, 3:, 3:] = eps
+    return B.reshape(36, 6)
+
+
+_BRACKET = _bracket_tensor()
+
+
+def _skew_rows(w: Array) -> Array:
+    """``(..., 3, 3)`` ``S`` with ``x @ S == cross(x, w)`` for row vectors ``x``."""
+    S = np.zeros(w.shape[:-1] + (3, 3))
+    S[..., 1, 0], S[..., 2, 0] = w[..., 2], -w[..., 1]
+    S[..., 0, 1], S[..., 2, 1] = -w[..., 2], w[..., 0]
+    S[..., 0, 2], S[..., 1, 2] = w[..., 1], -w[..., 0]
+    return S
+
+
+def _jacobian_dot_from(J: Array, qd: Array) -> Array:
+    """``J̇`` of a base-reference geometric Jacobian of a simple chain, from ``J`` itself.
+
+    The columns ``ξ_i = [v_i; ω_i]``, read as twists about the (momentarily fixed) tool
+    point ``p``, obey ``∂ξ_i/∂q_j = [ξ_j, ξ_i]`` for ``j < i`` (product of exponentials), so
+    ``dξ_i/dt = [η_i, ξ_i]`` with ``η_i = Σ_{j<i} q̇_j ξ_j``; the motion ``ṗ = J_v q̇`` of the
+    reference point adds ``ω_i × ṗ`` to the linear rows. Equals :func:`jacobian_dot`
+    (tested on every robot) at a fraction of its cost for one configuration.
+
+    Args:
+        J: ``(..., 6, n)`` base-reference Jacobian.
+        qd: ``(..., n)`` joint velocities.
+
+    Returns:
+        ``(..., 6, n)``.
+    """
+    X = np.swapaxes(J, -1, -2)  # (..., n, 6)
+    qx = qd[..., :, None] * X
+    E = np.cumsum(qx, axis=-2)
+    E -= qx  # exclusive prefix sums η_i
+    outer = E[..., :, :, None] * X[..., :, None, :]
+    D = outer.reshape(outer.shape[:-2] + (36,)) @ _BRACKET  # (..., n, 6)
+    pdot = (J[..., :3, :] @ qd[..., :, None])[..., 0]
+    D[..., :3] += X[..., 3:] @ _skew_rows(pdot)
+    return np.swapaxes(D, -1, -2)
+
+
+# ---------------------------------------------------------------------------------------
+# monitor
+
+
+@dataclass(frozen=True, eq=False)
+class MonitorState:
+    """What :meth:`SingularityMonitor.update` reports for one configuration.
+
+    Attributes:
+        level: ``"ok"``, ``"warn"`` or ``"stop"`` (with hysteresis).
+        scale: Factor in [0, 1] to multiply the joint velocity command by: 1 unless the
+            command approaches the singularity (metric decreasing) inside the warn zone,
+            then falling linearly to 0 at ``stop``.
+        measures: :class:`SingularityMeasures` of the monitored Jacobian rows.
+        time_to_singularity: First-order estimate [s] ``σ_min / (−dσ_min/dt)`` (mixed-unit
+            ``σ_min``); ``inf`` when not approaching or when ``qd`` is not given.
+        value: The monitored metric.
+        rate: Its time derivative along ``qd`` [1/s] (0 when ``qd`` is not given).
+        approaching: Whether the motion decreases the metric.
+    """
+
+    level: Level
+    scale: float
+    measures: SingularityMeasures
+    time_to_singularity: float
+    value: float = math.nan
+    rate: float = 0.0
+    approaching: bool = False
+
+
+_SEVERITY = {"ok": 0, "warn": 1, "stop": 2}
+
+
+class SingularityMonitor:
+    """Watch one configuration per control cycle; warn, scale and predict.
+
+    ``update(q, qd)`` evaluates ``J`` (one :func:`~kinematics.fk_jacobian` pass), its SVD
+    and the exact ``dσ/dt = uᵀ J̇ v`` along ``qd``; it takes about 70 µs on the Panda.
+    Resolved-rate use: ``qd = controller_velocity * monitor.update(q, qd).scale``.
+
+    Args:
+        robot: The model.
+        warn: Threshold on the metric below which the level is ``"warn"`` and the velocity
+            scaling starts. Default :func:`default_thresholds` (``sigma_min_scaled`` only).
+        stop: Threshold below which the level is ``"stop"`` and approaching motion is
+            scaled to 0. ``0 <= stop < warn``.
+        metric: One of :data:`METRICS`; the higher, the farther from singular.
+            ``"sigma_min_scaled"`` (default, dimensionless), ``"sigma_min"`` (mixed),
+            ``"inverse_condition_scaled"``, ``"inverse_condition"``, ``"manipulability"``.
+        hysteresis: Relative release band: a level is left only when the metric exceeds
+            its threshold times ``1 + hysteresis`` (default 0.2).
+        link: Link whose Jacobian is monitored (default: the tool frame).
+        rows: Task rows of ``J`` (default :func:`default_rows`).
+        length: Characteristic length [m] of the scaled metrics (default ``robot.reach``).
+
+    Raises:
+        InvalidValueError: Unknown metric, thresholds missing (a non-default metric) or not
+            ``0 <= stop < warn``, negative hysteresis, bad rows or length.
+        UnknownLinkError: ``link`` is not in the model.
+
+    Without ``qd`` the monitor cannot tell the direction of motion from the Jacobian, so it
+    uses the trend of the metric since the previous call (the first call counts as
+    approaching); ``time_to_singularity`` is then ``inf``.
+
+    >>> import kinematics as kin
+    >>> ur5 = kin.load_robot("ur5")
+    >>> mon = SingularityMonitor(ur5)
+    >>> q = np.array([0.0, -1.2, 1.5, -0.3, 0.02, 0.0])        # q5 = 0.02 rad from the wrist
+    >>> s = mon.update(q, qd=[0, 0, 0, 0, -0.1, 0])            # q5 -> 0 at 0.1 rad/s
+    >>> s.level, round(s.scale, 2), round(s.time_to_singularity, 3)   # true time: 0.2 s
+    ('warn', 0.12, 0.201)
+    >>> s = mon.update(q, qd=[0, 0, 0, 0, +0.1, 0])            # moving away: full speed
+    >>> s.level, s.scale, s.time_to_singularity
+    ('warn', 1.0, inf)
+    """
+
+    def __init__(self, robot: Robot, warn: float | None = None, stop: float | None = None,
+                 metric: str = "sigma_min_scaled", *, hysteresis: float = 0.2,
+                 link: str | None = None, rows: ArrayLike | None = None,
+                 length: float | None = None):
+        if metric not in METRICS:
+            raise InvalidValueError(f"metric={metric!r}; expected one of {list(METRICS)}")
+        if (warn is None or stop is None) and metric != "sigma_min_scaled":
+            raise InvalidValueError(f"metric={metric!r} has no default thresholds; pass both "
+                                    "warn= and stop= (only 'sigma_min_scaled' has defaults)")
+        dwarn, dstop = default_thresholds(robot)
+        w = dwarn if warn is None else warn
+        s = dstop if stop is None else stop
+        try:
+            w, s = float(w), float(s)
+        except (TypeError, ValueError):
+            raise InvalidValueError(f"warn={warn!r}, stop={stop!r}; expected numbers") from None
+        if not (math.isfinite(w) and math.isfinite(s) and 0 <= s < w):
+            raise InvalidValueError(f"thresholds warn={w}, stop={s}; expected finite "
+                                    "0 <= stop < warn (the metric grows away from singular)")
+        try:
+            h = float(hysteresis)
+        except (TypeError, ValueError):
+            raise InvalidValueError(f"hysteresis={hysteresis!r}; expected a number") from None
+        if not (math.isfinite(h) and h >= 0):
+            raise InvalidValueError(f"hysteresis={h}; expected a finite value >= 0")
+        self.robot = robot
+        self.metric = metric
+        self.warn, self.stop, self.hysteresis = w, s, h
+        self.link = link
+        chain = robot.chain(link)  # raises UnknownLinkError
+        self._fast_dot = chain.simple
+        self.rows = tuple(int(r) for r in _check_rows(robot, rows))
+        self._sel = np.array(self.rows, dtype=np.intp)
+        self._all_rows = self.rows == (0, 1, 2, 3, 4, 5)
+        self._linear = self._sel < 3
+        self.length = robot.reach if length is None else _check_length(length)
+        self._scale_rows = _row_scale(self._linear, self.length)
+        self._dof = robot.dof
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the level and trend (e.g. after the robot was moved by other means)."""
+        self.level: Level = "ok"
+        self._last_value: float | None = None
+
+    def __repr__(self) -> str:
+        return (f"SingularityMonitor({self.robot.name!r}, warn={self.warn:.4g}, "
+                f"stop={self.stop:.4g}, metric={self.metric!r})")
+
+    def _check_qd(self, qd: ArrayLike) -> Array:
+        try:
+            a = np.asarray(qd, dtype=float)
+        except (TypeError, ValueError):
+            raise InvalidValueError(f"qd: expected numeric joint velocities, got {qd!r}") from None
+        if a.shape != (self._dof,):
+            raise ShapeError("qd", f"({self._dof},) joint velocities of one configuration",
+                             a.shape)
+        if not np.isfinite(a).all():
+            raise InvalidValueError(f"qd: expected finite values, got {a.tolist()}")
+        return a
+
+    def update(self, q: ArrayLike, qd: ArrayLike | None = None) -> MonitorState:
+        """Assess one configuration and the commanded joint velocity.
+
+        Args:
+            q: ``(dof,)`` joint values [rad or m].
+            qd: ``(dof,)`` commanded joint velocities [rad/s or m/s], or ``None``.
+
+        Returns:
+            :class:`MonitorState`.
+
+        Raises:
+            ShapeError: ``q`` or ``qd`` is not ``(dof,)`` (the monitor is stateful: one
+                configuration per call).
+            InvalidValueError: Non-finite ``q`` or ``qd``.
+        """
+        qa = self.robot.check_q(q)
+        if qa.ndim != 1:
+            raise ShapeError("q", f"({self._dof},): update() takes one configuration",
+                             qa.shape)
+        T, J = fk_jacobian(self.robot, qa, self.link)
+        Jm = J if self._all_rows else J[self._sel]
+        U, s, Vt, Us, ss, Vts = _svd_pair(Jm, self._scale_rows)
+        meas = _assemble_one(Jm, U, s, Vt, ss, self.length, self._linear)
+        value = self._value(s, ss)
+        tts = math.inf
+        if qd is not None:
+            qda = self._check_qd(qd)
+            if self._fast_dot:
+                Jd = _jacobian_dot_from(J, qda)
+            else:
+                Jd = jacobian_dot(self.robot, qa, qda, self.link)
+            Jd = Jd if self._all_rows else Jd[self._sel]
+            # dσ_i/dt = u_iᵀ J̇ v_i for the mixed and the scaled Jacobian
+            ds = np.einsum("mi,mn,in->i", U, Jd, Vt)
+            dss = np.einsum("mi,mn,in->i", Us, Jd * self._scale_rows[:, None], Vts)
+            rate = self._rate(s, ss, ds, dss)
+            approaching = rate < 0.0
+            ds_min = float(ds[-1])
+            if ds_min < 0.0:
+                tts = float(s[-1]) / -ds_min
+        else:
+            rate = 0.0
+            approaching = self._last_value is None or value < self._last_value
+        self._last_value = value
+        self.level = self._next_level(value)
+        if approaching and value < self.warn:
+            scale = min(max((value - self.stop) / (self.warn - self.stop), 0.0), 1.0)
+        else:
+            scale = 1.0
+        return MonitorState(self.level, float(scale), meas, tts, value, float(rate),
+                            bool(approaching))
+
+    def _value(self, s: Array, ss: Array) -> float:
+        m = self.metric
+        if m == "sigma_min_scaled":
+            return float(ss[-1])
+        if m == "sigma_min":
+            return float(s[-1])
+        if m == "inverse_condition_scaled":
+            return float(ss[-1] / ss[0]) if ss[0] > 0 else 0.0
+        if m == "inverse_condition":
+            return float(s[-1] / s[0]) if s[0] > 0 else 0.0
+        return float(np.prod(s))
+
+    def _rate(self, s: Array, ss: Array, ds: Array, dss: Array) -> float:
+        m = self.metric
+        if m == "sigma_min_scaled":
+            return float(dss[-1])
+        if m == "sigma_min":
+            return float(ds[-1])
+        if m in ("inverse_condition_scaled", "inverse_condition"):
+            a, da = (ss, dss) if m == "inverse_condition_scaled" else (s, ds)
+            if a[0] <= 0:
+                return 0.0
+            return float((da[-1] * a[0] - a[-1] * da[0]) / a[0] ** 2)
+        # manipulability w = ∏σ_i: dw/dt = Σ dσ_i ∏_{j≠i} σ_j
+        prods = np.array([np.prod(np.delete(s, i)) for i in range(s.size)])
+        return float(ds @ prods)
+
+    def _severity(self, value: float, release: float) -> int:
+        if value < self.stop * release:
+            return 2
+        if value < self.warn * release:
+            return 1
+        return 0
+
+    def _next_level(self, value: float) -> Level:
+        prev = _SEVERITY[self.level]
+        raw = self._severity(value, 1.0)
+        if raw >= prev:
+            new = raw
+        else:
+            new = min(prev, self._severity(value, 1.0 + self.hysteresis))
+        return LEVELS[new]  # type: ignore[return-value]
