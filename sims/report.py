@@ -96,15 +96,23 @@ def _path3d(ax: Any, tr: Trace) -> None:
     ax.legend(fontsize=7)
 
 
-def _sigma(ax: Axes, traces: list[Trace], warn_stop: bool = True) -> None:
-    for tr in traces:
-        ax.plot(tr.t, tr.sigma_min, lw=1.2, label=tr.name)
-    _shade_levels(ax, traces[0])
+def _sigma(ax: Axes, traces: list[Trace]) -> None:
+    """The monitor's metric (``sigma_min_scaled``) with its thresholds, and raw σ_min."""
+    for k, tr in enumerate(traces):
+        c = f"C{3 * k}"
+        ax.plot(tr.t, np.maximum(tr.metric, FLOOR), lw=1.3, color=c,
+                label=f"{tr.name}: monitor metric")
+        ax.plot(tr.t, np.maximum(tr.sigma_min, FLOOR), lw=0.8, ls=":", color=c,
+                label=f"{tr.name}: sigma_min(J)")
+    tr = traces[0]
+    ax.axhline(tr.warn, color="#c90", ls="--", lw=0.8, label=f"warn {tr.warn:.3g}")
+    ax.axhline(tr.stop, color="#c00", ls="--", lw=0.8, label=f"stop {tr.stop:.3g}")
+    _shade_levels(ax, tr)
     ax.set_yscale("log")
     ax.set_xlabel("t [s]")
-    ax.set_ylabel("sigma_min(J)")
-    ax.set_title("sigma_min; background: monitor warn (yellow) / stop (red)")
-    ax.legend(fontsize=7)
+    ax.set_ylabel("sigma_min_scaled (monitor), sigma_min")
+    ax.set_title("distance to singularity; background: monitor warn / stop", fontsize=10)
+    ax.legend(fontsize=7, loc="lower left")
 
 
 def figures(result: SimulationResult) -> dict[str, tuple[str, bytes]]:

@@ -79,6 +79,8 @@ LINE_SPEED = 0.15  # [m/s]
 RAMP = 0.5  # [s] smooth start of every path
 HOLD_AFTER_STOP = 0.5  # [s] the singularity run continues this long after the first stop
 VELOCITY_TOLERANCE = 1e-3  # relative: |q̇| > limit · (1 + tol) counts as a violation
+GAIN = 10.0  # [1/s] task-space gain of the controller (and of the undamped baseline)
+HALT_SCALE = 0.01  # the monitor has halted the approach once its scale is at or below this
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,12 @@ class Trace:
         jacobian_error: ``(n,)`` ``max |J_ours − J_pybullet|``.
         twist_error: ``(n,)`` ``‖J q̇ − v_pybullet‖`` (6-vector norm).
         sigma_min: ``(n,)`` smallest singular value of our ``(6, dof)`` Jacobian.
-        level: ``(n,)`` monitor level index into :data:`LEVELS` (0 without a monitor).
-        scale: ``(n,)`` monitor velocity scale (1 without a monitor).
+        level: ``(n,)`` monitor level index into :data:`LEVELS`.
+        scale: ``(n,)`` velocity scale the monitor applied (1 when not ``monitored``).
+        metric: ``(n,)`` the monitor's metric (``sigma_min_scaled`` by default).
+        warn, stop: The monitor's thresholds on ``metric``.
+        monitored: Whether the monitor's scale was applied (the undamped baseline runs a
+            passive monitor: levels and metric are recorded, the command is not scaled).
     """
 
     name: str
@@ -137,7 +143,15 @@ class Trace:
     sigma_min: np.ndarray
     level: np.ndarray
     scale: np.ndarray
+    metric: np.ndarray
+    warn: float = math.nan
+    stop: float = math.nan
     monitored: bool = True
+
+    def halted(self) -> np.ndarray:
+        """``(n,)`` bool: the monitor stopped the approach (level ``stop``, or the velocity
+        scale at or below :data:`HALT_SCALE`)."""
+        return (self.level == 2) | (self.monitored & (self.scale <= HALT_SCALE))
 
     def metrics(self) -> dict[str, Any]:
         """Summary numbers of this run (the ``metrics.json`` keys, SI units)."""
@@ -148,6 +162,7 @@ class Trace:
         first = {name: (float(self.t[np.argmax(self.level == i)])
                         if np.any(self.level == i) else None)
                  for i, name in enumerate(LEVELS) if i}
+        halted = self.halted()
         return {
             "steps": int(len(self.t)),
             "dt": self.dt,
@@ -168,6 +183,12 @@ class Trace:
             "monitor_levels": levels,
             "first_warn_s": first["warn"],
             "first_stop_s": first["stop"],
+            "monitor_metric_min": float(np.min(self.metric)),
+            "monitor_warn_threshold": self.warn,
+            "monitor_stop_threshold": self.stop,
+            "monitor_scale_min": float(self.scale.min()),
+            "monitor_halted": bool(halted.any()),
+            "halted_s": float(self.t[np.argmax(halted)]) if halted.any() else None,
         }
 
 
@@ -289,7 +310,7 @@ class _Progress:
 
 
 Command = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-                   tuple[np.ndarray, int, float]]
+                   tuple[np.ndarray, int, float, float]]
 
 
 def _run(robot: kin.Robot, name: str, q0: np.ndarray, path: Path_, command: Command,
@@ -297,8 +318,9 @@ def _run(robot: kin.Robot, name: str, q0: np.ndarray, path: Path_, command: Comm
          stop_after: float | None = None) -> Trace:
     """Run one closed loop in a fresh PyBullet client and record every step.
 
-    ``command(q, J, T_tool, T_target, twist_target) -> (q̇, level, scale)`` at the measured
-    state. With ``stop_after``, the run ends that long after the monitor's first ``stop``.
+    ``command(q, J, T_tool, T_target, twist_target) -> (q̇, level, scale, metric)`` at the
+    measured state. With ``stop_after``, the run ends that long after the monitor first
+    halted the approach (level ``stop`` or scale ≤ :data:`HALT_SCALE`).
     """
     from .bullet import Sim
 
@@ -310,7 +332,8 @@ def _run(robot: kin.Robot, name: str, q0: np.ndarray, path: Path_, command: Comm
         raise InvalidValueError(f"{robot.source}: PyBullet's model differs: {exc}") from None
     rec: dict[str, list[Any]] = {k: [] for k in (
         "t", "q", "qd", "qd_cmd", "p_target", "p_actual", "pos_error", "rot_error", "fk_error",
-        "fk_rot_error", "jacobian_error", "twist_error", "sigma_min", "level", "scale")}
+        "fk_rot_error", "jacobian_error", "twist_error", "sigma_min", "level", "scale",
+        "metric")}
     tool = np.asarray(robot.tool)
     identity_tool = bool(np.array_equal(tool, np.eye(4)))
     try:
@@ -330,7 +353,7 @@ def _run(robot: kin.Robot, name: str, q0: np.ndarray, path: Path_, command: Comm
             J = J_tip if identity_tool else kin.jacobian(robot, q)
             T_target, v_target = path(t)
             e = kin.spatial.pose_error(T_tool, T_target)
-            qd_cmd, level, scale = command(q, J, T_tool, T_target, v_target)
+            qd_cmd, level, scale, metric = command(q, J, T_tool, T_target, v_target)
             sim.command_velocity(qd_cmd)
 
             rec["t"].append(t)
@@ -348,12 +371,14 @@ def _run(robot: kin.Robot, name: str, q0: np.ndarray, path: Path_, command: Comm
             rec["sigma_min"].append(np.linalg.svd(J, compute_uv=False)[-1])
             rec["level"].append(level)
             rec["scale"].append(scale)
+            rec["metric"].append(metric)
 
             sim.step()
             if gui:
                 time.sleep(dt)
             progress.advance(name)
-            if stop_after is not None and level == 2 and stop_at is None:
+            if stop_after is not None and stop_at is None and (
+                    level == 2 or (monitored and scale <= HALT_SCALE)):
                 stop_at = t
             if stop_at is not None and t - stop_at >= stop_after:
                 progress.advance(name, n - k - 1)
@@ -362,47 +387,47 @@ def _run(robot: kin.Robot, name: str, q0: np.ndarray, path: Path_, command: Comm
         sim.close()
     arrays = {k: np.asarray(v, dtype=int if k == "level" else float) for k, v in rec.items()}
     return Trace(name=name, dt=dt, velocity_limits=np.asarray(robot.velocity_limits, float),
-                 monitored=monitored, **arrays)
+                 monitored=monitored, warn=command.warn, stop=command.stop,  # type: ignore
+                 **arrays)
 
 
-def _controlled(robot: kin.Robot) -> Command:
-    """The library's resolved-rate controller, its ``q̇`` scaled by the singularity monitor."""
+def _controlled(robot: kin.Robot, dt: float) -> Command:
+    """The library's resolved-rate controller (gain :data:`GAIN`, control period ``dt``,
+    default adaptive damping and limits), its ``q̇`` scaled by the singularity monitor
+    (default thresholds)."""
     from kinematics import ik, singularity
 
-    controller = ik.ResolvedRateController(robot)
+    controller = ik.ResolvedRateController(robot, gain=GAIN, dt=dt)
     monitor = singularity.SingularityMonitor(robot)
 
     def command(q: np.ndarray, J: np.ndarray, T: np.ndarray, T_target: np.ndarray,
-                v_target: np.ndarray) -> tuple[np.ndarray, int, float]:
+                v_target: np.ndarray) -> tuple[np.ndarray, int, float, float]:
         qd = np.asarray(controller.velocity(q, T_target, v_target), dtype=float)
         state = monitor.update(q, qd)
         scale = float(state.scale)
-        return scale * qd, LEVELS.index(state.level), scale
+        return scale * qd, LEVELS.index(state.level), scale, float(state.value)
 
+    command.warn, command.stop = monitor.warn, monitor.stop  # type: ignore[attr-defined]
     return command
 
 
 def _undamped(robot: kin.Robot, gain: float) -> Command:
     """The naive baseline: ``q̇ = J⁺ (v_target + gain · e)`` with the plain Moore–Penrose
-    pseudo-inverse, no damping, no limits, no monitor."""
+    pseudo-inverse, no damping, no limits. A *passive* monitor records what it would have
+    said (level, metric); its scale is not applied."""
+    from kinematics import singularity
+
+    monitor = singularity.SingularityMonitor(robot)
 
     def command(q: np.ndarray, J: np.ndarray, T: np.ndarray, T_target: np.ndarray,
-                v_target: np.ndarray) -> tuple[np.ndarray, int, float]:
+                v_target: np.ndarray) -> tuple[np.ndarray, int, float, float]:
         e = kin.spatial.pose_error(T, T_target)
-        return np.linalg.pinv(J) @ (v_target + gain * e), 0, 1.0
+        qd = np.linalg.pinv(J) @ (v_target + gain * e)
+        state = monitor.update(q, qd)
+        return qd, LEVELS.index(state.level), 1.0, float(state.value)
 
+    command.warn, command.stop = monitor.warn, monitor.stop  # type: ignore[attr-defined]
     return command
-
-
-def _controller_gain(robot: kin.Robot) -> float:
-    """The controller's task-space gain [1/s], so the undamped baseline uses the same."""
-    from kinematics import ik
-
-    g = getattr(ik.ResolvedRateController(robot), "gain", None)
-    try:
-        return float(np.max(g)) if g is not None else 5.0
-    except (TypeError, ValueError):
-        return 5.0
 
 
 # -- public entry ----------------------------------------------------------------------------
@@ -456,16 +481,16 @@ def simulate(robot: kin.Robot, scenarios: Sequence[str] = SCENARIOS, *,
     traces: dict[str, Trace] = {}
     try:
         if "circle" in scenarios:
-            traces["circle"] = _run(robot, "circle", q0, circle_path(T0), _controlled(robot),
+            traces["circle"] = _run(robot, "circle", q0, circle_path(T0), _controlled(robot, dt),
                                     circle_s, dt, gui, bar, monitored=True)
         if "singularity" in scenarios:
-            mon = _run(robot, "singularity", q0, line_path(T0), _controlled(robot), line_s,
+            mon = _run(robot, "singularity", q0, line_path(T0), _controlled(robot, dt), line_s,
                        dt, gui, bar, monitored=True, stop_after=HOLD_AFTER_STOP)
             traces["singularity"] = mon
             # The baseline follows the same path for as long as the monitored run lasted.
             traces["singularity_undamped"] = _run(
                 robot, "singularity_undamped", q0, line_path(T0),
-                _undamped(robot, _controller_gain(robot)), len(mon.t) * dt, dt, gui, bar,
+                _undamped(robot, GAIN), len(mon.t) * dt, dt, gui, bar,
                 monitored=False)
     finally:
         bar.close()
@@ -487,10 +512,12 @@ def check_bars(name: str, m: dict[str, Any], bars: Bars) -> list[str]:
         out.append(f"circle: tracking_rms_m = {m['tracking_rms_m']:.3g} >= "
                    f"{bars.tracking_rms_m:.3g}")
     if name == "singularity":
-        if not m["monitor_levels"]["stop"]:
-            out.append(f"singularity: the monitor never reached 'stop' (sigma_min_min = "
-                       f"{m['sigma_min_min']:.3g})")
-        elif m["first_warn_s"] is None or m["first_warn_s"] > m["first_stop_s"]:
+        if not m["monitor_halted"]:
+            out.append(f"singularity: the monitor never stopped the approach (metric min "
+                       f"{m['monitor_metric_min']:.3g}, stop threshold "
+                       f"{m['monitor_stop_threshold']:.3g}, scale min "
+                       f"{m['monitor_scale_min']:.3g})")
+        elif m["first_warn_s"] is None or m["first_warn_s"] > m["halted_s"]:
             out.append("singularity: the monitor stopped without warning first")
         if not m["sigma_min_min"] > 0:
             out.append(f"singularity: sigma_min_min = {m['sigma_min_min']:.3g}, expected > 0")
