@@ -274,6 +274,19 @@ class Robot:
         return (f"Robot({self.name!r}, dof={self.dof}, base={self.base_link!r}, "
                 f"tip={self.tip_link!r})")
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        # Pickle as the parsed URDF plus chain choices (process pools, Dask workers); the
+        # precomputed chains are rebuilt on the other side.
+        return (_rebuild, (self.model, self.base_link, self.tip_link, np.asarray(self.base_pose),
+                           np.asarray(self.tool), self.name, self.source))
+
+
+def _rebuild(model: URDFModel, base: str, tip: str, base_pose: Array, tool: Array, name: str,
+             source: str) -> Robot:
+    robot = robot_from_urdf(model, base, tip, base_pose=base_pose, tool=tool, name=name)
+    object.__setattr__(robot, "source", source)
+    return robot
+
 
 def _check_pose(T: ArrayLike | None, name: str) -> Array:
     if T is None:

@@ -123,3 +123,14 @@ def test_every_error_is_a_kinematics_error() -> None:
     for cls in (kin.URDFError, kin.ShapeError, kin.InvalidValueError, kin.UnknownLinkError,
                 kin.UnknownRobotError, kin.JointLimitError, kin.SingularityError):
         assert issubclass(cls, kin.KinematicsError)
+
+
+def test_robot_pickles_for_process_pools(robot: kin.Robot) -> None:
+    import pickle
+
+    tooled = robot.with_tool(kin.spatial.transform(p=[0.0, 0.0, 0.05]))
+    clone = pickle.loads(pickle.dumps(tooled))
+    assert clone.joint_names == tooled.joint_names and clone.source == tooled.source
+    q = robot.random_q((3,), seed=0)
+    np.testing.assert_array_equal(kin.fk_jacobian(clone, q)[1], kin.fk_jacobian(tooled, q)[1])
+    np.testing.assert_array_equal(clone.tool, tooled.tool)

@@ -1,0 +1,127 @@
+"""Reachability maps: correctness, determinism in-process / process pool / Dask, worker
+loss, checkpoint-resume, and bad input."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import numpy as np
+import pytest
+
+import kinematics as kin
+from kinematics.reachability import ReachabilityMap, orientation_set, reachability_map
+
+SMALL = {"voxel": 0.3, "orientations": 6, "chunk": 120, "progress": False}
+
+
+@pytest.fixture(scope="module")
+def ur5() -> kin.Robot:
+    return kin.load_robot("ur5")
+
+
+@pytest.fixture(scope="module")
+def reference(ur5: kin.Robot) -> ReachabilityMap:
+    return reachability_map(ur5, **SMALL)
+
+
+def test_map_is_consistent(ur5: kin.Robot, reference: ReachabilityMap) -> None:
+    m = reference
+    K = len(m.orientations)
+    assert m.centers.shape[1] == 3 and m.sample_q.shape == (len(m.centers), ur5.dof)
+    assert np.all((m.reach_fraction >= 0) & (m.reach_fraction <= 1))
+    np.testing.assert_allclose(m.reach_fraction * K, np.round(m.reach_fraction * K), atol=1e-12)
+    reached = m.reach_fraction > 0
+    assert 0 < reached.sum() < len(m.centers)
+    assert np.all(np.isnan(m.sample_q[~reached])) and not np.any(np.isnan(m.sample_q[reached]))
+    # every sample solution really puts the tool at its voxel centre, inside the limits
+    T = kin.fk(ur5, m.sample_q[reached])
+    np.testing.assert_allclose(T[:, :3, 3], m.centers[reached], atol=m.tol_pos)
+    lo, hi = ur5.joint_limits.T
+    assert np.all((m.sample_q[reached] >= lo) & (m.sample_q[reached] <= hi))
+    # manipulability of the sample is the best one recorded
+    _, J = kin.fk_jacobian(ur5, m.sample_q[reached])
+    np.testing.assert_allclose(np.abs(np.linalg.det(J)), m.best_manipulability[reached],
+                               rtol=1e-9, atol=1e-12)
+    assert np.all(m.mean_manipulability <= m.best_manipulability + 1e-15)
+    # beyond the reach bound nothing is reached
+    far = np.linalg.norm(m.centers, axis=1) > ur5.reach + m.voxel
+    assert far.any() and np.all(m.reach_fraction[far] == 0)
+
+
+def test_orientation_set() -> None:
+    R = orientation_set(20, seed=3)
+    np.testing.assert_allclose(R @ np.swapaxes(R, -1, -2), np.broadcast_to(np.eye(3), R.shape),
+                               atol=1e-14)
+    np.testing.assert_allclose(np.linalg.det(R), 1.0, atol=1e-14)
+    np.testing.assert_array_equal(R[0], np.eye(3))
+    np.testing.assert_array_equal(R, orientation_set(20, seed=3))
+
+
+def test_deterministic_and_process_pool(ur5: kin.Robot, reference: ReachabilityMap) -> None:
+    assert reference.equals(reachability_map(ur5, **SMALL))
+    assert reference.equals(reachability_map(ur5, workers=2, **SMALL))
+    assert not reference.equals(reachability_map(ur5, **{**SMALL, "orientations": 5}))
+
+
+def test_save_load_roundtrip(tmp_path, reference: ReachabilityMap) -> None:  # type: ignore[no-untyped-def]
+    path = reference.save(tmp_path / "map.npz")
+    assert ReachabilityMap.load(path).equals(reference)
+
+
+def test_resume_solves_only_missing_chunks(tmp_path, ur5: kin.Robot,  # type: ignore[no-untyped-def]
+                                           reference: ReachabilityMap) -> None:
+    class Interrupt(Exception):
+        pass
+
+    def stop_after_two(i: int, _result: object) -> None:
+        if len(list((tmp_path / "ck").glob("chunk_*.npz"))) >= 2:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        reachability_map(ur5, checkpoint=tmp_path / "ck", on_chunk=stop_after_two, **SMALL)
+    resumed = reachability_map(ur5, checkpoint=tmp_path / "ck", **SMALL)
+    assert resumed.chunks_loaded == 2
+    total = resumed.chunks_loaded + resumed.chunks_computed
+    assert resumed.chunks_computed == total - 2 and total > 2
+    assert resumed.equals(reference)
+    again = reachability_map(ur5, checkpoint=tmp_path / "ck", **SMALL)
+    assert again.chunks_computed == 0 and again.equals(reference)
+    with pytest.raises(kin.InvalidValueError, match=r"holds a run with different parameters "
+                                                    r"\(voxel\)"):
+        reachability_map(ur5, checkpoint=tmp_path / "ck", **{**SMALL, "voxel": 0.31})
+
+
+@pytest.mark.slow
+def test_dask_cluster_equals_in_process_even_when_a_worker_dies(
+        ur5: kin.Robot, reference: ReachabilityMap) -> None:
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        assert reference.equals(reachability_map(ur5, client=client, **SMALL))
+        pids = list(client.run(os.getpid).values())
+        killed: list[int] = []
+
+        def kill_one_worker(i: int, _result: object) -> None:
+            if not killed:  # after the first finished chunk, SIGKILL a worker process
+                os.kill(pids[0], signal.SIGKILL)
+                killed.append(pids[0])
+
+        m = reachability_map(ur5, client=client, on_chunk=kill_one_worker,
+                             **{**SMALL, "chunk": 30})
+        assert killed
+        assert m.equals(reachability_map(ur5, **{**SMALL, "chunk": 30}))
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"voxel": 0.0}, kin.InvalidValueError, r"voxel=0.0; expected a positive size"),
+    ({"orientations": 0}, kin.InvalidValueError, r"orientations=0; expected >= 1"),
+    ({"chunk": 0}, kin.InvalidValueError, r"chunk=0; expected >= 1"),
+    ({"bounds": [[0, 1], [0, 1]]}, kin.ShapeError, r"bounds: expected shape \(3, 2\)"),
+    ({"bounds": [[1, 0], [0, 1], [0, 1]]}, kin.InvalidValueError, r"expected finite min < max"),
+    ({"workers": 0}, kin.InvalidValueError, r"workers=0; expected >= 1"),
+])
+def test_bad_input(ur5: kin.Robot, kwargs: dict, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        reachability_map(ur5, **{**SMALL, **kwargs})
