@@ -13,11 +13,13 @@ iteration for the active rows ``a``:
    iterate, and therefore the answer, is inside them.
 4. Accept the candidate when it lowers ``E``. An attempt ends when the tolerances are met,
    after ``max_iter`` evaluations, or when ``E`` has not dropped by 1 % for ``patience``
-   evaluations in a row (a local minimum, a limit, or an unreachable target); the target
-   then restarts from the next seed of a fixed sequence ``robot.random_q(restarts, seed)``
-   (the same sequence for every target, so a target's result does not depend on the batch
-   it is solved in). Targets farther from the base origin than ``robot.reach`` are not
-   restarted.
+   evaluations in a row (a local minimum, a limit, or an unreachable target).
+5. Restarts: a target whose first attempt fails then runs 8 attempts side by side (rows of
+   the same batched arrays), from the seeds of a fixed sequence
+   ``robot.random_q(restarts, seed)``, each failed attempt replaced at once by the next
+   seed; the first to converge wins. The sequence is the same for every target, so a
+   target's result does not depend on the batch it is solved in. Targets farther from the
+   base origin than ``robot.reach`` are not restarted.
 """
 
 from __future__ import annotations
@@ -189,10 +191,12 @@ def _solve_flat(robot: Robot, link: str | None, Tt: Array, q_start: Array, seeds
                 patience: int, bias: float) -> tuple[Array, Array]:
     """Batched LM over ``N`` targets; returns ``q`` ``(N, dof)`` and evaluations ``(N,)``.
 
-    Work is organised in *rows* (one attempt of one target). The first wave is one row per
-    target from ``q_start``; a target whose rows all end unconverged gets its next wave of
-    up to ``_WAVE`` rows, seeds taken in order from ``seeds``. A target is done at the first
-    iteration one of its rows converges (the lowest seed index wins ties).
+    Work is organised in *rows* (one attempt of one target). The first row of a target
+    starts from ``q_start``; once it ends unconverged the target keeps ``_WAVE`` attempts
+    running side by side, an ended one replaced at once by the next seed of ``seeds``. A
+    target is done at the first iteration one of its rows converges (the lowest seed index
+    wins ties). A row's path depends only on its target and seed, so a target's result does
+    not depend on the other targets of the batch.
     """
     N, dof = q_start.shape
     restarts = len(seeds)
@@ -210,7 +214,8 @@ def _solve_flat(robot: Robot, link: str | None, Tt: Array, q_start: Array, seeds
         best_q[0], best_E[0], iters[0] = q1, E1, n
         if conv or hopeless[0] or restarts == 0:
             return best_q, iters
-        rows = _Rows.spawn(np.zeros(1, dtype=np.int64), next_seed, seeds, restarts)
+        rows = _Rows.spawn(np.zeros(1, dtype=np.int64), np.array([min(_WAVE, restarts)]),
+                           next_seed, seeds)
     else:
         rows = _Rows.start(best_q)
     eye = np.eye(dof)
@@ -248,14 +253,18 @@ def _solve_flat(robot: Robot, link: str | None, Tt: Array, q_start: Array, seeds
                 best_q[t_w], best_E[t_w] = rows.q[win[first]], -1.0
                 done[t_w] = True
             keep = ~ended & ~done[rows.t]
-            has_rows = np.zeros(N, dtype=bool)
-            has_rows[rows.t[keep]] = True
-            idle = np.flatnonzero(~done & ~has_rows)
-            more = (next_seed[idle] < restarts) & ~hopeless[idle]
-            done[idle[~more]] = True
+            # refill: every unfinished target keeps _WAVE attempts running while seeds last
+            t_end = np.unique(rows.t[ended])
+            t_end = t_end[~done[t_end]]
             rows = rows.take(keep)
-            if more.any():
-                rows = rows.join(_Rows.spawn(idle[more], next_seed, seeds, restarts))
+            if t_end.size:
+                live = np.bincount(rows.t, minlength=N)[t_end]
+                count = np.where(hopeless[t_end], 0,
+                                 np.minimum(_WAVE - live, restarts - next_seed[t_end]))
+                done[t_end[(live == 0) & (count <= 0)]] = True
+                if (count > 0).any():
+                    rows = rows.join(_Rows.spawn(t_end[count > 0], count[count > 0],
+                                                 next_seed, seeds))
         if not rows.t.size:
             break
         step = np.flatnonzero(~rows.fresh)
@@ -298,9 +307,9 @@ class _Rows:
         return cls._fresh(np.arange(N), np.full(N, -1), q.copy())
 
     @classmethod
-    def spawn(cls, targets: Array, next_seed: Array, seeds: Array, restarts: int) -> _Rows:
-        """Next wave for ``targets``; advances ``next_seed`` in place."""
-        count = np.minimum(_WAVE, restarts - next_seed[targets])
+    def spawn(cls, targets: Array, count: Array, next_seed: Array, seeds: Array) -> _Rows:
+        """``count`` new attempts for each of ``targets`` with their next seeds; advances
+        ``next_seed`` in place."""
         t = np.repeat(targets, count)
         offset = np.arange(t.size) - np.repeat(np.cumsum(count) - count, count)
         s = next_seed[t] + offset
