@@ -44,7 +44,12 @@ def _png(fig: Figure) -> bytes:
 
 
 def _shade_levels(ax: Axes, tr: Trace) -> None:
-    """Background bands where the monitor was at ``warn`` / ``stop``."""
+    """Background bands where the monitor was at ``warn`` / ``stop``; a vertical line where
+    the (applied) monitor halted the approach."""
+    halted = tr.halted() if tr.monitored else np.zeros(0, bool)
+    if halted.any():
+        ax.axvline(tr.t[np.argmax(halted)], color="#c00", lw=0.9, ls="-.",
+                   label="monitor halts the approach")
     for lv in (1, 2):
         on = tr.level == lv
         if not on.any():
@@ -155,7 +160,7 @@ def figures(result: SimulationResult) -> dict[str, tuple[str, bytes]]:
         a0.set_title("damped least squares + singularity monitor")
         a1 = fig.add_subplot(gs[0, 1], sharey=a0)
         _speeds(a1, naive, log=True)
-        a1.set_title("undamped pseudo-inverse, no monitor")
+        a1.set_title("undamped pseudo-inverse, no monitor (levels of a passive monitor)")
         a1.legend(fontsize=7, ncol=2, loc="upper left")
         a2 = fig.add_subplot(gs[1, 0])
         _sigma(a2, [sing])
