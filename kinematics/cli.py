@@ -151,8 +151,55 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_reach(args: argparse.Namespace) -> int:
+    import time
+
+    from .reach_report import write_reach_report
+    from .reachability import reachability_map
+
+    robot = _load(args)
+    client = None
+    if args.scheduler:
+        try:
+            from distributed import Client
+        except ImportError:
+            print("kinematics reach: error: --scheduler needs dask.distributed "
+                  "(pip install 'kinematics[dist]')", file=sys.stderr)
+            return EXIT_USAGE
+        client = Client(args.scheduler)
+    start = time.perf_counter()
+    try:
+        m = reachability_map(robot, voxel=args.voxel, orientations=args.orientations,
+                             client=client, workers=args.workers, seed=args.seed,
+                             checkpoint=f"{args.out}/chunks", progress=not args.quiet)
+    finally:
+        if client is not None:
+            client.close()
+    seconds = time.perf_counter() - start
+    page = write_reach_report(m, args.out, {"wall_time_s": round(seconds, 2),
+                                            "chunks_resumed": m.chunks_loaded})
+    if not args.quiet:
+        print(f"{m.solves} IK problems in {seconds:.1f} s ({m.solves / seconds:.0f}/s); "
+              f"{int((m.reach_fraction > 0).sum())} of {len(m.centers)} voxels reached; "
+              f"report: {page}")
+    return EXIT_OK
+
+
 def _add_optional_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Commands implemented in other modules (imported lazily when run)."""
+    p = sub.add_parser("reach", help="reachability map (voxels x orientations), HTML report")
+    _robot_arg(p)
+    p.add_argument("--voxel", type=float, default=0.05, help="voxel edge [m] (default 0.05)")
+    p.add_argument("--orientations", type=int, default=50,
+                   help="tool orientations per voxel (default 50)")
+    p.add_argument("--scheduler", metavar="ADDR",
+                   help="Dask scheduler address, e.g. tcp://HOST:8786 (needs the dist extra)")
+    p.add_argument("--workers", type=int, help="local worker processes (default: in-process)")
+    p.add_argument("--seed", type=int, default=0, help="seed (same seed, same map)")
+    p.add_argument("--out", default="out/reach", help="output folder (default out/reach); "
+                   "an interrupted run in the same folder resumes")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=cmd_reach)
     try:
         from .report import add_report_parser
     except ImportError:

@@ -125,3 +125,34 @@ def test_dask_cluster_equals_in_process_even_when_a_worker_dies(
 def test_bad_input(ur5: kin.Robot, kwargs: dict, error: type, message: str) -> None:
     with pytest.raises(error, match=message):
         reachability_map(ur5, **{**SMALL, **kwargs})
+
+
+def test_cli_reach_writes_map_and_report(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+    from html.parser import HTMLParser
+
+    from kinematics.cli import main
+
+    out = tmp_path / "reach"
+    argv = ["reach", "ur5", "--voxel", "0.3", "--orientations", "4", "--out", str(out),
+            "--quiet"]
+    assert main(argv) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["robot"] == "ur5" and summary["voxels_reached"] > 0
+    m = ReachabilityMap.load(out / "map.npz")
+    assert m.voxel == 0.3 and len(m.orientations) == 4
+
+    class Images(HTMLParser):
+        srcs: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "img":
+                self.srcs.append(dict(attrs)["src"] or "")
+
+    parser = Images()
+    parser.feed((out / "report.html").read_text())
+    assert parser.srcs and all(s.startswith("data:image/png;base64,") for s in parser.srcs)
+    # a second run in the same folder resumes from the checkpoints
+    assert main(argv) == 0
+    assert json.loads((out / "summary.json").read_text())["chunks_resumed"] > 0
+    assert main(["reach", "ur5", "--voxel", "-1", "--out", str(out), "--quiet"]) == 2
