@@ -4,7 +4,7 @@ Conventions (see DESIGN.md): SI units; twists ``[v; ω]`` linear first; ``q`` ha
 ``(..., dof)`` and every result keeps the leading dimensions.
 """
 
-from . import numdiff, spatial
+from . import ik, numdiff, singularity, spatial
 from .exceptions import (
     InvalidValueError,
     JointLimitError,
@@ -35,6 +35,7 @@ __all__ = [
     "fk",
     "fk_all",
     "fk_jacobian",
+    "ik",
     "jacobian",
     "jacobian_dot",
     "joint_torques",
@@ -44,6 +45,7 @@ __all__ = [
     "parse_urdf",
     "read_urdf",
     "robot_from_urdf",
+    "singularity",
     "spatial",
     "twist",
 ]
