@@ -247,7 +247,9 @@ def write_report(result: SimulationResult, out: Path) -> list[Path]:
             "jacobian_max_error", "twist_max_error", "tracking_rms_m", "tracking_max_m",
             "sigma_min_min", "max_joint_speed", "max_joint_speed_ratio",
             "max_commanded_speed_ratio", "velocity_limit_violations", "velocity_tracking_max",
-            "monitor_levels", "first_warn_s", "first_stop_s"]
+            "monitor_levels", "first_warn_s", "first_stop_s", "monitor_metric_min",
+            "monitor_warn_threshold", "monitor_stop_threshold", "monitor_scale_min",
+            "monitor_halted", "halted_s"]
     runs = list(m["scenarios"])
     rows = "".join(f"<tr><th>{k}</th>" + "".join(f"<td>{_fmt(m['scenarios'][r][k])}</td>"
                                                    for r in runs) + "</tr>" for k in keys)
@@ -274,14 +276,19 @@ figcaption {{ color: #555; font-size: 0.9em; }}
 <h1>kinematics simulate {html.escape(result.robot.name)}</h1>
 <p>{html.escape(result.robot.base_link)} → {html.escape(result.robot.tip_link)},
 {result.robot.dof} joints, URDF <code>{html.escape(result.robot.source)}</code>.<br>
-PyBullet {'DIRECT'} at dt = {m['dt']:.6g} s (control every step), VELOCITY_CONTROL bounded
-by the URDF effort limits, gravity on. Start configuration (seed {m['seed']}): [{q0}] rad.
+PyBullet {'GUI' if m['gui'] else 'DIRECT'} at dt = {m['dt']:.6g} s (control every step),
+VELOCITY_CONTROL bounded by the URDF effort limits, gravity on.
+Start configuration (seed {m['seed']}): [{q0}] rad.
 Wall time {m['wall_time_s']:.1f} s.</p>
 {status}
 <h2>Metrics</h2>{table}
-<p>Bars: <ul>{bars}<li>velocity_limit_violations = 0</li>
-<li>singularity: the monitor warns, then reaches <i>stop</i>; sigma_min_min &gt; 0</li></ul>
-The undamped run is the comparison baseline and has no bars.</p>
+<div>Bars (circle and singularity runs): <ul>{bars}<li>velocity_limit_violations = 0</li>
+<li>singularity: the monitor warns, then halts the approach (level <i>stop</i>, or its
+velocity scale ≤ 1 % at the stop threshold: the monitor scales approaching motion linearly
+to 0 there, so in closed loop the metric settles on the threshold from above);
+sigma_min_min &gt; 0</li></ul>
+The undamped pseudo-inverse run is the comparison baseline: only the FK/J/twist agreement
+bars apply to it; its monitor is passive (levels recorded, scale not applied).</div>
 <h2>Figures</h2>{imgs}
 </body></html>
 """
