@@ -53,6 +53,7 @@ __all__ = [
     "SingularityMonitor",
     "default_thresholds",
     "default_rows",
+    "singular_value_rates",
     "METRICS",
     "LEVELS",
 ]
@@ -485,6 +486,48 @@ def _jacobian_dot_from(J: Array, qd: Array) -> Array:
     return np.swapaxes(D, -1, -2)
 
 
+def _metric_value(metric: str, s: Array, ss: Array) -> Array:
+    """Monitor metric from singular values ``s`` (mixed) and ``ss`` (scaled), batched."""
+    if metric == "sigma_min_scaled":
+        return ss[..., -1]
+    if metric == "sigma_min":
+        return s[..., -1]
+    if metric in ("inverse_condition_scaled", "inverse_condition"):
+        a = ss if metric == "inverse_condition_scaled" else s
+        return _divide(a[..., -1], a[..., 0], 0.0)
+    return np.prod(s, axis=-1)
+
+
+def _metric_rate(metric: str, s: Array, ss: Array, ds: Array, dss: Array) -> Array:
+    """Time derivative of :func:`_metric_value` from ``dσ_i/dt``, batched."""
+    if metric == "sigma_min_scaled":
+        return dss[..., -1]
+    if metric == "sigma_min":
+        return ds[..., -1]
+    if metric in ("inverse_condition_scaled", "inverse_condition"):
+        a, da = (ss, dss) if metric == "inverse_condition_scaled" else (s, ds)
+        num = da[..., -1] * a[..., 0] - a[..., -1] * da[..., 0]
+        return _divide(num, a[..., 0] ** 2, 0.0)
+    # manipulability w = ∏σ_i: dw/dt = Σ dσ_i ∏_{j≠i} σ_j
+    k = s.shape[-1]
+    others = np.stack([np.prod(np.delete(s, i, axis=-1), axis=-1) for i in range(k)], -1)
+    return np.sum(ds * others, axis=-1)
+
+
+def singular_value_rates(U: Array, Vt: Array, Jd: Array) -> Array:
+    """``dσ_i/dt = u_iᵀ J̇ v_i`` for every singular value, batched.
+
+    Args:
+        U: ``(..., m, k)`` left singular vectors of ``J``.
+        Vt: ``(..., k, n)`` right singular vectors (transposed).
+        Jd: ``(..., m, n)`` ``J̇`` (e.g. :func:`~kinematics.jacobian_dot`).
+
+    Returns:
+        ``(..., k)`` [per second]; exact where the singular values are distinct.
+    """
+    return np.einsum("...mi,...mn,...in->...i", U, Jd, Vt)
+
+
 # ---------------------------------------------------------------------------------------
 # monitor
 
@@ -645,7 +688,7 @@ class SingularityMonitor:
         Jm = J if self._all_rows else J[self._sel]
         U, s, Vt, Us, ss, Vts = _svd_pair(Jm, self._scale_rows)
         meas = _assemble_one(Jm, U, s, Vt, ss, self.length, self._linear)
-        value = self._value(s, ss)
+        value = float(_metric_value(self.metric, s, ss))
         tts = math.inf
         if qd is not None:
             qda = self._check_qd(qd)
@@ -657,7 +700,7 @@ class SingularityMonitor:
             # dσ_i/dt = u_iᵀ J̇ v_i for the mixed and the scaled Jacobian
             ds = np.einsum("mi,mn,in->i", U, Jd, Vt)
             dss = np.einsum("mi,mn,in->i", Us, Jd * self._scale_rows[:, None], Vts)
-            rate = self._rate(s, ss, ds, dss)
+            rate = float(_metric_rate(self.metric, s, ss, ds, dss))
             approaching = rate < 0.0
             ds_min = float(ds[-1])
             if ds_min < 0.0:
@@ -666,40 +709,21 @@ class SingularityMonitor:
             rate = 0.0
             approaching = self._last_value is None or value < self._last_value
         self._last_value = value
+        level, scale = self.step(value, bool(approaching))
+        return MonitorState(level, scale, meas, tts, value, float(rate), bool(approaching))
+
+    def step(self, value: float, approaching: bool) -> tuple[Level, float]:
+        """Advance the level (hysteresis) with a metric value; return ``(level, scale)``.
+
+        The decision part of :meth:`update`, for callers that computed the metric and its
+        rate themselves (e.g. :func:`kinematics.analysis.analyze_trajectory`, batched).
+        """
         self.level = self._next_level(value)
         if approaching and value < self.warn:
             scale = min(max((value - self.stop) / (self.warn - self.stop), 0.0), 1.0)
         else:
             scale = 1.0
-        return MonitorState(self.level, float(scale), meas, tts, value, float(rate),
-                            bool(approaching))
-
-    def _value(self, s: Array, ss: Array) -> float:
-        m = self.metric
-        if m == "sigma_min_scaled":
-            return float(ss[-1])
-        if m == "sigma_min":
-            return float(s[-1])
-        if m == "inverse_condition_scaled":
-            return float(ss[-1] / ss[0]) if ss[0] > 0 else 0.0
-        if m == "inverse_condition":
-            return float(s[-1] / s[0]) if s[0] > 0 else 0.0
-        return float(np.prod(s))
-
-    def _rate(self, s: Array, ss: Array, ds: Array, dss: Array) -> float:
-        m = self.metric
-        if m == "sigma_min_scaled":
-            return float(dss[-1])
-        if m == "sigma_min":
-            return float(ds[-1])
-        if m in ("inverse_condition_scaled", "inverse_condition"):
-            a, da = (ss, dss) if m == "inverse_condition_scaled" else (s, ds)
-            if a[0] <= 0:
-                return 0.0
-            return float((da[-1] * a[0] - a[-1] * da[0]) / a[0] ** 2)
-        # manipulability w = ∏σ_i: dw/dt = Σ dσ_i ∏_{j≠i} σ_j
-        prods = np.array([np.prod(np.delete(s, i)) for i in range(s.size)])
-        return float(ds @ prods)
+        return self.level, float(scale)
 
     def _severity(self, value: float, release: float) -> int:
         if value < self.stop * release:
