@@ -54,7 +54,7 @@ def check_pose(T: ArrayLike, name: str = "target_T", single: bool = False) -> Ar
     ok = finite & ortho & det_ok & row_ok
     if not ok.all():
         k = int(np.argmin(ok))
-        where = "" if A.ndim == 2 else str(list(np.unravel_index(k, A.shape[:-2])))
+        where = "" if A.ndim == 2 else str([int(i) for i in np.unravel_index(k, A.shape[:-2])])
         why = ("is not finite" if not finite[k] else
                "has a last row other than [0 0 0 1]" if not row_ok[k] else
                "has a rotation block that is not orthonormal with det +1")

@@ -2,15 +2,457 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
+from conftest import planar2r_urdf
 
 import kinematics as kin
 from kinematics import ik
+from kinematics.exceptions import InvalidValueError, ShapeError, UnknownLinkError
+
+
+def errors(robot: kin.Robot, q: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Position and rotation errors recomputed independently with spatial.pose_error."""
+    e = kin.spatial.pose_error(kin.fk(robot, q), T)
+    return np.linalg.norm(e[..., :3], axis=-1), np.linalg.norm(e[..., 3:], axis=-1)
+
+
+def inside(robot: kin.Robot, q: np.ndarray) -> np.ndarray:
+    lim = robot.joint_limits
+    return np.all((q >= lim[:, 0]) & (q <= lim[:, 1]), axis=-1)
+
+
+def tight_2r(lo: float, hi: float) -> kin.Robot:
+    """Planar 2R (l1 = 1.0 m, l2 = 0.8 m) with both joints limited to [lo, hi]."""
+    text = planar2r_urdf().replace('lower="-3.14" upper="3.14"', f'lower="{lo}" upper="{hi}"')
+    return kin.robot_from_urdf(text)
+
+
+# --------------------------------------------------------------------------- solve
 
 
 def test_solve_converges_from_default_seed(robot: kin.Robot) -> None:
     Q = robot.random_q(20, seed=3)
-    res = ik.solve(robot, kin.fk(robot, Q))
+    T = kin.fk(robot, Q)
+    res = ik.solve(robot, T)
     assert res.success.all()
-    assert (res.pos_error <= 1e-6).all() and (res.rot_error <= 1e-6).all()
+    pos, rot = errors(robot, res.q, T)
+    assert (pos <= 1e-6).all() and (rot <= 1e-6).all()
+    assert inside(robot, res.q).all()
+
+
+def test_solve_converges_from_near_seed(robot: kin.Robot) -> None:
+    Q = robot.random_q(10, seed=4, margin=0.05)
+    q0 = Q + np.random.default_rng(0).normal(scale=0.05, size=Q.shape)
+    res = ik.solve(robot, kin.fk(robot, Q), np.clip(q0, *robot.joint_limits.T), restarts=0)
+    assert res.success.all()
+    assert (res.iterations <= 10).all()  # quadratic-ish convergence near the solution
+
+
+def test_solve_converges_from_far_seed(robot: kin.Robot) -> None:
+    Q = robot.random_q(10, seed=5)
+    far = robot.random_q(10, seed=6)  # unrelated configurations
+    res = ik.solve(robot, kin.fk(robot, Q), far)
+    assert res.success.all()
+    assert inside(robot, res.q).all()
+
+
+def test_solve_foreign_urdf(foreign_robot: kin.Robot) -> None:
+    T = kin.fk(foreign_robot, foreign_robot.random_q(10, seed=7))
+    res = ik.solve(foreign_robot, T)
+    assert res.success.all()
+
+
+def test_single_target_returns_scalars() -> None:
+    robot = kin.load_robot("panda")
+    res = ik.solve(robot, kin.fk(robot, robot.random_q(seed=1)))
+    assert res.q.shape == (7,)
+    assert isinstance(res.success, bool) and res.success
+    assert isinstance(res.pos_error, float) and isinstance(res.rot_error, float)
+    assert isinstance(res.iterations, int)
+    assert not res.q.flags.writeable
+    with pytest.raises(AttributeError):
+        res.success = False  # type: ignore[misc]
+
+
+def test_unreachable_target_fails_quickly() -> None:
+    robot = kin.load_robot("panda")
+    T = kin.spatial.transform(p=[10.0, 0.0, 0.0])
+    res = ik.solve(robot, T)
+    assert res.success is False
+    assert res.iterations <= 60  # beyond reach: one attempt, no restarts
+    assert 10.0 - robot.reach <= res.pos_error <= 10.0
+    assert inside(robot, res.q)
+    # the answer is the arm stretched toward the target
+    pos, _ = errors(robot, res.q, T)
+    assert pos == pytest.approx(res.pos_error, abs=1e-12)
+
+
+def test_target_needing_joints_outside_limits_is_not_a_success() -> None:
+    robot = tight_2r(-0.5, 0.5)
+    # q2 = ±1.2 (both elbow branches) are outside [-0.5, 0.5]: unreachable inside the limits
+    T = kin.fk(robot, [0.3, 1.2])
+    res = ik.solve(robot, T, restarts=10)
+    assert res.success is False
+    assert inside(robot, res.q)
+    assert res.pos_error > 1e-2
+    # without limits the same target is solved
+    free = tight_2r(-3.14, 3.14)
+    assert ik.solve(free, T).success
+
+
+def test_success_is_honest_in_a_mixed_batch() -> None:
+    robot = kin.load_robot("ur5")
+    T = kin.fk(robot, robot.random_q(6, seed=8))
+    T[2, :3, 3] = [5.0, 0.0, 0.0]      # unreachable
+    T[4, :3, 3] *= 1.6                  # probably outside the workspace shell
+    res = ik.solve(robot, T, restarts=8, tol_pos=1e-7, tol_rot=1e-7)
+    pos, rot = errors(robot, res.q, T)
+    np.testing.assert_allclose(res.pos_error, pos, atol=1e-12)
+    np.testing.assert_allclose(res.rot_error, rot, atol=1e-12)
+    np.testing.assert_array_equal(res.success, (pos <= 1e-7) & (rot <= 1e-7))
+    assert not res.success[2]
+    assert res.success[[0, 1, 3, 5]].all()
+    assert inside(robot, res.q).all()
+
+
+def test_batched_matches_per_target() -> None:
+    robot = kin.load_robot("panda")
+    T = kin.fk(robot, robot.random_q(8, seed=9))
+    T[5, :3, 3] = [0.0, 0.0, 3.0]
+    batched = ik.solve(robot, T, restarts=10)
+    singles = [ik.solve(robot, Tk, restarts=10) for Tk in T]
+    assert batched.q.shape == (8, 7)
+    for f in ("success", "pos_error", "rot_error", "iterations"):
+        assert getattr(batched, f).shape == (8,)
+    np.testing.assert_array_equal(batched.success, [s.success for s in singles])
+    np.testing.assert_array_equal(batched.iterations, [s.iterations for s in singles])
+    np.testing.assert_allclose(batched.q, [s.q for s in singles], atol=1e-8)
+
+
+def test_batch_shape_is_kept_and_q0_broadcasts() -> None:
+    robot = kin.load_robot("iiwa14")
+    Q = robot.random_q((2, 3), seed=10)
+    res = ik.solve(robot, kin.fk(robot, Q), q0=np.zeros(7))
+    assert res.q.shape == (2, 3, 7)
+    assert res.success.shape == res.pos_error.shape == res.iterations.shape == (2, 3)
+    assert res.success.all()
+
+
+def test_deterministic_given_seed() -> None:
+    robot = kin.load_robot("puma560")
+    T = kin.fk(robot, robot.random_q(10, seed=11))
+    a = ik.solve(robot, T, robot.random_q(10, seed=12), seed=3)
+    b = ik.solve(robot, T, robot.random_q(10, seed=12), seed=3)
+    np.testing.assert_array_equal(a.q, b.q)
+    np.testing.assert_array_equal(a.iterations, b.iterations)
+
+
+def test_restarts_use_the_seed() -> None:
+    robot = tight_2r(-0.5, 0.5)
+    T = kin.fk(robot, [0.3, 1.2])  # never converges: every restart is used
+    a = ik.solve(robot, T, seed=1, restarts=5)
+    b = ik.solve(robot, T, seed=2, restarts=5)
+    assert a.iterations > 5 and b.iterations > 5
+    assert not np.array_equal(a.q, b.q) or a.iterations != b.iterations
+
+
+def test_solve_other_link() -> None:
+    robot = kin.load_robot("panda")
+    q = robot.random_q(seed=13)
+    T = kin.fk(robot, q, link="panda_link7")
+    res = ik.solve(robot, T, link="panda_link7")
+    assert res.success
+    pos, rot = errors(robot, res.q, T) if False else (None, None)  # noqa: F841
+    e = kin.spatial.pose_error(kin.fk(robot, res.q, link="panda_link7"), T)
+    assert np.linalg.norm(e) <= 2e-6
+
+
+@pytest.mark.parametrize(("kwargs", "exc", "match"), [
+    ({"target_T": np.eye(3)}, ShapeError, r"target_T: expected shape \(4, 4\) or \(\.\.\., 4, 4\)"),
+    ({"target_T": np.full((4, 4), np.nan)}, InvalidValueError, "target_T is not finite"),
+    ({"target_T": np.diag([2.0, 1.0, 1.0, 1.0])}, InvalidValueError, "not orthonormal"),
+    ({"target_T": np.diag([1.0, 1.0, -1.0, 1.0])}, InvalidValueError, "det \\+1"),
+    ({"target_T": np.ones((4, 4))}, InvalidValueError, "last row"),
+    ({"target_T": np.stack([np.eye(4), np.diag([1.0, 2, 1, 1])])}, InvalidValueError,
+     r"target_T\[1\] has a rotation block"),
+    ({"target_T": "eye"}, InvalidValueError, "expected a numeric"),
+    ({"q0": np.zeros(6)}, ShapeError, r"q0: expected shape \(\.\.\., 7\)"),
+    ({"q0": np.zeros((3, 7))}, ShapeError, "q0: expected shape .*broadcastable"),
+    ({"q0": [np.nan] * 7}, InvalidValueError, "q0.*expected finite"),
+    ({"tol_pos": 0.0}, InvalidValueError, "tol_pos=0.0; expected a positive"),
+    ({"tol_rot": np.inf}, InvalidValueError, "tol_rot=inf"),
+    ({"max_iter": 0}, InvalidValueError, "max_iter=0; expected an integer >= 1"),
+    ({"restarts": -1}, InvalidValueError, "restarts=-1"),
+    ({"restarts": 2.5}, InvalidValueError, "restarts=2.5"),
+    ({"damping_bias": -1.0}, InvalidValueError, "damping_bias=-1.0"),
+    ({"link": "nope"}, UnknownLinkError, "link 'nope' does not exist"),
+])
+def test_solve_bad_input(kwargs: dict, exc: type, match: str) -> None:
+    robot = kin.load_robot("panda")
+    args = {"target_T": np.eye(4), **kwargs}
+    T = args.pop("target_T")
+    with pytest.raises(exc, match=match):
+        ik.solve(robot, T, **args)
+
+
+# --------------------------------------------------------------------------- hessian
+
+
+def test_jacobian_hessian_and_manipulability_gradient_match_finite_differences(
+        robot: kin.Robot) -> None:
+    q = robot.random_q(seed=14, margin=0.1)
+    H = ik.jacobian_hessian(robot, q)
+    H_fd = np.moveaxis(kin.numdiff.jacobian(lambda x: kin.jacobian(robot, x), q), -1, 0)
+    np.testing.assert_allclose(H, H_fd, atol=1e-8)
+    g = ik.manipulability_gradient(robot, q)
+    g_fd = kin.numdiff.jacobian(lambda x: ik.manipulability(kin.jacobian(robot, x)), q)
+    np.testing.assert_allclose(g, g_fd, atol=1e-8)
+
+
+def test_jacobian_hessian_general_path_on_a_prismatic_chain() -> None:
+    extra = """<link name="slide"/>
+  <joint name="j3" type="prismatic"><parent link="tip"/><child link="slide"/>
+    <axis xyz="1 0 0"/><limit lower="0" upper="0.5" velocity="1" effort="10"/></joint>"""
+    robot = kin.robot_from_urdf(planar2r_urdf(extra=extra), tip="slide")
+    q = np.array([0.3, 0.7, 0.2])
+    H = ik.jacobian_hessian(robot, q)
+    H_fd = np.moveaxis(kin.numdiff.jacobian(lambda x: kin.jacobian(robot, x), q), -1, 0)
+    np.testing.assert_allclose(H, H_fd, atol=1e-8)
+
+
+# --------------------------------------------------------------------------- controller
+
+
+def far_from_limits(robot: kin.Robot, seed: int) -> np.ndarray:
+    return robot.random_q(seed=seed, margin=0.25)
+
+
+def test_tracking_is_exact_away_from_singularities(robot: kin.Robot) -> None:
+    if robot.dof < 6:
+        pytest.skip("a full 6-D task needs 6 joints")
+    ctrl = ik.ResolvedRateController(robot, gain=[2, 2, 2, 1, 1, 1], velocity_scale=1e6,
+                                     limit_margin=0.0)
+    Q = robot.random_q(50, seed=15, margin=0.25)
+    sigma_min = np.linalg.svd(kin.jacobian(robot, Q), compute_uv=False)[:, -1]
+    q = Q[np.argmax(sigma_min > 2 * ctrl.sigma_threshold)]   # a well-conditioned one
+    T, J = kin.fk_jacobian(robot, q)
+    target = kin.fk(robot, q + 0.01)
+    ff = np.array([0.01, -0.02, 0.0, 0.05, 0.0, -0.01])
+    qd = ctrl.velocity(q, target, ff)
+    x = np.array([2, 2, 2, 1, 1, 1]) * kin.spatial.pose_error(T, target) + ff
+    assert np.linalg.svd(J, compute_uv=False)[-1] > ctrl.sigma_threshold
+    np.testing.assert_allclose(J @ qd, x, atol=1e-10)
+
+
+def test_velocity_limit_scaling_keeps_direction() -> None:
+    robot = kin.load_robot("panda")
+    q = far_from_limits(robot, 16)
+    target = kin.fk(robot, far_from_limits(robot, 17))
+    free = ik.ResolvedRateController(robot, gain=20.0, velocity_scale=1e6, dt=1e-6)
+    limited = ik.ResolvedRateController(robot, gain=20.0, velocity_scale=0.5, dt=1e-6)
+    qd_free, qd = free.velocity(q, target), limited.velocity(q, target)
+    ratio = np.abs(qd) / (0.5 * robot.velocity_limits)
+    assert ratio.max() == pytest.approx(1.0)
+    cos = qd @ qd_free / (np.linalg.norm(qd) * np.linalg.norm(qd_free))
+    assert cos == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("name", ["panda", "ur5"])
+def test_position_limits_never_crossed_in_a_long_servo_run(name: str) -> None:
+    robot = kin.load_robot(name)
+    hi = robot.joint_limits[:, 1]
+    q = hi - 0.05
+    target = kin.fk(robot, hi + 0.4)  # every joint 0.4 rad beyond its upper limit
+    ctrl = ik.ResolvedRateController(robot, gain=10.0, nullspace="centering")
+    hit = np.zeros(robot.dof, dtype=bool)
+    for _ in range(2000):
+        q = ctrl.step(q, target, 1e-3)
+        assert inside(robot, q), q
+        hit |= np.isclose(q, robot.joint_limits[:, 1], atol=1e-3)
+    assert hit.any()  # the run did press against a limit
+
+
+def test_position_limit_saturation_keeps_tracking_with_the_other_joints() -> None:
+    robot = kin.load_robot("panda")
+    q = far_from_limits(robot, 19)
+    q[0] = robot.joint_limits[0, 1] - 1e-5           # joint 1 at its upper limit
+    target = kin.fk(robot, q)
+    target[:3, 3] += [0.0, 0.01, 0.0]                 # a small move that joint 1 would help
+    ctrl = ik.ResolvedRateController(robot, velocity_scale=1e6, limit_margin=0.0)
+    qd = ctrl.velocity(q, target)
+    assert q[0] + qd[0] * ctrl.dt <= robot.joint_limits[0, 1]
+    J = kin.jacobian(robot, q)
+    x = kin.spatial.pose_error(kin.fk(robot, q), target)
+    np.testing.assert_allclose(J @ qd, x, atol=1e-6)  # 6 free joints still track the twist
+
+
+def test_adaptive_damping_bounds_velocity_at_exact_singularities() -> None:
+    ur5 = kin.load_robot("ur5")
+    q = np.array([0.3, -1.2, 1.4, -0.8, 0.0, 0.5])   # q5 = 0: wrist singularity
+    J = kin.jacobian(ur5, q)
+    assert np.linalg.svd(J, compute_uv=False)[-1] < 1e-12
+    target = kin.fk(ur5, q + [0, 0, 0, 0.2, 0.0, -0.3])
+    for damping in ("adaptive", "selective"):
+        ctrl = ik.ResolvedRateController(ur5, gain=1.0, damping=damping, velocity_scale=1e6)
+        qd = ctrl.velocity(q, target)
+        x = kin.spatial.pose_error(kin.fk(ur5, q), target)
+        bound = np.linalg.norm(x) * max(1 / ctrl.sigma_threshold, 1 / (2 * ctrl.damping_max))
+        assert np.isfinite(qd).all()
+        assert np.linalg.norm(qd) <= bound
+    arm = kin.load_robot("planar2r")
+    ctrl = ik.ResolvedRateController(arm, task_weights=[1, 1, 0, 0, 0, 0], velocity_scale=1e6)
+    target = kin.spatial.transform(p=[2.5, 0.3, 0.0])  # outside reach, along the singular arm
+    for q2 in (0.0, 1e-9):
+        qd = ctrl.velocity([0.0, q2], target)
+        assert np.isfinite(qd).all()
+        assert np.linalg.norm(qd) <= np.linalg.norm([0.7, 0.3]) / 0.05
+    undamped = ik.ResolvedRateController(arm, task_weights=[1, 1, 0, 0, 0, 0], damping=0.0,
+                                         velocity_scale=1e6, dt=1e-9)
+    assert np.linalg.norm(undamped.velocity([0.0, 1e-4], target)) > 1e3  # what DLS prevents
+
+
+@pytest.mark.parametrize("objective", ["centering", "manipulability", "user"])
+def test_null_space_motion_leaves_the_task_unchanged(objective: str) -> None:
+    robot = kin.load_robot("panda")
+    q = far_from_limits(robot, 20)
+    target = kin.fk(robot, q)  # task velocity 0: all motion comes from the null space
+    nullspace = (lambda x: x - 0.3) if objective == "user" else objective
+    ctrl = ik.ResolvedRateController(robot, nullspace=nullspace, nullspace_gain=1.0)
+    qd = ctrl.velocity(q, target)
+    J = kin.jacobian(robot, q)
+    assert np.linalg.norm(qd) > 1e-4
+    assert np.linalg.norm(J @ qd) <= 1e-12 * max(1.0, np.linalg.norm(qd))
+
+
+def test_manipulability_objective_increases_manipulability() -> None:
+    robot = kin.load_robot("iiwa14")
+    q = far_from_limits(robot, 21)
+    target = kin.fk(robot, q)
+    ctrl = ik.ResolvedRateController(robot, gain=5.0, nullspace="manipulability",
+                                     nullspace_gain=50.0)
+    w0 = ik.manipulability(kin.jacobian(robot, q))
+    for _ in range(200):
+        q = ctrl.step(q, target, 1e-2)
+    assert ik.manipulability(kin.jacobian(robot, q)) > 1.05 * w0
+    # the pose stays put up to the O(dt²) drift of the null-space motion
+    assert np.linalg.norm(kin.spatial.pose_error(kin.fk(robot, q), target)) < 1e-5
+
+
+def test_joint_limit_spring_pushes_away_in_the_null_space() -> None:
+    robot = kin.load_robot("panda")
+    q = far_from_limits(robot, 22)
+    q[2] = robot.joint_limits[2, 1] - 0.02            # inside the 0.1 rad margin
+    ctrl = ik.ResolvedRateController(robot)
+    qd = ctrl.velocity(q, kin.fk(robot, q))
+    assert qd[2] < 0
+    assert np.linalg.norm(kin.jacobian(robot, q) @ qd) < 1e-12
+
+
+def test_position_only_and_tool_axis_masks() -> None:
+    robot = kin.load_robot("ur5")
+    q = far_from_limits(robot, 23)
+    T, J = kin.fk_jacobian(robot, q)
+    target = kin.fk(robot, q + 0.05)
+    x = kin.spatial.pose_error(T, target)
+    pos_only = ik.ResolvedRateController(robot, task_weights=[1, 1, 1, 0, 0, 0],
+                                         velocity_scale=1e6, limit_margin=0.0)
+    qd = pos_only.velocity(q, target)
+    np.testing.assert_allclose(J[:3] @ qd, x[:3], atol=1e-10)
+    assert np.linalg.norm(qd) < np.linalg.norm(np.linalg.solve(J, x))  # least-norm
+    no_roll = ik.ResolvedRateController(robot, task_weights=[1, 1, 1, 1, 1, 0],
+                                        task_frame="tool", velocity_scale=1e6,
+                                        limit_margin=0.0)
+    qd = no_roll.velocity(q, target)
+    R = T[:3, :3]
+    tool = np.concatenate([R.T @ (J[:3] @ qd), R.T @ (J[3:] @ qd)])
+    x_tool = np.concatenate([R.T @ x[:3], R.T @ x[3:]])
+    np.testing.assert_allclose(tool[:5], x_tool[:5], atol=1e-10)
+
+
+def test_servo_converges_to_a_reachable_target(robot: kin.Robot) -> None:
+    weights = None if robot.dof >= 6 else [1, 1, 0, 0, 0, 1]
+    ctrl = ik.ResolvedRateController(robot, gain=10.0, task_weights=weights)
+    # a goal away from singularities (near one, damping slows the last digits by design)
+    Q = robot.random_q(50, seed=24, margin=0.2)
+    sigma_min = np.linalg.svd(kin.jacobian(robot, Q), compute_uv=False)[:, -1]
+    q_goal = Q[np.argmax(sigma_min > 3 * ctrl.sigma_threshold)]
+    q = q_goal + np.random.default_rng(1).normal(scale=0.2, size=robot.dof)
+    q = np.clip(q, robot.joint_limits[:, 0], robot.joint_limits[:, 1])
+    target = kin.fk(robot, q_goal)
+    for _ in range(1000):
+        q = ctrl.step(q, target, 2e-3)
+    e = kin.spatial.pose_error(kin.fk(robot, q), target)
+    assert np.linalg.norm(e) < 1e-6
+
+
+def test_monitor_scales_the_velocity() -> None:
+    robot = kin.load_robot("panda")
+    q = far_from_limits(robot, 25)
+    target = kin.fk(robot, q + 0.02)
+    calls = []
+
+    class Monitor:
+        def update(self, q: np.ndarray, qd: np.ndarray | None = None) -> SimpleNamespace:
+            calls.append((q.copy(), None if qd is None else qd.copy()))
+            return SimpleNamespace(level="warning", scale=0.25, measures=None,
+                                   time_to_singularity=np.inf)
+
+    plain = ik.ResolvedRateController(robot).velocity(q, target)
+    scaled = ik.ResolvedRateController(robot, monitor=Monitor()).velocity(q, target)
+    np.testing.assert_allclose(scaled, 0.25 * plain, atol=1e-15)
+    assert len(calls) == 1
+    np.testing.assert_array_equal(calls[0][0], q)
+    np.testing.assert_allclose(calls[0][1], plain)
+
+
+@pytest.mark.parametrize(("kwargs", "exc", "match"), [
+    ({"gain": [1, 2]}, ShapeError, r"gain: expected shape \(\) or \(6,\)"),
+    ({"gain": -1.0}, InvalidValueError, "gain=.*expected finite values >= 0"),
+    ({"dt": 0.0}, InvalidValueError, r"dt=0.0; expected a finite number > 0"),
+    ({"damping": "strong"}, InvalidValueError, r"damping='strong'; expected one of \['adaptive'"),
+    ({"damping": -0.1}, InvalidValueError, "damping=-0.1"),
+    ({"sigma_threshold": 0}, InvalidValueError, "sigma_threshold=0"),
+    ({"velocity_scale": np.nan}, InvalidValueError, "velocity_scale=nan"),
+    ({"nullspace": "joy"}, InvalidValueError, r"nullspace='joy'; expected None, one of"),
+    ({"task_weights": [0] * 6}, InvalidValueError, "at least one weight > 0"),
+    ({"task_weights": [1, 1]}, ShapeError, "task_weights: expected shape"),
+    ({"task_frame": "world"}, InvalidValueError, r"task_frame='world'; expected one of"),
+    ({"monitor": object()}, InvalidValueError, "monitor=.*expected an object with update"),
+    ({"link": "nope"}, UnknownLinkError, "link 'nope' does not exist"),
+])
+def test_controller_bad_parameters(kwargs: dict, exc: type, match: str) -> None:
+    with pytest.raises(exc, match=match):
+        ik.ResolvedRateController(kin.load_robot("panda"), **kwargs)
+
+
+@pytest.mark.parametrize(("call", "exc", "match"), [
+    (lambda c, q, T: c.velocity(q[:6], T), ShapeError, r"q: expected shape \(\.\.\., 7\)"),
+    (lambda c, q, T: c.velocity(np.stack([q, q]), T), ShapeError, r"q: expected shape \(7,\)"),
+    (lambda c, q, T: c.velocity(q * np.nan, T), InvalidValueError, "expected finite values"),
+    (lambda c, q, T: c.velocity(q, T[:3]), ShapeError, r"target_T: expected shape \(4, 4\)"),
+    (lambda c, q, T: c.velocity(q, np.stack([T, T])), ShapeError, "target_T: expected shape"),
+    (lambda c, q, T: c.velocity(q, T * 2), InvalidValueError, "target_T has"),
+    (lambda c, q, T: c.velocity(q, T + np.nan), InvalidValueError, "target_T is not finite"),
+    (lambda c, q, T: c.velocity(q, T, np.zeros(3)), ShapeError, r"target_twist: expected"),
+    (lambda c, q, T: c.velocity(q, T, [np.inf] * 6), InvalidValueError, "target_twist="),
+    (lambda c, q, T: c.step(q, T, dt=-1e-3), InvalidValueError, "dt=-0.001"),
+])
+def test_controller_bad_inputs(call, exc: type, match: str) -> None:  # noqa: ANN001
+    robot = kin.load_robot("panda")
+    q = far_from_limits(robot, 26)
+    with pytest.raises(exc, match=match):
+        call(ik.ResolvedRateController(robot), q, kin.fk(robot, q))
+
+
+def test_user_gradient_is_validated() -> None:
+    robot = kin.load_robot("panda")
+    q = far_from_limits(robot, 27)
+    ctrl = ik.ResolvedRateController(robot, nullspace=lambda x: np.zeros(3))
+    with pytest.raises(ShapeError, match=r"nullspace gradient: expected shape \(7,\)"):
+        ctrl.velocity(q, kin.fk(robot, q))
+    ctrl = ik.ResolvedRateController(robot, nullspace=lambda x: x * np.nan)
+    with pytest.raises(InvalidValueError, match="nullspace gradient returned"):
+        ctrl.velocity(q, kin.fk(robot, q))
