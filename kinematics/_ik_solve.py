@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.linalg.lapack import dposv
 
-from ._ik_common import check_pose, pose_error, pose_error_single
+from ._ik_common import check_pose, check_pose_single, pose_error, pose_error_single
 from .exceptions import InvalidValueError, ShapeError
 from .forward import fk
 from .jacobian import fk_jacobian
@@ -144,7 +144,7 @@ def solve(
     >>> res.success, round(res.pos_error, 6)                  # the closest reach, 8.2 m
     (False, 8.2)
     """
-    Tt = check_pose(target_T)
+    Tt = check_pose_single(target_T) if np.shape(target_T) == (4, 4) else check_pose(target_T)
     robot.chain(link)
     tol_pos = _check_tol("tol_pos", tol_pos)
     tol_rot = _check_tol("tol_rot", tol_rot)
@@ -167,7 +167,7 @@ def solve(
                              qa.shape) from None
     N = int(np.prod(batch, dtype=int))
     lo, hi = robot.joint_limits[:, 0], robot.joint_limits[:, 1]
-    seeds = robot.random_q(restarts, seed=seed, margin=0.02)
+    seeds = _Seeds(robot, restarts, seed)
     q, iters = _solve_flat(robot, link, Tt.reshape(N, 4, 4), q_start.reshape(N, dof),
                            seeds, lo, hi, tol_pos, tol_rot, max_iter, patience, bias)
     # Honest verdict: recompute the error at the returned q with fk.
@@ -186,9 +186,25 @@ def solve(
     return IKResult(q, *fields)
 
 
-def _solve_flat(robot: Robot, link: str | None, Tt: Array, q_start: Array, seeds: Array,
+class _Seeds:
+    """``robot.random_q(restarts, seed=seed, margin=0.02)``, drawn on first use."""
+
+    def __init__(self, robot: Robot, restarts: int, seed: int) -> None:
+        self.robot, self.restarts, self.seed = robot, restarts, seed
+        self._q: Array | None = None
+
+    def __len__(self) -> int:
+        return self.restarts
+
+    def __getitem__(self, index: NDArray[Any]) -> Array:
+        if self._q is None:
+            self._q = self.robot.random_q(self.restarts, seed=self.seed, margin=0.02)
+        return self._q[index]
+
+
+def _solve_flat(robot: Robot, link: str | None, Tt: Array, q_start: Array, seeds: _Seeds,
                 lo: Array, hi: Array, tol_pos: float, tol_rot: float, max_iter: int,
-                patience: int, bias: float) -> tuple[Array, Array]:
+                patience: int, bias: float) -> tuple[Array, NDArray[np.int64]]:
     """Batched LM over ``N`` targets; returns ``q`` ``(N, dof)`` and evaluations ``(N,)``.
 
     Work is organised in *rows* (one attempt of one target). The first row of a target
@@ -292,14 +308,23 @@ _MU_MIN = 0.1  # floor of the damping multiplier μ
 _WAVE = 8  # restarts of one target run side by side, this many at a time
 
 
+@dataclass
 class _Rows:
     """State of the running attempts (one row each), as parallel arrays."""
 
-    FIELDS = ("t", "seed", "q", "qc", "e", "E", "J", "mu", "stall", "n", "fresh")
+    t: NDArray[Any]       # (R,) target index
+    seed: NDArray[Any]    # (R,) seed index (-1: q_start)
+    q: NDArray[Any]       # (R, dof) accepted iterate
+    qc: NDArray[Any]      # (R, dof) candidate to evaluate next
+    e: NDArray[Any]       # (R, 6) error at q
+    E: NDArray[Any]       # (R,) ½‖e‖²
+    J: NDArray[Any]       # (R, 6, dof) Jacobian at q
+    mu: NDArray[Any]      # (R,) damping multiplier
+    stall: NDArray[Any]   # (R,) evaluations without progress
+    n: NDArray[Any]       # (R,) evaluations in this attempt
+    fresh: NDArray[Any]   # (R,) qc is a new seed (accept unconditionally)
 
-    def __init__(self, **kw: Array) -> None:
-        for k in self.FIELDS:
-            setattr(self, k, kw[k])
+    FIELDS = ("t", "seed", "q", "qc", "e", "E", "J", "mu", "stall", "n", "fresh")
 
     @classmethod
     def start(cls, q: Array) -> _Rows:
@@ -307,7 +332,8 @@ class _Rows:
         return cls._fresh(np.arange(N), np.full(N, -1), q.copy())
 
     @classmethod
-    def spawn(cls, targets: Array, count: Array, next_seed: Array, seeds: Array) -> _Rows:
+    def spawn(cls, targets: NDArray[Any], count: NDArray[Any], next_seed: NDArray[Any],
+              seeds: _Seeds) -> _Rows:
         """``count`` new attempts for each of ``targets`` with their next seeds; advances
         ``next_seed`` in place."""
         t = np.repeat(targets, count)
@@ -317,14 +343,14 @@ class _Rows:
         return cls._fresh(t, s, seeds[s])
 
     @classmethod
-    def _fresh(cls, t: Array, seed: Array, q: Array) -> _Rows:
+    def _fresh(cls, t: NDArray[Any], seed: NDArray[Any], q: Array) -> _Rows:
         R, dof = q.shape
         return cls(t=t, seed=seed, q=q, qc=q.copy(), e=np.zeros((R, 6)),
                    E=np.full(R, np.inf), J=np.zeros((R, 6, dof)), mu=np.full(R, _MU_MIN),
                    stall=np.zeros(R, dtype=np.int64), n=np.zeros(R, dtype=np.int64),
                    fresh=np.ones(R, dtype=bool))
 
-    def take(self, keep: Array) -> _Rows:
+    def take(self, keep: NDArray[np.bool_]) -> _Rows:
         return _Rows(**{k: getattr(self, k)[keep] for k in self.FIELDS})
 
     def join(self, other: _Rows) -> _Rows:
@@ -345,6 +371,7 @@ def _attempt_one(robot: Robot, link: str | None, Tt: Array, q: Array, lo: Array,
     e = pose_error_single(T, Tt)
     E = 0.5 * float(e @ e)
     mu, stall, n = _MU_MIN, 0, 1
+    at_bound = bool(((q <= lo) | (q >= hi)).any())
     while True:
         if float(e[:3] @ e[:3]) <= tol2[0] and float(e[3:] @ e[3:]) <= tol2[1]:
             return q, E, True, n
@@ -354,11 +381,13 @@ def _attempt_one(robot: Robot, link: str | None, Tt: Array, q: Array, lo: Array,
         _, dq, info = dposv(A, J.T @ e)
         if info:  # not positive definite in floating point (λ underflowed): least squares
             dq = np.linalg.lstsq(A, J.T @ e, rcond=None)[0]
-        blocked = ((q <= lo) & (dq < 0)) | ((q >= hi) & (dq > 0))
-        if blocked.any():
-            Jm = J * ~blocked
-            _, dq, info = dposv(Jm.T @ Jm + (mu * (E + bias)) * eye, Jm.T @ e)
-        qc = np.minimum(np.maximum(q + dq, lo), hi)
+        if at_bound:
+            blocked = ((q <= lo) & (dq < 0)) | ((q >= hi) & (dq > 0))
+            if blocked.any():
+                Jm = J * ~blocked
+                _, dq, info = dposv(Jm.T @ Jm + (mu * (E + bias)) * eye, Jm.T @ e)
+        qc = q + dq
+        qc = np.minimum(np.maximum(qc, lo), hi)
         Tc, Jc = fk_jacobian(robot, qc, link)
         ec = pose_error_single(Tc, Tt)
         Ec = 0.5 * float(ec @ ec)
@@ -367,5 +396,6 @@ def _attempt_one(robot: Robot, link: str | None, Tt: Array, q: Array, lo: Array,
         if Ec < E:
             q, J, e, E = qc, Jc, ec, Ec
             mu = max(mu * 0.5, _MU_MIN)
+            at_bound = bool(((q <= lo) | (q >= hi)).any())
         else:
             mu *= 4.0
