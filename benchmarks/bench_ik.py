@@ -261,7 +261,8 @@ def judge(robot: kin.Robot, Q: np.ndarray, targets: np.ndarray) -> dict[str, flo
     tight = ok_rows & (pos <= 1e-6) & (rot <= 1e-6)
     loose = ok_rows & (pos <= 1e-4) & (rot <= 1e-3)
     return {"ok_tight_in_limits": float(np.mean(tight & inside)),
-            "pose_tight": float(np.mean(tight)), "pose_loose": float(np.mean(loose)), "in_limits": float(np.mean(inside))}
+            "pose_tight": float(np.mean(tight)), "pose_loose": float(np.mean(loose)),
+            "in_limits": float(np.mean(inside))}
 
 
 def controller_timing(quick: bool) -> str:
@@ -396,7 +397,8 @@ def main() -> None:
         "E = ½eᵀWe, i.e. ‖e‖ ≲ 1.4e-3), and `ik_LM` again with tol=5e-13 (‖e‖ ≤ 1e-6); "
         "Pinocchio: the documentation's CLIK loop (eps 1e-4, IT_MAX 1000, DT 0.1, "
         "damp 1e-12) on the tip frame, and again with eps 1e-6; "
-        "ikpy `chain.inverse_kinematics_frame(T, initial_position=q0, orientation_mode='all')`; PyBullet `calculateInverseKinematics"
+        "ikpy `chain.inverse_kinematics_frame(T, initial_position=q0, orientation_mode='all')`; "
+        "PyBullet `calculateInverseKinematics"
         "(body, link, p, quat_xyzw, maxNumIterations=100, residualThreshold=1e-10)` after "
         "resetting the joints to q0.",
         "",
