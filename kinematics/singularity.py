@@ -378,9 +378,26 @@ def measures_at(robot: Robot, q: ArrayLike, *, link: str | None = None,
 
 
 def default_rows(robot: Robot) -> tuple[int, ...]:
-    """Task rows monitored by default: all six, except ``(0, 1)`` (x, y) for the bundled
-    planar 2R arm, whose 6-row Jacobian keeps full column rank through ``ω_z``."""
-    return _DEFAULT_ROWS.get(robot.name, (0, 1, 2, 3, 4, 5))
+    """Task rows monitored by default: all six, except for planar arms.
+
+    A planar arm (at most 3 joints, all revolute with axes along the same base axis ``e_k``
+    at ``q = 0``) works in the plane normal to ``e_k``: its rows are the two in-plane linear
+    velocities, plus ``ω_k`` for three joints. (Its 6-row Jacobian never loses column rank:
+    the ``ω_k`` row keeps two joints apart even when the arm is stretched.) The bundled
+    planar 2R arm gets ``(0, 1)``.
+    """
+    if robot.name in _DEFAULT_ROWS:
+        return _DEFAULT_ROWS[robot.name]
+    chain = robot.chain(None)
+    if 2 <= chain.n <= 3 and chain.simple and bool(np.all(chain.revolute)):
+        from .forward import chain_frames
+
+        z = chain_frames(chain, np.zeros(chain.n)).z
+        k = int(np.argmax(np.abs(z[0])))
+        if np.allclose(np.abs(z[:, k]), 1.0, atol=1e-9):
+            plane = tuple(i for i in range(3) if i != k)
+            return plane + ((3 + k,) if chain.n == 3 else ())
+    return (0, 1, 2, 3, 4, 5)
 
 
 def _check_rows(robot: Robot, rows: ArrayLike | None) -> NDArray[np.intp]:

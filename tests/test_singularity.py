@@ -571,3 +571,11 @@ def test_monitor_bad_update():
         mon.update(np.full(7, np.nan))
     with pytest.raises(kin.InvalidValueError, match="jog: expected a positive"):
         default_thresholds(mon.robot, jog=0)
+
+
+def test_default_rows_detects_planar_arms(tmp_path):
+    p2 = kin.robot_from_urdf(planar2r_urdf(0.5, 0.4))
+    assert default_rows(p2) == (0, 1)
+    assert default_rows(kin.load_robot("ur5")) == (0, 1, 2, 3, 4, 5)
+    mon = SingularityMonitor(p2)
+    assert mon.update([0.1, 0.0]).level == "stop"

@@ -1,0 +1,661 @@
+"""Singularity analysis report: ``kinematics report ROBOT|URDF --out DIR``.
+
+Writes ``DIR/report.html`` (self-contained: figures are embedded base64 PNGs rendered with
+matplotlib's Agg canvas, no pyplot state, no network) and ``DIR/summary.json`` (the numbers
+behind it). The report explains itself to a reader who did not run it:
+
+1. singular values and manipulability along a trajectory (a file, or by default a sweep
+   through a known singularity) with the monitor's warn/stop bands;
+2. translational manipulability ellipsoids drawn on the arm at three poses;
+3. a workspace map (tool positions of ``N`` sampled configurations coloured by
+   manipulability) in two planes, and histograms over the workspace;
+4. a table of the worst sampled configurations with the nearest exactly singular
+   configuration, its lost direction and the joints involved;
+5. a PyBullet TinyRenderer picture of the arm at the worst pose, when PyBullet is installed.
+
+matplotlib is imported lazily (only here, only when a report is made); PyBullet only inside
+:func:`render_pybullet`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import io
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .analysis import (
+    TrajectoryAnalysis,
+    WorkspaceSweep,
+    analyze_trajectory,
+    nearest_singularity,
+    workspace_sweep,
+)
+from .exceptions import InvalidValueError, ShapeError
+from .forward import fk_all
+from .jacobian import jacobian
+from .robot import Robot, list_robots, load_robot
+from .singularity import LEVELS, SingularityMonitor
+
+__all__ = ["ReportResult", "make_report", "load_trajectory", "default_trajectory",
+           "render_pybullet", "add_report_parser", "run_report"]
+
+Array = NDArray[np.float64]
+DEFAULT_OUT = "out/report"
+WORST_ROWS = 8
+
+# Sweeps through a known singularity, per bundled robot: (start, end, joint moved, what).
+_KNOWN_SWEEPS: dict[str, tuple[list[float], int, float, float, str]] = {
+    "planar2r": ([0.3, 0.0], 1, 1.2, -0.6, "elbow stretched (q2 = 0)"),
+    "ur5": ([0.0, -1.2, 1.5, -0.3, 0.0, 0.0], 4, 0.6, -0.4, "wrist singularity (q5 = 0)"),
+    "puma560": ([0.3, 0.6, -0.4, 0.5, 0.0, -0.2], 4, 0.6, -0.4,
+                "wrist singularity (theta5 = 0)"),
+    "iiwa14": ([0.0, 0.5, 0.0, 0.0, 0.0, 0.8, 0.0], 3, -0.9, 0.5,
+               "stretched elbow (q4 = 0)"),
+}
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """Outcome of :func:`make_report`.
+
+    Attributes:
+        html: Path of ``report.html``.
+        summary_json: Path of ``summary.json``.
+        summary: The summary as a dict (what ``summary.json`` holds).
+        seconds: Total wall time [s].
+    """
+
+    html: Path
+    summary_json: Path
+    summary: dict[str, Any]
+    seconds: float
+
+
+# ---------------------------------------------------------------------------------------
+# trajectories
+
+
+def default_trajectory(robot: Robot, n: int = 241, duration: float = 4.0
+                       ) -> tuple[Array, Array, str]:
+    """A sweep through a known singularity: ``(q (n, dof), t (n,), description)``.
+
+    Bundled arms use a documented one (UR5 and PUMA wrist, iiwa stretched elbow, 2R elbow);
+    any other robot goes from the middle of its joint ranges to the nearest singular
+    configuration found by :func:`~kinematics.analysis.nearest_singularity` and 30 % past it.
+    """
+    t = np.linspace(0.0, duration, n)
+    if robot.name in _KNOWN_SWEEPS and len(_KNOWN_SWEEPS[robot.name][0]) == robot.dof:
+        base, j, a, b, what = _KNOWN_SWEEPS[robot.name]
+        q = np.tile(np.array(base, dtype=float), (n, 1))
+        q[:, j] = np.linspace(a, b, n)
+        return q, t, f"constant-velocity sweep through the {what}"
+    lo, hi = robot.joint_limits[:, 0].copy(), robot.joint_limits[:, 1].copy()
+    lo[~np.isfinite(lo)], hi[~np.isfinite(hi)] = -np.pi, np.pi
+    q0 = np.clip(0.5 * (lo + hi) + 0.3 * (hi - lo) * np.linspace(-0.5, 0.5, robot.dof), lo, hi)
+    starts = [q0, *robot.random_q(4, seed=1, margin=0.1)]
+    found = [nearest_singularity(robot, q, max_iter=60) for q in starts]
+    s = min(found, key=lambda r: (not r.converged, r.distance))
+    q0 = s.q_start
+    q1 = np.clip(q0 + 1.3 * (s.q - q0), lo, hi)
+    q = q0 + np.linspace(0.0, 1.0, n)[:, None] * (q1 - q0)
+    what = "nearest singular configuration" if s.converged else "most singular configuration found"
+    return q, t, f"straight joint-space line from mid-range through the {what}"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def load_trajectory(path: str | Path, robot: Robot) -> tuple[Array, Array | None]:
+    """Read a joint trajectory from ``.npy`` or ``.csv``.
+
+    Layout: ``(N, dof)`` joint values, or ``(N, dof + 1)`` with the time [s] in the first
+    column. A CSV may start with a header naming the columns: joint names (any order) and
+    optionally ``t`` or ``time``.
+
+    Returns:
+        ``(q (N, dof), t (N,) or None)``.
+
+    Raises:
+        InvalidValueError: The file does not exist, has another extension, is not numeric,
+            or its header names unknown or misses joints.
+        ShapeError: Not 2-D, or a column count other than ``dof`` or ``dof + 1``.
+    """
+    p = Path(path)
+    if p.suffix.lower() not in (".csv", ".npy"):
+        raise InvalidValueError(f"trajectory file {str(p)!r}: expected a .csv or .npy file")
+    if not p.is_file():
+        raise InvalidValueError(f"trajectory file {str(p)!r} does not exist")
+    header: list[str] | None = None
+    try:
+        if p.suffix.lower() == ".npy":
+            data = np.asarray(np.load(p, allow_pickle=False), dtype=float)
+        else:
+            lines = [ln for ln in p.read_text().splitlines() if ln.strip()
+                     and not ln.lstrip().startswith("#")]
+            if lines and not any(_is_number(f) for f in lines[0].split(",")):
+                header = [h.strip() for h in lines[0].split(",")]
+                lines = lines[1:]
+            data = np.array([[float(x) for x in ln.split(",")] for ln in lines], dtype=float)
+    except (ValueError, TypeError, OSError) as exc:
+        raise InvalidValueError(f"trajectory file {str(p)!r}: could not read it as numbers "
+                                f"({exc})") from None
+    if data.ndim != 2:
+        raise ShapeError("trajectory", f"(N, {robot.dof}) or (N, 1 + {robot.dof}) rows",
+                         data.shape)
+    if header is not None:
+        if len(header) != data.shape[1]:
+            raise ShapeError("trajectory", f"(N, {len(header)}) to match the header",
+                             data.shape)
+        known = set(robot.joint_names) | {"t", "time"}
+        unknown = [h for h in header if h not in known]
+        if unknown:
+            raise InvalidValueError(f"trajectory file {str(p)!r}: unknown column {unknown[0]!r}; "
+                                    f"expected joint names {list(robot.joint_names)} and "
+                                    "optionally 't'")
+        missing = [j for j in robot.joint_names if j not in header]
+        if missing:
+            raise InvalidValueError(f"trajectory file {str(p)!r}: missing joint columns "
+                                    f"{missing}")
+        q = data[:, [header.index(j) for j in robot.joint_names]]
+        tcol = [i for i, h in enumerate(header) if h in ("t", "time")]
+        return q, (data[:, tcol[0]] if tcol else None)
+    if data.shape[1] == robot.dof:
+        return data, None
+    if data.shape[1] == robot.dof + 1:
+        return data[:, 1:], data[:, 0]
+    raise ShapeError("trajectory", f"(N, {robot.dof}) joint values or (N, 1 + {robot.dof}) "
+                     "with the time first", data.shape)
+
+
+# ---------------------------------------------------------------------------------------
+# figures
+
+
+def _png(fig: Any) -> str:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _fig_trajectory(a: TrajectoryAnalysis) -> str:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9.5, 6.2))
+    ax1, ax2 = fig.subplots(2, 1, sharex=True)
+    ax1.axhspan(1e-300, a.stop, color="#f4a3a3", alpha=0.5, label="stop zone")
+    ax1.axhspan(a.stop, a.warn, color="#f7dc8c", alpha=0.5, label="warn zone")
+    for i in range(a.measures.sigma_scaled.shape[1]):
+        ax1.semilogy(a.t, np.maximum(a.measures.sigma_scaled[:, i], 1e-12), lw=1,
+                     color="0.55")
+    ax1.semilogy(a.t, np.maximum(a.value, 1e-12), lw=2.2, color="C0",
+                 label=f"{a.metric} (monitored)")
+    ax1.semilogy([], [], lw=1, color="0.55", label="all singular values (scaled)")
+    ax1.set_ylim(max(1e-5, 0.3 * float(np.min(np.maximum(a.value, 1e-12)))),
+                 2.0 * float(a.measures.sigma_scaled.max()))
+    ax1.set_ylabel("singular value [1]")
+    ax1.legend(loc="upper right", fontsize=8)
+    ax1.set_title("Singular values of the unit-consistent Jacobian along the trajectory")
+    ax2.plot(a.t, a.measures.manipulability, color="C2", label="manipulability (mixed units)")
+    ax2.set_ylabel("manipulability")
+    ax3 = ax2.twinx()
+    ax3.plot(a.t, a.scale, color="C3", lw=1.2, ls="--", label="monitor velocity scale")
+    ax3.set_ylim(-0.05, 1.05)
+    ax3.set_ylabel("scale [0-1]")
+    for lvl, color in ((1, "#f7dc8c"), (2, "#f4a3a3")):
+        on = a.level == lvl
+        if on.any():
+            ax2.fill_between(a.t, 0, 1, where=on, color=color, alpha=0.5,
+                             transform=ax2.get_xaxis_transform(), step="mid")
+    h1, l1 = ax2.get_legend_handles_labels()
+    h2, l2 = ax3.get_legend_handles_labels()
+    ax2.legend(h1 + h2, l1 + l2, loc="upper right", fontsize=8)
+    ax2.set_xlabel("time [s]")
+    return _png(fig)
+
+
+def _ellipsoid_axes(robot: Robot, q: Array) -> tuple[Array, Array]:
+    Jv = jacobian(robot, q)[:3]
+    U, s, _ = np.linalg.svd(Jv)
+    s3 = np.zeros(3)
+    s3[: len(s)] = s
+    return U, s3
+
+
+def _fig_ellipsoids(robot: Robot, poses: list[tuple[str, Array]]) -> str:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4.2 * len(poses), 4.4))
+    R = robot.reach
+    smax = max(float(_ellipsoid_axes(robot, q)[1].max()) for _, q in poses) or 1.0
+    u, v = np.meshgrid(np.linspace(0, 2 * np.pi, 24), np.linspace(0, np.pi, 12))
+    sphere = np.stack([np.cos(u) * np.sin(v), np.sin(u) * np.sin(v), np.cos(v)], -1)
+    for k, (title, q) in enumerate(poses):
+        ax = fig.add_subplot(1, len(poses), k + 1, projection="3d")
+        P = fk_all(robot, q)[:, :3, 3]
+        ax.plot(P[:, 0], P[:, 1], P[:, 2], "-o", color="0.25", lw=3, ms=3)
+        U, s = _ellipsoid_axes(robot, q)
+        E = (sphere * (0.25 * R * s / smax)) @ U.T + P[-1]
+        ax.plot_wireframe(E[..., 0], E[..., 1], E[..., 2], color="C0", lw=0.5, alpha=0.7)
+        c, h = 0.5 * (P.min(0) + P.max(0)), 0.5 * max(float(np.ptp(P, 0).max()), 0.5 * R) + 0.25 * R
+        ax.set_xlim(c[0] - h, c[0] + h)
+        ax.set_ylim(c[1] - h, c[1] + h)
+        ax.set_zlim(c[2] - h, c[2] + h)
+        ax.set_box_aspect((1, 1, 1))
+        ax.set_title(f"{title}\nσ(Jv) = " + ", ".join(f"{x:.2f}" for x in s), fontsize=9)
+        ax.set_xlabel("x [m]", fontsize=8)
+        ax.set_ylabel("y [m]", fontsize=8)
+        ax.set_zlabel("z [m]", fontsize=8)
+        ax.tick_params(labelsize=7)
+    return _png(fig)
+
+
+def _fig_workspace(w: WorkspaceSweep) -> str:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11, 4.6))
+    ax1, ax2 = fig.subplots(1, 2)
+    P, m = w.position, w.measures.manipulability
+    r = np.hypot(P[:, 0], P[:, 1])
+    kw = {"C": m, "reduce_C_function": np.mean, "gridsize": 55, "cmap": "viridis",
+          "mincnt": 1}
+    h1 = ax1.hexbin(P[:, 0], P[:, 1], **kw)
+    ax1.set_aspect("equal")
+    ax1.set_xlabel("x [m]")
+    ax1.set_ylabel("y [m]")
+    ax1.set_title("top view (x-y): mean manipulability per cell")
+    fig.colorbar(h1, ax=ax1, shrink=0.85)
+    h2 = ax2.hexbin(r, P[:, 2], **kw)
+    ax2.set_aspect("equal")
+    ax2.set_xlabel("distance from the base axis r [m]")
+    ax2.set_ylabel("z [m]")
+    ax2.set_title("side view (r-z): mean manipulability per cell")
+    fig.colorbar(h2, ax=ax2, shrink=0.85)
+    return _png(fig)
+
+
+def _fig_histograms(w: WorkspaceSweep, warn: float, stop: float) -> str:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11, 3.8))
+    ax1, ax2 = fig.subplots(1, 2)
+    s = np.maximum(w.measures.sigma_min_scaled, 1e-9)
+    bins = np.logspace(math.log10(max(float(s.min()), 1e-6)), math.log10(float(s.max())), 60)
+    ax1.hist(s, bins=bins, color="C0")
+    ax1.set_xscale("log")
+    for x, c, name in ((warn, "#d9a400", "warn"), (stop, "#c62828", "stop")):
+        ax1.axvline(x, color=c, lw=2)
+        frac = float(np.mean(w.measures.sigma_min_scaled < x))
+        ax1.text(x, ax1.get_ylim()[1] * 0.92, f" {name}: {100 * frac:.1f}% below",
+                 color=c, fontsize=8)
+    ax1.set_xlabel("sigma_min_scaled [1]")
+    ax1.set_ylabel("samples")
+    ax1.set_title("distance to singularity over the workspace")
+    ax2.hist(w.measures.manipulability, bins=60, color="C2")
+    ax2.set_xlabel("manipulability (mixed units)")
+    ax2.set_title("manipulability over the workspace")
+    return _png(fig)
+
+
+def render_pybullet(robot: Robot, q: ArrayLike, width: int = 640, height: int = 480
+                    ) -> tuple[str | None, str]:
+    """PNG (base64) of the arm at ``q`` from PyBullet's TinyRenderer in DIRECT mode.
+
+    Returns:
+        ``(png_base64 or None, note)``: ``None`` with the reason when PyBullet is not
+        installed or cannot load ``robot.source``.
+    """
+    try:
+        import pybullet as pb
+    except ImportError:
+        return None, "PyBullet is not installed (pip install pybullet) - no rendering"
+    if not Path(robot.source).is_file():
+        return None, f"robot source {robot.source!r} is not a file PyBullet can load"
+    cid = pb.connect(pb.DIRECT)
+    try:
+        try:
+            body = pb.loadURDF(robot.source, useFixedBase=True, physicsClientId=cid)
+        except pb.error as exc:
+            return None, f"PyBullet could not load {robot.source}: {exc}"
+        index = {n: i for i, n in enumerate(robot.joint_names)}
+        qa = np.asarray(q, dtype=float)
+        for j in range(pb.getNumJoints(body, physicsClientId=cid)):
+            name = pb.getJointInfo(body, j, physicsClientId=cid)[1].decode()
+            if name in index:
+                pb.resetJointState(body, j, float(qa[index[name]]), physicsClientId=cid)
+        P = fk_all(robot, qa)[:, :3, 3]
+        target = 0.5 * (P.min(0) + P.max(0))
+        dist = 1.1 * max(float(np.ptp(P, 0).max()), 0.3) + 0.6
+        eye = target + dist * np.array([0.8, -1.0, 0.55]) / np.linalg.norm([0.8, -1.0, 0.55])
+        view = pb.computeViewMatrix(eye.tolist(), target.tolist(), [0, 0, 1])
+        proj = pb.computeProjectionMatrixFOV(45, width / height, 0.05, 20.0)
+        img = pb.getCameraImage(width, height, view, proj, renderer=pb.ER_TINY_RENDERER,
+                                physicsClientId=cid)
+    finally:
+        pb.disconnect(cid)
+    rgb = np.reshape(np.asarray(img[2], dtype=np.uint8), (height, width, 4))[..., :3]
+    from matplotlib.image import imsave
+
+    buf = io.BytesIO()
+    imsave(buf, rgb, format="png")
+    return base64.b64encode(buf.getvalue()).decode("ascii"), "PyBullet TinyRenderer (DIRECT)"
+
+
+# ---------------------------------------------------------------------------------------
+# report
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, (np.floating, float)):
+        v = float(x)
+        return v if math.isfinite(v) else str(v)
+    if isinstance(x, np.integer):
+        return int(x)
+    return x
+
+
+def _esc(x: Any) -> str:
+    return html.escape(str(x))
+
+
+_CSS = """body{font-family:system-ui,sans-serif;max-width:1150px;margin:2em auto;color:#222;
+line-height:1.45;padding:0 1em}h1{margin-bottom:.2em}h2{border-bottom:1px solid #ddd;
+padding-bottom:.2em;margin-top:1.8em}table{border-collapse:collapse;font-size:.85em;margin:1em 0}
+td,th{border:1px solid #ccc;padding:.3em .5em;vertical-align:top}th{background:#f3f3f3}
+img{max-width:100%}.note{color:#555;font-size:.9em}code{background:#f5f5f5;padding:0 .2em}
+.meta td:first-child{font-weight:600}"""
+
+
+def make_report(robot: Robot, out_dir: str | Path, *, trajectory: ArrayLike | None = None,
+                t: ArrayLike | None = None, samples: int = 100_000, seed: int | None = 0,
+                monitor: SingularityMonitor | None = None, render: bool = True,
+                progress: bool = True) -> ReportResult:
+    """Write ``out_dir/report.html`` and ``out_dir/summary.json``.
+
+    Args:
+        robot: The model.
+        out_dir: Output folder (created).
+        trajectory: ``(N, dof)`` joint trajectory; default :func:`default_trajectory`.
+        t: ``(N,)`` its sample times [s] (default 0.01 s per sample).
+        samples: Workspace samples (``>= 1``).
+        seed: Seed of the workspace samples.
+        monitor: Monitor whose metric and thresholds are shown (default
+            ``SingularityMonitor(robot)``).
+        render: Render the worst pose with PyBullet when it is installed.
+        progress: Progress bar on stderr (only drawn on a terminal).
+
+    Returns:
+        :class:`ReportResult`.
+
+    Raises:
+        InvalidValueError, ShapeError: Bad trajectory, times, samples; an output folder
+            that cannot be created.
+    """
+    import matplotlib  # noqa: F401  (fail early and clearly if it is missing)
+
+    start = time.perf_counter()
+    timings: dict[str, float] = {}
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidValueError(f"output folder {str(out)!r} cannot be created: {exc}") from None
+    mon = SingularityMonitor(robot) if monitor is None else monitor
+
+    tic = time.perf_counter()
+    if trajectory is None:
+        q_traj, t_traj, traj_what = default_trajectory(robot)
+    else:
+        q_traj = robot.check_q(trajectory, "trajectory")
+        t_traj = None if t is None else np.asarray(t, dtype=float)
+        traj_what = f"user trajectory ({len(q_traj)} samples)"
+    a = analyze_trajectory(robot, q_traj, t=t_traj, dt=None if t_traj is not None else 0.01,
+                           monitor=mon)
+    timings["trajectory_s"] = time.perf_counter() - tic
+
+    tic = time.perf_counter()
+    w = workspace_sweep(robot, samples, seed=seed, rows=mon.rows, length=mon.length,
+                        link=mon.link, progress=progress)
+    timings["workspace_sweep_s"] = w.seconds
+
+    worst_idx = w.worst(min(WORST_ROWS, samples))
+    worst = []
+    for i in worst_idx:
+        s = nearest_singularity(robot, w.q[i], link=mon.link, rows=mon.rows, max_iter=50)
+        worst.append((int(i), s))
+    timings["nearest_singularities_s"] = time.perf_counter() - tic - w.seconds
+
+    tic = time.perf_counter()
+    iw = a.worst_index
+    poses = [("trajectory start", a.q[0]), (f"trajectory worst (t = {a.t[iw]:.2f} s)", a.q[iw]),
+             ("workspace worst sample", w.q[worst_idx[0]])]
+    figs = {
+        "trajectory": _fig_trajectory(a),
+        "ellipsoids": _fig_ellipsoids(robot, poses),
+        "workspace": _fig_workspace(w),
+        "histograms": _fig_histograms(w, mon.warn, mon.stop),
+    }
+    timings["figures_s"] = time.perf_counter() - tic
+    tic = time.perf_counter()
+    worst_pose = worst[0][1].q if worst[0][1].converged else w.q[worst_idx[0]]
+    render_png, render_note = (render_pybullet(robot, worst_pose) if render
+                               else (None, "rendering disabled"))
+    timings["render_s"] = time.perf_counter() - tic
+
+    sm = w.measures
+    fr_warn = float(np.mean(sm.sigma_min_scaled < mon.warn))
+    fr_stop = float(np.mean(sm.sigma_min_scaled < mon.stop))
+    levels = {name: float(np.mean(a.level == i)) for i, name in enumerate(LEVELS)}
+    first = {name: (float(a.t[np.argmax(a.level == i)]) if (a.level == i).any() else None)
+             for i, name in enumerate(LEVELS) if name != "ok"}
+    worst_rows = [{
+        "sample": i, "q": w.q[i], "sigma_min_scaled": float(sm.sigma_min_scaled[i]),
+        "sigma_min": float(sm.sigma_min[i]), "nearest_singular_q": s.q,
+        "distance_rad": s.distance, "converged": s.converged,
+        "sigma_min_at_nearest": s.sigma_min, "kind": s.classification.kind,
+        "lost_twist": s.classification.lost_twist, "involved_joints": s.classification.involved,
+        "joint_weights": s.classification.weights, "description": s.classification.description,
+    } for i, s in worst]
+    timings["total_s"] = time.perf_counter() - start
+    summary = _jsonable({
+        "robot": {"name": robot.name, "source": robot.source, "dof": robot.dof,
+                  "base": robot.base_link, "tip": robot.tip_link,
+                  "joints": list(robot.joint_names), "reach_m": robot.reach},
+        "monitor": {"metric": mon.metric, "warn": mon.warn, "stop": mon.stop,
+                    "hysteresis": mon.hysteresis, "rows": list(mon.rows),
+                    "length_m": mon.length},
+        "trajectory": {"description": traj_what, "samples": len(a.t),
+                       "duration_s": float(a.t[-1] - a.t[0]),
+                       "min_value": float(a.value.min()), "t_min_value": float(a.t[iw]),
+                       "q_min_value": a.q[iw], "fraction_by_level": levels,
+                       "first_time_s": first, "min_scale": float(a.scale.min())},
+        "workspace": {"samples": int(samples), "seed": seed, "seconds": w.seconds,
+                      "sigma_min_scaled_percentiles": dict(zip(
+                          ["p1", "p5", "p25", "p50", "p75", "p95"],
+                          np.percentile(sm.sigma_min_scaled, [1, 5, 25, 50, 75, 95]).tolist(),
+                          strict=True)),
+                      "manipulability_mean": float(sm.manipulability.mean()),
+                      "fraction_below_warn": fr_warn, "fraction_below_stop": fr_stop},
+        "worst": worst_rows,
+        "render": {"included": render_png is not None, "note": render_note},
+        "figures": [*figs, *(["robot"] if render_png else [])],
+        "timings": timings,
+    })
+    html_path, json_path = out / "report.html", out / "summary.json"
+    html_path.write_text(_html(robot, mon, a, w, traj_what, figs, worst, render_png,
+                               render_note, summary), encoding="utf-8")
+    json_path.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return ReportResult(html_path, json_path, summary, time.perf_counter() - start)
+
+
+def _img(b64: str, alt: str) -> str:
+    return f'<img alt="{_esc(alt)}" src="data:image/png;base64,{b64}">'
+
+
+def _html(robot: Robot, mon: SingularityMonitor, a: TrajectoryAnalysis, w: WorkspaceSweep,
+          traj_what: str, figs: dict[str, str], worst: list, render_png: str | None,
+          render_note: str, summary: dict[str, Any]) -> str:
+    ws, tr = summary["workspace"], summary["trajectory"]
+    pct = ws["sigma_min_scaled_percentiles"]
+    rows = []
+    for rank, (i, s) in enumerate(worst, 1):
+        c = s.classification
+        joints = ", ".join(f"{n} ({x:+.2f})" for n, x in zip(c.involved, c.weights, strict=True))
+        rows.append(
+            f"<tr><td>{rank}</td><td>{i}</td>"
+            f"<td>{w.measures.sigma_min_scaled[i]:.2e}</td>"
+            f"<td><code>{_esc(np.array2string(w.q[i], precision=2, separator=', '))}</code></td>"
+            f"<td>{s.distance:.3f}{'' if s.converged else ' (not reached)'}</td>"
+            f"<td>{_esc(c.kind)}: <code>{_esc(np.array2string(c.lost_twist, precision=2, separator=', '))}</code></td>"  # noqa: E501
+            f"<td>{_esc(joints)}</td><td>{_esc(c.description)}</td></tr>")
+    first = ", ".join(f"{k} at {v:.2f} s" for k, v in tr["first_time_s"].items()
+                      if isinstance(v, float)) or "never"
+    render_html = (_img(render_png, "robot at the worst configuration") if render_png
+                   else f'<p class="note">{_esc(render_note)}</p>')
+    t = summary["timings"]
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Singularity report: {_esc(robot.name)}</title><style>{_CSS}</style></head><body>
+<h1>Singularity report: {_esc(robot.name)}</h1>
+<p class="note">Generated by <code>kinematics report</code>. All figures are embedded.</p>
+<table class="meta">
+<tr><td>robot</td><td>{_esc(robot.name)} ({robot.dof} joints, {_esc(robot.base_link)} &rarr;
+{_esc(robot.tip_link)}), reach {robot.reach:.3f} m; source <code>{_esc(robot.source)}</code></td></tr>
+<tr><td>monitor</td><td>metric <code>{_esc(mon.metric)}</code>, warn below {mon.warn:.4g},
+stop below {mon.stop:.4g}, hysteresis {mon.hysteresis:.0%}, Jacobian rows {list(mon.rows)}</td></tr>
+<tr><td>workspace</td><td>{ws['samples']:,} uniform samples inside the joint limits (seed
+{_esc(ws['seed'])}), swept in {ws['seconds']:.2f} s; report made in {t['total_s']:.1f} s</td></tr>
+</table>
+
+<h2>How to read this report</h2>
+<p>The arm's geometric Jacobian <i>J</i> maps joint velocities to the tool twist
+[v; &omega;]. Its singular values &sigma;<sub>1</sub> &ge; &hellip; &ge; &sigma;<sub>min</sub>
+are the tool speeds produced by unit joint speed in the best to worst directions. At a
+<b>singularity</b> &sigma;<sub>min</sub> = 0: one tool direction (the <i>lost direction</i>,
+left singular vector) cannot be produced at all, and near it the joint speeds needed to move
+that way grow like 1/&sigma;<sub>min</sub>. Linear rows are in m/rad and angular rows in
+rad/rad, so raw &sigma; mix units; the <b>scaled</b> values divide the linear rows by the
+reach L = {mon.length:.3f} m and are dimensionless: 1/&sigma;<sub>min,scaled</sub> is the
+worst-case joint speed [rad/s] per reach-per-second (or rad/s) of tool motion.
+<b>Manipulability</b> is the product of the singular values (the volume of the velocity
+ellipsoid). The <b>monitor</b> warns below {mon.warn:.4g} and stops below {mon.stop:.4g}
+(defaults: a 3 %-of-reach-per-second jog in the worst direction would use a quarter of /
+all of the slowest joint's speed limit) and scales the commanded velocity from 1 at warn to
+0 at stop only while the motion approaches the singularity.</p>
+
+<h2>1. Along a trajectory</h2>
+<p>{_esc(traj_what)}; {tr['samples']} samples over {tr['duration_s']:.2f} s. Smallest
+monitored value {tr['min_value']:.3g} at t = {tr['t_min_value']:.2f} s; first level change:
+{_esc(first)}; time spent in warn {tr['fraction_by_level']['warn']:.0%}, in stop
+{tr['fraction_by_level']['stop']:.0%}. Yellow/red bands: warn/stop zones (top) and the
+monitor's level along time (bottom); the dashed line is the velocity scale the monitor would
+apply to this motion.</p>
+{_img(figs['trajectory'], 'singular values along the trajectory')}
+
+<h2>2. Velocity ellipsoids on the arm</h2>
+<p>Translational manipulability ellipsoids at the tool (principal axes = left singular
+vectors of the linear rows J<sub>v</sub>, lengths &prop; their singular values, same scale in
+all panels). A flat ellipsoid means the tool can hardly move along its short axis.</p>
+{_img(figs['ellipsoids'], 'manipulability ellipsoids')}
+
+<h2>3. Workspace</h2>
+<p>Tool positions of the sampled configurations, each cell coloured by the mean
+manipulability of the configurations that put the tool there. Percentiles of
+&sigma;<sub>min,scaled</sub>: 1 % {pct['p1']:.2g}, 5 % {pct['p5']:.2g}, median
+{pct['p50']:.2g}, 95 % {pct['p95']:.2g}. {ws['fraction_below_warn']:.1%} of the samples
+are below the warn threshold, {ws['fraction_below_stop']:.1%} below stop.</p>
+{_img(figs['workspace'], 'workspace map')}
+{_img(figs['histograms'], 'histograms')}
+
+<h2>4. Worst configurations</h2>
+<p>The {len(worst)} samples closest to a singularity. From each, a Newton search on
+&sigma;<sub>min</sub> finds the nearest exactly singular configuration within the joint limits
+(distance = joint-space distance [rad]); the lost direction is the unit left singular vector
+[vx vy vz &omega;x &omega;y &omega;z] there, and the involved joints are the large components of
+the null joint motion (right singular vector).</p>
+<table><tr><th>#</th><th>sample</th><th>&sigma;<sub>min,scaled</sub></th><th>q [rad]</th>
+<th>distance to singular</th><th>lost direction</th><th>involved joints (null motion)</th>
+<th>explanation</th></tr>
+{''.join(rows)}
+</table>
+
+<h2>5. The arm at the worst configuration</h2>
+{render_html}
+<p class="note">Timings: trajectory {t['trajectory_s']:.2f} s, workspace
+{t['workspace_sweep_s']:.2f} s, nearest singularities {t['nearest_singularities_s']:.2f} s,
+figures {t['figures_s']:.2f} s, rendering {t['render_s']:.2f} s. Numbers: summary.json.</p>
+</body></html>
+"""
+
+
+# ---------------------------------------------------------------------------------------
+# command line
+
+
+def add_report_parser(sub: Any) -> argparse.ArgumentParser:
+    """Add the ``report`` subcommand to the CLI's subparsers."""
+    p = sub.add_parser("report", help="singularity analysis report (HTML + JSON)",
+                       description="Write DIR/report.html (self-contained) and "
+                       "DIR/summary.json: singular values along a trajectory, manipulability "
+                       "ellipsoids, workspace maps, worst configurations.")
+    p.add_argument("robot", help=f"bundled robot ({', '.join(list_robots())}) or a URDF path")
+    p.add_argument("--base", help="base link (default: registry / URDF root)")
+    p.add_argument("--tip", help="tip link (default: registry / the single leaf)")
+    p.add_argument("--trajectory", metavar="FILE",
+                   help="joint trajectory .csv or .npy: N x dof, or N x (1 + dof) with time "
+                   "first (default: a sweep through a known singularity)")
+    p.add_argument("--dt", type=float, default=0.01,
+                   help="sample step [s] of a trajectory without a time column (default 0.01)")
+    p.add_argument("--samples", type=int, default=100_000,
+                   help="workspace samples (default 100000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the workspace samples")
+    p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
+                   help=f"output folder (default {DEFAULT_OUT})")
+    p.add_argument("--no-render", action="store_true", help="skip the PyBullet picture")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, no summary line")
+    p.set_defaults(func=run_report)
+    return p
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """``kinematics report``: returns the exit code (0 ok; bad input raises a
+    :class:`~kinematics.KinematicsError`, which the CLI maps to 2)."""
+    robot = load_robot(args.robot, base=args.base, tip=args.tip)
+    if args.samples < 1:
+        raise InvalidValueError(f"--samples {args.samples}: expected a positive integer")
+    q = t = None
+    if args.trajectory is not None:
+        q, t = load_trajectory(args.trajectory, robot)
+        if t is None:
+            if not (math.isfinite(args.dt) and args.dt > 0):
+                raise InvalidValueError(f"--dt {args.dt}: expected a positive step [s]")
+            t = np.arange(len(q)) * args.dt
+    res = make_report(robot, args.out, trajectory=q, t=t, samples=args.samples,
+                      seed=args.seed, render=not args.no_render, progress=not args.quiet)
+    if not args.quiet:
+        print(f"report: {res.html} ({args.samples} samples, {res.seconds:.1f} s); "
+              f"numbers: {res.summary_json}")
+    return 0
