@@ -25,7 +25,7 @@ import math
 import sys
 import time
 from dataclasses import dataclass, fields
-from typing import TextIO
+from typing import Any, TextIO
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -164,9 +164,9 @@ def _check_trajectory(robot: Robot, q: ArrayLike, t: ArrayLike | None,
         step = 1.0 if dt is None else float(dt)
         if not (math.isfinite(step) and step > 0):
             raise InvalidValueError(f"dt={dt!r}; expected a positive step [s]")
-        ta = np.arange(N) * step
+        ta = np.arange(N, dtype=np.float64) * step
     else:
-        ta = np.asarray(t, dtype=float)
+        ta = np.asarray(t, dtype=np.float64)
         if ta.shape != (N,):
             raise ShapeError("t", f"({N},) sample times, one per row of q", ta.shape)
         if not np.isfinite(ta).all() or np.any(np.diff(ta) <= 0):
@@ -268,7 +268,7 @@ class WorkspaceSweep:
 
 
 def _concat(parts: list[SingularityMeasures]) -> SingularityMeasures:
-    values = {}
+    values: dict[str, Any] = {}
     for f in fields(SingularityMeasures):
         if f.name == "length":
             values[f.name] = parts[0].length
@@ -417,7 +417,8 @@ def classify(robot: Robot, q: ArrayLike, *, link: str | None = None,
     chain = robot.chain(link)
     F = chain_frames(chain, chain_theta(chain, qa))
     names = [robot.joint_names[i] for i in chain.q_index]
-    parallel, coaxial = [], []
+    parallel: list[tuple[str, str]] = []
+    coaxial: list[tuple[str, str]] = []
     for i in range(chain.n):
         if not chain.revolute[i]:
             continue

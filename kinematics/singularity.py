@@ -42,7 +42,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .exceptions import InvalidValueError, ShapeError
-from .jacobian import cross, fk_jacobian, jacobian_dot
+from .jacobian import fk_jacobian, jacobian_dot
 from .robot import Robot
 
 __all__ = [
@@ -157,7 +157,7 @@ class SingularityMeasures:
         values = {}
         for f in fields(self):
             v = getattr(self, f.name)
-            values[f.name] = v if f.name == "length" else np.asarray(v)[index]  # type: ignore[index]
+            values[f.name] = v if f.name == "length" else np.asarray(v)[index]  # type: ignore[call-overload]
         return SingularityMeasures(**values)
 
 
@@ -255,6 +255,11 @@ def _assemble(J: Array, U: Array, s: Array, Vt: Array, s_scaled: Array, length: 
     )
 
 
+def _scalar(x: float) -> Array:
+    """A numpy scalar for a field of a single Jacobian's measures (shape ``()``)."""
+    return np.float64(x)  # type: ignore[return-value]
+
+
 def _assemble_one(J: Array, U: Array, s: Array, Vt: Array, s_scaled: Array, length: float,
                   linear: NDArray[np.bool_]) -> SingularityMeasures:
     """:func:`_assemble` for one ``(m, n)`` Jacobian, with scalar arithmetic (fast path)."""
@@ -278,15 +283,15 @@ def _assemble_one(J: Array, U: Array, s: Array, Vt: Array, s_scaled: Array, leng
         trans, rot = float(np.prod(parts[0])), float(np.prod(parts[1]))
     else:
         trans, rot = float(_product_sv(J[linear])), float(_product_sv(J[~linear]))
-    f = np.float64
+    f = _scalar
     return SingularityMeasures(
         sigma=s,
         sigma_min=f(s_min),
-        manipulability=f(np.prod(s)),
-        det=f(np.linalg.det(J)) if m == n else f(math.nan),
+        manipulability=f(float(np.prod(s))),
+        det=f(float(np.linalg.det(J))) if m == n else f(math.nan),
         condition=f(s_max / s_min if s_min > tol else math.inf),
         inverse_condition=f(s_min / s_max if s_max > 0 else 0.0),
-        rank=np.intp(np.count_nonzero(s > tol)),
+        rank=np.intp(np.count_nonzero(s > tol)),  # type: ignore[arg-type]
         translational_manipulability=f(trans),
         rotational_manipulability=f(rot),
         lost_twist=u,
