@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import accel
 from .robot import Chain, Robot
 
 __all__ = ["fk", "fk_all", "chain_frames", "chain_theta", "Frames"]
@@ -61,12 +62,35 @@ def chain_frames(chain: Chain, theta: Array) -> Frames:
     if n == 0:
         T = np.broadcast_to(chain.T0, batch + (4, 4)).copy()
         return Frames(np.zeros(batch + (0, 3)), np.zeros(batch + (0, 3)), T)
+    if theta.ndim == 1:
+        P = prefix_scan_single(chain, theta)
+        return Frames(P[:n, :3, 2], P[:n, :3, 3], P[n])
     if math.prod(batch) <= _SCAN_MAX:
         P = _prefix_scan(chain, theta)
         return Frames(P[..., :n, :3, 2], P[..., :n, :3, 3], P[..., n, :, :])
     T, _, z, o = columnwise(chain, theta.reshape(-1, n), jacobian=False)
     assert z is not None and o is not None  # for the type checker: jacobian=False
     return Frames(z.reshape(batch + (n, 3)), o.reshape(batch + (n, 3)), T.reshape(batch + (4, 4)))
+
+
+def prefix_scan_single(chain: Chain, theta: Array) -> Array:
+    """:func:`_prefix_scan` for one configuration ``theta`` ``(n,)`` (the control-loop
+    case), with plain slices instead of ``...`` indexing: ``(n + 1, 4, 4)``."""
+    n = chain.n
+    P = np.empty((n + 1, 4, 4))
+    P[0] = chain.T0
+    L = P[1:].reshape(n, 1, 16)
+    np.matmul(np.sin(theta[:, None] + _SIN_COS)[:, None, :], chain.basis_sc, out=L)
+    L += chain.basis_1
+    if chain.prismatic_any:
+        L += theta[:, None, None] * chain.basis_theta
+    P[1:] = P[:-1] @ P[1:]
+    P[2:] = P[:-2] @ P[2:]
+    d = 4
+    while d <= n:
+        P[d:] = P[:-d] @ P[d:]
+        d *= 2
+    return P
 
 
 def _prefix_scan(chain: Chain, theta: Array) -> Array:
@@ -191,6 +215,8 @@ def fk(robot: Robot, q: ArrayLike, link: str | None = None) -> Array:
     """
     chain = robot.chain(link)
     qa = robot.check_q(q)
+    if chain.n and accel.enabled():
+        return accel.pose_jacobian(chain, chain_theta(chain, qa), want_j=False)[0]
     return chain_frames(chain, chain_theta(chain, qa)).T
 
 

@@ -24,7 +24,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .exceptions import InvalidValueError, ShapeError
-from .forward import _SCAN_MAX, Frames, chain_frames, chain_theta, columnwise
+from .forward import (
+    _SCAN_MAX,
+    Frames,
+    chain_frames,
+    chain_theta,
+    columnwise,
+    prefix_scan_single,
+)
+from . import accel
 from .robot import Chain, Robot
 
 __all__ = ["jacobian", "fk_jacobian", "jacobian_dot", "twist", "joint_torques", "cross"]
@@ -96,6 +104,20 @@ def _pose_and_jacobian(chain: Chain, theta: Array) -> tuple[Array, Array]:
     """Link pose ``(..., 4, 4)`` and base-reference Jacobian ``(..., 6, n)`` of the chain."""
     batch = theta.shape[:-1]
     n = chain.n
+    if n and accel.enabled():
+        return accel.pose_jacobian(chain, theta)  # type: ignore[return-value]
+    if n and theta.ndim == 1:  # one configuration: fewest numpy calls
+        P = prefix_scan_single(chain, theta)
+        z = P[:n, :3, 2]
+        d = P[n, :3, 3] - P[:n, :3, 3]
+        J = np.empty((6, n))
+        J[:3] = ((z[:, :, None] * d[:, None, :]).reshape(n, 9) @ _LEVI).T
+        J[3:] = z.T
+        if chain.prismatic_any:
+            pri = ~chain.revolute
+            J[:3, pri] = J[3:, pri]
+            J[3:, pri] = 0.0
+        return P[n], J
     if n and math.prod(batch) > _SCAN_MAX:
         T, J, _, _ = columnwise(chain, theta.reshape(-1, n), jacobian=True)
         return T.reshape(batch + (4, 4)), J.reshape(batch + (6, n))  # type: ignore[union-attr]

@@ -98,6 +98,7 @@ class Chain:
     basis_sc: Array = field(init=False, repr=False)
     basis_theta: Array = field(init=False, repr=False)
     steps_T: Array = field(init=False, repr=False)
+    steps: Array = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         b = self.basis
@@ -111,10 +112,11 @@ class Chain:
                                  else b[k, 0].reshape(4, 4).T for k in range(self.n)])
             if self.n else np.zeros((0, 4, 4)),
         }
+        derived["steps"] = np.ascontiguousarray(np.swapaxes(derived["steps_T"], 1, 2))
         for name, value in derived.items():
             object.__setattr__(self, name, value)
         for name in ("T0", "basis", "revolute", "q_index", "multiplier", "offset", "basis_1",
-                     "basis_sc", "basis_theta", "steps_T"):
+                     "basis_sc", "basis_theta", "steps_T", "steps"):
             getattr(self, name).setflags(write=False)
 
 
