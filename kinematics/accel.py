@@ -71,7 +71,7 @@ def _build() -> Any:
         F = np.empty((3, 4))
         G = np.empty((3, 4))
         Z = np.empty((n, 3))
-        O = np.empty((n, 3))
+        Og = np.empty((n, 3))
         for b in range(N):
             for i in range(3):
                 for j in range(4):
@@ -79,7 +79,7 @@ def _build() -> Any:
             for k in range(n):
                 for i in range(3):
                     Z[k, i] = F[i, 2]
-                    O[k, i] = F[i, 3]
+                    Og[k, i] = F[i, 3]
                 th = theta[b, k]
                 if revolute[k]:
                     c, s = np.cos(th), np.sin(th)
@@ -106,7 +106,7 @@ def _build() -> Any:
             for k in range(n):
                 zx, zy, zz = Z[k, 0], Z[k, 1], Z[k, 2]
                 if revolute[k]:
-                    dx, dy, dz = px - O[k, 0], py - O[k, 1], pz - O[k, 2]
+                    dx, dy, dz = px - Og[k, 0], py - Og[k, 1], pz - Og[k, 2]
                     J[b, 0, k] = zy * dz - zz * dy
                     J[b, 1, k] = zz * dx - zx * dz
                     J[b, 2, k] = zx * dy - zy * dx

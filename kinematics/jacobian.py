@@ -23,6 +23,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import accel
 from .exceptions import InvalidValueError, ShapeError
 from .forward import (
     _SCAN_MAX,
@@ -32,7 +33,6 @@ from .forward import (
     columnwise,
     prefix_scan_single,
 )
-from . import accel
 from .robot import Chain, Robot
 
 __all__ = ["jacobian", "fk_jacobian", "jacobian_dot", "twist", "joint_torques", "cross"]
