@@ -33,8 +33,9 @@ def main() -> None:
         mon = SingularityMonitor(r)
         q = r.random_q(seed=3)
         qd = np.full(r.dof, 0.1)
-        print(f"  {name:<9} update(q, qd) {best_us(lambda: mon.update(q, qd)):6.1f}   "
-              f"update(q) {best_us(lambda: mon.update(q)):6.1f}")
+        with_qd = best_us(lambda m=mon, q=q, qd=qd: m.update(q, qd))
+        without = best_us(lambda m=mon, q=q: m.update(q))
+        print(f"  {name:<9} update(q, qd) {with_qd:6.1f}   update(q) {without:6.1f}")
     r = kin.load_robot("panda")
     q, qd = r.random_q(seed=3), np.full(7, 0.1)
     J = kin.jacobian(r, q)

@@ -430,7 +430,7 @@ def test_scale_falls_from_one_at_warn_to_zero_at_stop():
     ur5 = kin.load_robot("ur5")
     mon = SingularityMonitor(ur5)
     scales, values = [], []
-    for q5 in np.linspace(0.2, 0.0, 200):
+    for q5 in np.linspace(0.2, 0.001, 200):  # (at exactly 0, σ = |f| can only grow)
         q = UR5_NEAR_WRIST.copy()
         q[4] = q5
         st = mon.update(q, TOWARD)
