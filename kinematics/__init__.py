@@ -4,7 +4,7 @@ Conventions (see DESIGN.md): SI units; twists ``[v; ω]`` linear first; ``q`` ha
 ``(..., dof)`` and every result keeps the leading dimensions.
 """
 
-from . import ik, numdiff, singularity, spatial
+from . import accel, analysis, ik, numdiff, singularity, spatial
 from .exceptions import (
     InvalidValueError,
     JointLimitError,
@@ -18,20 +18,26 @@ from .exceptions import (
 from .forward import fk, fk_all
 from .jacobian import fk_jacobian, jacobian, jacobian_dot, joint_torques, twist
 from .robot import Robot, list_robots, load_robot, robot_from_urdf
+from .singularity import MonitorState, SingularityMeasures, SingularityMonitor, measures
 from .urdf import parse_urdf, read_urdf
 
 __version__ = "0.1.0"
 
 __all__ = [
     "InvalidValueError",
+    "MonitorState",
     "JointLimitError",
     "KinematicsError",
     "Robot",
     "ShapeError",
+    "SingularityMeasures",
+    "SingularityMonitor",
     "SingularityError",
     "URDFError",
     "UnknownLinkError",
     "UnknownRobotError",
+    "accel",
+    "analysis",
     "fk",
     "fk_all",
     "fk_jacobian",
@@ -41,6 +47,7 @@ __all__ = [
     "joint_torques",
     "list_robots",
     "load_robot",
+    "measures",
     "numdiff",
     "parse_urdf",
     "read_urdf",

@@ -113,7 +113,10 @@ class SingularityMeasures:
         joint_motion: ``(..., n)`` unit right singular vector ``v_k`` (``J v_k = σ_k u_k``):
             the joint motion that moves the tool least, and moves nothing in the lost
             direction at a singularity. Signs are normalised so that the largest component
-            of ``joint_motion`` is positive (``lost_twist`` flips with it).
+            of ``joint_motion`` is positive (``lost_twist`` flips with it); among components
+            equal to within 1e-6 (e.g. two coaxial joints) the first one counts. At an
+            exact singularity (``σ_k = 0``) ``J v_k = 0`` no longer ties the sign of
+            ``lost_twist`` to ``joint_motion``: read it as a direction.
         length: Characteristic length ``L`` [m] of the scaled fields.
         sigma_scaled: ``(..., k)`` singular values of ``diag(1/L on linear rows, 1) J``,
             descending. Dimensionless.
@@ -214,7 +217,9 @@ def _assemble(J: Array, U: Array, s: Array, Vt: Array, s_scaled: Array, length: 
     u = U[..., :, k - 1]
     v = Vt[..., k - 1, :]
     # deterministic signs: largest |component| of v positive
-    big = np.take_along_axis(v, np.argmax(np.abs(v), axis=-1)[..., None], axis=-1)
+    a = np.abs(v)  # first component within 1e-6 of the largest (ties: coaxial joints)
+    first = np.argmax(a >= a.max(axis=-1, keepdims=True) * (1 - 1e-6), axis=-1)
+    big = np.take_along_axis(v, first[..., None], axis=-1)
     sign = np.where(big < 0, -1.0, 1.0)
     s_max, s_min = s[..., 0], s[..., -1]
     ss_max, ss_min = s_scaled[..., 0], s_scaled[..., -1]
@@ -267,7 +272,8 @@ def _assemble_one(J: Array, U: Array, s: Array, Vt: Array, s_scaled: Array, leng
     k = min(m, n)
     v = Vt[k - 1]
     u = U[:, k - 1]
-    i = int(np.argmax(np.abs(v)))
+    a = np.abs(v)
+    i = int(np.argmax(a >= a.max() * (1 - 1e-6)))  # as in _assemble: ties broken by order
     if v[i] < 0:
         u, v = -u, -v
     s_max, s_min = float(s[0]), float(s[-1])
@@ -345,8 +351,8 @@ def measures(J: ArrayLike, *, length: float = 1.0,
     >>> m = measures(J)                  # wrist singularity: q5 = 0
     >>> bool(m.sigma_min < 1e-12), int(m.rank), bool(np.isinf(m.condition))
     (True, 5, True)
-    >>> np.round(m.lost_twist, 6) + 0.0  # the tool cannot rotate about base x here
-    array([ 0.,  0.,  0., -1.,  0.,  0.])
+    >>> np.round(np.abs(m.lost_twist), 6) + 0.0   # the tool cannot rotate about base x
+    array([0., 0., 0., 1., 0., 0.])
     """
     Ja = _check_J(J)
     L = _check_length(length)
@@ -581,6 +587,7 @@ class MonitorState:
 
 
 _SEVERITY = {"ok": 0, "warn": 1, "stop": 2}
+HALT_SCALE = 0.01  # an approach scaled to ≤ 1 % of the command is halted: level "stop"
 
 
 class SingularityMonitor:
@@ -595,7 +602,9 @@ class SingularityMonitor:
         warn: Threshold on the metric below which the level is ``"warn"`` and the velocity
             scaling starts. Default :func:`default_thresholds` (``sigma_min_scaled`` only).
         stop: Threshold below which the level is ``"stop"`` and approaching motion is
-            scaled to 0. ``0 <= stop < warn``.
+            scaled to 0. ``0 <= stop < warn``. The level is also ``"stop"`` while an
+            approach is halted (``scale <= HALT_SCALE``, 1 %): in closed loop the scaling
+            holds the metric just above ``stop``, and that state is a stop.
         metric: One of :data:`METRICS`; the higher, the farther from singular.
             ``"sigma_min_scaled"`` (default, dimensionless), ``"sigma_min"`` (mixed),
             ``"inverse_condition_scaled"``, ``"inverse_condition"``, ``"manipulability"``.
@@ -740,11 +749,17 @@ class SingularityMonitor:
         The decision part of :meth:`update`, for callers that computed the metric and its
         rate themselves (e.g. :func:`kinematics.analysis.analyze_trajectory`, batched).
         """
-        self.level = self._next_level(value)
+        level = self._next_level(value)
         if approaching and value < self.warn:
             scale = min(max((value - self.stop) / (self.warn - self.stop), 0.0), 1.0)
         else:
             scale = 1.0
+        if approaching and scale <= HALT_SCALE:
+            # The scaling holds the metric just above ``stop`` in closed loop (it reaches 0
+            # *at* the threshold), so a halted approach is reported as "stop" too, like
+            # MoveIt Servo's HALT; leaving it needs the hysteresis band above ``stop``.
+            level = "stop"
+        self.level = level
         return self.level, float(scale)
 
     def _severity(self, value: float, release: float) -> int:
