@@ -13,8 +13,15 @@ base-frame geometric Jacobian (rows ``[v; ω]``, velocity of the link origin; Pi
    the other libraries in a Python loop (they have no batched API). Each batched case runs
    in a fresh process (see ``ALLOCATOR_MODES`` for why).
 
+``kinematics`` is timed with both of its backends (see ``BACKENDS``): the numpy
+implementation and the compiled numba kernels (``kinematics.accel``, the ``fast`` extra).
+Single-call rows switch with ``kinematics.accel.enable`` around that row's timed loop only;
+batched cases get ``KINEMATICS_ACCEL=0``/``1`` in their fresh process's environment. Without
+numba the numba rows are skipped with a note.
+
 Before anything is timed, every contender's output -- produced by the very function that is
-timed -- is checked against ``kin.fk_jacobian`` (joints mapped by name); a mismatch aborts.
+timed, with the backend it is timed with -- is checked against ``kin.fk_jacobian`` with the
+numpy backend (joints mapped by name); a mismatch aborts.
 
 Run:  python benchmarks/bench_fk_jacobian.py [--quick] [--out DIR]
 """
@@ -29,7 +36,8 @@ import statistics
 import subprocess
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,17 +60,27 @@ from common import (
 )
 
 import kinematics as kin
+from kinematics import accel
 
 BASE_LINK = "panda_link0"
 TIP_LINK = "panda_hand"
 FINGER_JOINTS = ("panda_finger_joint1", "panda_finger_joint2")
-PACKAGES = ("numpy", "scipy", "kinematics", "pin", "roboticstoolbox-python",
+PACKAGES = ("numpy", "scipy", "numba", "kinematics", "pin", "roboticstoolbox-python",
             "spatialmath-python", "pybullet", "ikpy")
 
 # Agreement required before timing (max abs difference of any entry).
 TOL_EXACT = 1e-9          # double-precision libraries: pose and Jacobian
 TOL_PYBULLET_POSE = 1e-5  # getLinkState's pose goes through single precision (~1e-7 seen)
-TOL_SAME_CODE = 1e-12     # kinematics against itself (single vs batched, fk vs fk_jacobian)
+TOL_SAME_CODE = 1e-12     # kinematics against itself (single vs batched, fk vs fk_jacobian,
+                          # numba kernels vs numpy: the same arithmetic up to rounding, ~1e-15)
+
+# kinematics' two backends: name -> (kinematics.accel.enable() argument, KINEMATICS_ACCEL
+# value for a fresh process, display suffix of the library name).
+BACKENDS: dict[str, tuple[bool, str, str]] = {
+    "numpy": (False, "0", "(numpy)"),
+    "numba": (True, "1", "(numba, `fast` extra)"),
+}
+REFERENCE_BACKEND = "numpy"  # the reference every contender is checked against
 
 
 def log(msg: str) -> None:
@@ -87,6 +105,8 @@ class Contender:
             joint order; used only for the correctness check, never timed.
         pose_tol, jac_tol: Agreement required with kinematics.
         anchor: Candidate for the Pinocchio reference (the faster candidate is used).
+        backend: For kinematics' rows, the backend (a ``BACKENDS`` key) in effect while
+            ``step`` is verified and timed; ``None`` for the other libraries.
     """
 
     key: str
@@ -100,6 +120,48 @@ class Contender:
     pose_tol: float = TOL_EXACT
     jac_tol: float = TOL_EXACT
     anchor: bool = False
+    backend: str | None = None
+
+
+@contextmanager
+def kinematics_backend(backend: str | None) -> Iterator[None]:
+    """``kinematics.accel.enable(...)`` for ``backend`` inside the block, the previous setting
+    restored after it (nothing switched for ``None``: other libraries' rows)."""
+    if backend is None:
+        yield
+        return
+    on = BACKENDS[backend][0]
+    previous = accel.enable(on)
+    try:
+        if accel.enabled() != on:
+            raise RuntimeError(f"kinematics.accel.enable({on}) did not take effect")
+        yield
+    finally:
+        accel.enable(previous)
+
+
+def kernel_calls(fn: Callable[[], Any]) -> int:
+    """How many times ``fn()`` goes through the numba kernels (``accel.pose_jacobian``, which
+    kinematics looks up on the module at each call); never used while timing."""
+    original = accel.pose_jacobian
+    count = 0
+
+    def counting(*a: Any, **k: Any) -> Any:
+        nonlocal count
+        count += 1
+        return original(*a, **k)
+
+    accel.pose_jacobian = counting  # type: ignore[assignment]
+    try:
+        fn()
+    finally:
+        accel.pose_jacobian = original  # type: ignore[assignment]
+    return count
+
+
+def available_backends() -> list[str]:
+    """``BACKENDS`` usable here (numba only when installed)."""
+    return [b for b in BACKENDS if b != "numba" or accel.available()]
 
 
 def reorder(Q: np.ndarray, width: int, cols: list[int]) -> list[np.ndarray]:
@@ -112,7 +174,9 @@ def reorder(Q: np.ndarray, width: int, cols: list[int]) -> list[np.ndarray]:
 # --------------------------------------------------------------------------- contenders
 
 
-def ours(robot: kin.Robot) -> list[Contender]:
+def ours(robot: kin.Robot, backend: str) -> list[Contender]:
+    """Our three calls, verified and timed with ``backend`` switched on (see ``BACKENDS``)."""
+
     def prepare(Q: np.ndarray) -> list[np.ndarray]:
         return list(np.ascontiguousarray(Q, dtype=float))
 
@@ -125,14 +189,20 @@ def ours(robot: kin.Robot) -> list[Contender]:
     def jacobian(q: np.ndarray) -> np.ndarray:
         return kin.jacobian(robot, q)
 
-    name = f"kinematics {kin.__version__}"
+    name = f"kinematics {kin.__version__} {BACKENDS[backend][2]}"
+    # against the numpy backend's fk_jacobian: the numba rows to rounding (TOL_SAME_CODE)
+    tol = TOL_SAME_CODE
+    switch = (f"; `kinematics.accel.enable({BACKENDS[backend][0]})` around the timed loop "
+              "(not inside it)")
     return [
-        Contender("kinematics_fk_jacobian", name, "`fk_jacobian`",
-                  "`kin.fk_jacobian(robot, q)`", "FK+J", prepare, fk_jacobian, lambda out: out),
-        Contender("kinematics_fk", name, "`fk`", "`kin.fk(robot, q)`", "FK",
-                  prepare, fk, lambda out: (out, None), pose_tol=TOL_SAME_CODE),
-        Contender("kinematics_jacobian", name, "`jacobian`", "`kin.jacobian(robot, q)`",
-                  "J", prepare, jacobian, lambda out: (None, out), jac_tol=TOL_SAME_CODE),
+        Contender(f"kinematics_fk_jacobian_{backend}", name, "`fk_jacobian`",
+                  "`kin.fk_jacobian(robot, q)`" + switch, "FK+J", prepare, fk_jacobian,
+                  lambda out: out, pose_tol=tol, jac_tol=tol, backend=backend),
+        Contender(f"kinematics_fk_{backend}", name, "`fk`", "`kin.fk(robot, q)`" + switch,
+                  "FK", prepare, fk, lambda out: (out, None), pose_tol=tol, backend=backend),
+        Contender(f"kinematics_jacobian_{backend}", name, "`jacobian`",
+                  "`kin.jacobian(robot, q)`" + switch, "J", prepare, jacobian,
+                  lambda out: (None, out), jac_tol=tol, backend=backend),
     ]
 
 
@@ -344,14 +414,33 @@ def ikpy_(path: str, robot: kin.Robot) -> list[Contender]:
 # --------------------------------------------------------------------------- checks
 
 
+def check_routing(c: Contender, x: Any) -> None:
+    """Our rows: the numba rows go through the kernels, the numpy rows do not (so that the
+    backend switch really is in effect for the step that is timed)."""
+    if c.backend is None:
+        return
+    with kinematics_backend(c.backend):
+        calls = kernel_calls(lambda: c.step(x))
+    if (calls > 0) != BACKENDS[c.backend][0]:
+        raise AssertionError(f"{c.key}: {calls} numba kernel calls in one step with backend "
+                             f"{c.backend!r}")
+
+
 def verify(contenders: list[Contender], robot: kin.Robot, Q: np.ndarray) -> dict[str, Any]:
-    """Every contender's output (from its timed ``step``) against ``kin.fk_jacobian``."""
-    ref = [kin.fk_jacobian(robot, q) for q in Q]
+    """Every contender's output (from its timed ``step``, with its backend) against
+    ``kin.fk_jacobian`` with the numpy backend."""
+    with kinematics_backend(REFERENCE_BACKEND):
+        ref = [kin.fk_jacobian(robot, q) for q in Q]
     errors: dict[str, Any] = {}
     for c in contenders:
         eT = eJ = 0.0
-        for (T_ref, J_ref), x, q in zip(ref, c.prepare(Q), Q, strict=True):
-            T, J = c.standard(c.step(x))
+        inputs = c.prepare(Q)
+        check_routing(c, inputs[0])
+        # standardized right after each step: some outputs are views of the library's
+        # workspace (Pinocchio's data.oMf), overwritten by the next step
+        with kinematics_backend(c.backend):
+            outs = [c.standard(c.step(x)) for x in inputs]
+        for (T_ref, J_ref), (T, J), q in zip(ref, outs, Q, strict=True):
             if T is not None:
                 if T.shape != (4, 4):
                     raise AssertionError(f"{c.key}: pose shape {T.shape}, expected (4, 4)")
@@ -371,38 +460,50 @@ def verify(contenders: list[Contender], robot: kin.Robot, Q: np.ndarray) -> dict
                 eJ = max(eJ, e)
         errors[c.key] = {"configs": len(Q), "max_pose_error": eT if c.computes != "J" else None,
                          "max_jacobian_error": eJ if c.computes != "FK" else None,
-                         "pose_tol": c.pose_tol, "jacobian_tol": c.jac_tol}
+                         "pose_tol": c.pose_tol, "jacobian_tol": c.jac_tol,
+                         "backend": c.backend,
+                         "reference": f"kinematics.fk_jacobian ({REFERENCE_BACKEND})"}
         log(f"  ok  {c.key:44s} max|ΔT| {eT:.1e}  max|ΔJ| {eJ:.1e}")
     return errors
 
 
 def verify_batched(robot: kin.Robot, Q: np.ndarray, reference: Contender | None,
-                   rows: int) -> dict[str, Any]:
-    """One batched call against per-configuration results (Pinocchio's, else our single)."""
-    T, J = kin.fk_jacobian(robot, Q)
+                   rows: int, backend: str) -> dict[str, Any]:
+    """One batched call with ``backend`` against per-configuration results (Pinocchio's, else
+    our single calls with the numpy backend)."""
+    with kinematics_backend(backend):
+        calls = kernel_calls(lambda: kin.fk_jacobian(robot, Q[:2]))
+        if (calls > 0) != BACKENDS[backend][0]:
+            raise AssertionError(f"batched kin.fk_jacobian: {calls} numba kernel calls with "
+                                 f"backend {backend!r}")
+        T, J = kin.fk_jacobian(robot, Q)
+        fk_Q, jac_Q = kin.fk(robot, Q), kin.jacobian(robot, Q)
     if T.shape != (len(Q), 4, 4) or J.shape != (len(Q), 6, robot.dof):
         raise AssertionError(f"batched shapes {T.shape}, {J.shape} for Q {Q.shape}")
     # fk / jacobian alone agree with fk_jacobian on the whole batch
-    for name, A, B in (("fk", kin.fk(robot, Q), T), ("jacobian", kin.jacobian(robot, Q), J)):
+    for name, A, B in (("fk", fk_Q, T), ("jacobian", jac_Q, J)):
         e = float(np.max(np.abs(A - B)))
         if not e <= TOL_SAME_CODE:
-            raise AssertionError(f"batched kin.{name} differs from kin.fk_jacobian by {e:.3g}")
+            raise AssertionError(f"batched kin.{name} ({backend}) differs from kin.fk_jacobian "
+                                 f"by {e:.3g}")
     idx = np.linspace(0, len(Q) - 1, min(rows, len(Q))).astype(int)
     if reference is not None:
         outs = [reference.standard(reference.step(x)) for x in reference.prepare(Q[idx])]
         tol, against = TOL_EXACT, reference.key
     else:
-        outs = [kin.fk_jacobian(robot, q) for q in Q[idx]]
-        tol, against = TOL_SAME_CODE, "kinematics single-configuration calls"
+        with kinematics_backend(REFERENCE_BACKEND):
+            outs = [kin.fk_jacobian(robot, q) for q in Q[idx]]
+        tol, against = (TOL_SAME_CODE,
+                        f"kinematics single-configuration calls ({REFERENCE_BACKEND})")
     eT = max(float(np.max(np.abs(T[i] - o[0]))) for i, o in zip(idx, outs, strict=True))
     eJ = max(float(np.max(np.abs(J[i] - o[1]))) for i, o in zip(idx, outs, strict=True))
     if not (eT <= tol and eJ <= tol):
-        raise AssertionError(f"batched kin.fk_jacobian (N={len(Q)}) differs from {against}: "
-                             f"pose {eT:.3g}, Jacobian {eJ:.3g} > {tol:g}")
-    log(f"  ok  batched N={len(Q):<7d} vs {against} on {len(idx)} rows: "
+        raise AssertionError(f"batched kin.fk_jacobian ({backend}, N={len(Q)}) differs from "
+                             f"{against}: pose {eT:.3g}, Jacobian {eJ:.3g} > {tol:g}")
+    log(f"  ok  batched {backend:5s} N={len(Q):<7d} vs {against} on {len(idx)} rows: "
         f"max|ΔT| {eT:.1e}  max|ΔJ| {eJ:.1e}")
     return {"configs_checked": len(idx), "against": against, "max_pose_error": eT,
-            "max_jacobian_error": eJ, "tol": tol}
+            "max_jacobian_error": eJ, "tol": tol, "backend": backend}
 
 
 # --------------------------------------------------------------------------- batched calls
@@ -412,6 +513,7 @@ def verify_batched(robot: kin.Robot, Q: np.ndarray, reference: Contender | None,
 # the process's allocation history, and changes the time per call by 2-3×. So each batched
 # case runs in a fresh process of its own (no history from the other cases), in two
 # allocator settings: as configured (the headline), and with glibc told to keep freed memory.
+# Each case also runs once per kinematics backend (KINEMATICS_ACCEL in the process's env).
 ALLOCATOR_MODES: dict[str, dict[str, str]] = {
     "default": {},
     "keep": {"MALLOC_TRIM_THRESHOLD_": str(1 << 30), "MALLOC_MMAP_THRESHOLD_": str(32 << 20)},
@@ -428,9 +530,10 @@ def minor_faults() -> int | None:
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
-def batched_worker(func: str, n: int, repeats: int, seed: int, sample_s: float,
+def batched_worker(func: str, n: int, backend: str, repeats: int, seed: int, sample_s: float,
                    anchor: str | None, n_anchor: int) -> dict[str, Any]:
-    """Time ``kin.<func>(robot, Q)`` with ``Q`` ``(n, 7)`` in this (fresh) process.
+    """Time ``kin.<func>(robot, Q)`` with ``Q`` ``(n, 7)`` in this (fresh) process, whose
+    ``KINEMATICS_ACCEL`` (set by :func:`run_batched`) selects ``backend``.
 
     With ``anchor`` (a Pinocchio contender key), each sample is followed by one sample of that
     Pinocchio loop over ``n_anchor`` configurations, so that the ratio of the two is taken at
@@ -438,6 +541,14 @@ def batched_worker(func: str, n: int, repeats: int, seed: int, sample_s: float,
     """
     if func not in ("fk_jacobian", "fk", "jacobian"):
         raise ValueError(f"unknown batched function {func!r}")
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}")
+    # the backend comes from the environment at import, not from accel.enable: check it took
+    if accel.enabled() != BACKENDS[backend][0]:
+        raise RuntimeError(f"backend {backend!r} wanted, but kinematics.accel.enabled() is "
+                           f"{accel.enabled()} with KINEMATICS_ACCEL="
+                           f"{os.environ.get('KINEMATICS_ACCEL')!r} (numba installed: "
+                           f"{accel.available()})")
     path = panda_urdf()
     robot = kin.load_robot(path, base=BASE_LINK, tip=TIP_LINK)
     Q = robot.random_q(n, seed=seed)
@@ -446,9 +557,14 @@ def batched_worker(func: str, n: int, repeats: int, seed: int, sample_s: float,
     def call(Q: np.ndarray) -> Any:
         return fn(robot, Q)
 
-    number = calls_for(call, Q, sample_s)  # (its one call is also the first warm-up)
+    # first call: loads/compiles the numba kernels (backend numba), so that calls_for does not
+    # size the samples by it; it also checks that the kernels are (or are not) in use
+    calls = kernel_calls(lambda: call(Q))
+    if (calls > 0) != BACKENDS[backend][0]:
+        raise AssertionError(f"kin.{func}: {calls} numba kernel calls with backend {backend!r}")
+    number = calls_for(call, Q, sample_s)
     time_calls(call, Q, number)            # warm-up sample
-    case = Case(f"batched{n}/kinematics_{func}", lambda: time_calls(call, Q, number))
+    case = Case(f"batched{n}/kinematics_{func}_{backend}", lambda: time_calls(call, Q, number))
     ref: Case | None = None
     if anchor is not None:
         c = {c.key: c for c in pinocchio(path, robot)}[anchor]
@@ -465,30 +581,33 @@ def batched_worker(func: str, n: int, repeats: int, seed: int, sample_s: float,
         if ref is not None:
             ref.samples.append(ref.sample())
     return {**case.stats(), "configs_per_call": n, "calls_per_sample": number,
+            "backend": backend, "accel_enabled": accel.enabled(),
             "minor_page_faults_per_call": statistics.median(faults) if faults else None,
             "anchor": None if ref is None else {"key": anchor, "configs_in_loop": n_anchor,
                                                 "samples_s_per_config": ref.samples}}
 
 
-def run_batched(func: str, n: int, mode: str, repeats: int, args: argparse.Namespace,
-                anchor: str | None) -> dict[str, Any]:
-    """:func:`batched_worker` in a fresh Python process with allocator setting ``mode``."""
-    env = dict(os.environ, **ALLOCATOR_MODES[mode])
+def run_batched(func: str, n: int, backend: str, mode: str, repeats: int,
+                args: argparse.Namespace, anchor: str | None) -> dict[str, Any]:
+    """:func:`batched_worker` in a fresh Python process with allocator setting ``mode`` and
+    kinematics backend ``backend`` (``KINEMATICS_ACCEL`` in its environment)."""
+    env = dict(os.environ, **ALLOCATOR_MODES[mode], KINEMATICS_ACCEL=BACKENDS[backend][1])
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", f"{func}:{n}",
-           "--repeats", str(repeats), "--seed", str(args.seed)]
+           "--backend", backend, "--repeats", str(repeats), "--seed", str(args.seed)]
     if anchor is not None:
         cmd += ["--anchor", anchor]
     if args.quick:
         cmd.append("--quick")
     r = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if r.returncode != 0:
-        raise RuntimeError(f"batched worker {func}:{n} ({mode}) failed:\n{r.stderr}")
+        raise RuntimeError(f"batched worker {func}:{n} ({backend}, {mode}) failed:\n{r.stderr}")
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def time_batched(jobs: list[tuple[str, int]], args: argparse.Namespace, processes: int,
+def time_batched(jobs: list[tuple[str, int, str]], args: argparse.Namespace, processes: int,
                  anchor: str | None) -> dict[str, dict[str, Any]]:
-    """Every (function, N) job in every allocator mode, in ``processes`` fresh processes each.
+    """Every (function, N, backend) job in every allocator mode, in ``processes`` fresh
+    processes each.
 
     Process speed varies from one process to the next on a shared VM (~30% seen), so the
     repeats are spread over several processes, taken round-robin over the jobs; the median
@@ -497,10 +616,10 @@ def time_batched(jobs: list[tuple[str, int]], args: argparse.Namespace, processe
     per_process = max(3, math.ceil(args.repeats / processes))
     runs: dict[str, list[dict[str, Any]]] = {}
     for p in range(processes):
-        for func, n in jobs:
+        for func, n, backend in jobs:
             for mode in ALLOCATOR_MODES:
-                runs.setdefault(f"batched{n}/kinematics_{func}/{mode}", []).append(
-                    run_batched(func, n, mode, per_process, args, anchor))
+                runs.setdefault(f"batched{n}/kinematics_{func}_{backend}/{mode}", []).append(
+                    run_batched(func, n, backend, mode, per_process, args, anchor))
         log(f"  process round {p + 1}/{processes} done")
     out = {}
     for key, rs in runs.items():
@@ -513,7 +632,10 @@ def time_batched(jobs: list[tuple[str, int]], args: argparse.Namespace, processe
                     "minor_page_faults_per_call": None if None in faults
                     else statistics.median(faults),
                     "allocator_mode": key.rsplit("/", 1)[1],
-                    "allocator_env": ALLOCATOR_MODES[key.rsplit("/", 1)[1]]}
+                    "allocator_env": ALLOCATOR_MODES[key.rsplit("/", 1)[1]],
+                    "backend": rs[0]["backend"],
+                    "kinematics_accel_env": BACKENDS[rs[0]["backend"]][1],
+                    "accel_enabled_in_workers": [r["accel_enabled"] for r in rs]}
         if anchor is not None:
             a = [x for r in rs for x in r["anchor"]["samples_s_per_config"]]
             # each of our samples was followed by one of Pinocchio's: ratio pair by pair
@@ -525,7 +647,7 @@ def time_batched(jobs: list[tuple[str, int]], args: argparse.Namespace, processe
                 "throughput_ratio_paired": {"median": statistics.median(paired),
                                             "samples": paired}}
         s = out[key]
-        log(f"  {key:44s} {s['median_s'] * 1e3:9.3f} ms/call {n / s['median_s']:>12,.0f} "
+        log(f"  {key:50s} {s['median_s'] * 1e3:9.3f} ms/call {n / s['median_s']:>12,.0f} "
             f"configs/s  {s['minor_page_faults_per_call']} page faults/call")
     return out
 
@@ -558,6 +680,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0, help="seed of the random configurations")
     p.add_argument("--worker", metavar="FUNC:N", help=argparse.SUPPRESS)  # internal
     p.add_argument("--anchor", help=argparse.SUPPRESS)  # internal, with --worker
+    p.add_argument("--backend", choices=tuple(BACKENDS), default=REFERENCE_BACKEND,
+                   help=argparse.SUPPRESS)  # internal, with --worker
     args = p.parse_args(argv)
     if args.repeats is None:
         args.repeats = 3 if args.quick else 15
@@ -588,7 +712,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     plan = Plan.of(args.quick)
     if args.worker:
         func, n = args.worker.split(":")
-        print(json.dumps(batched_worker(func, int(n), args.repeats,
+        print(json.dumps(batched_worker(func, int(n), args.backend, args.repeats,
                                         args.seed + BATCH_SEED_OFFSET, plan.sample_s,
                                         args.anchor, plan.n_pin_loop)))
         return None
@@ -600,7 +724,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     if robot.dof != 7:
         raise RuntimeError(f"expected the 7 arm joints, got {robot.joint_names}")
 
-    contenders = (ours(robot) + pinocchio(path, robot) + robotics_toolbox(path, robot)
+    accel_at_start = accel.enabled()
+    backends = available_backends()
+    if "numba" not in backends:
+        log("NOTE: kinematics' numba backend skipped (numba not installed: "
+            "pip install -e '.[bench,fast]')")
+    log(f"kinematics backends timed: {', '.join(backends)} (default in this process: "
+        f"{'numba' if accel_at_start else 'numpy'})")
+    contenders = ([c for b in backends for c in ours(robot, b)]
+                  + pinocchio(path, robot) + robotics_toolbox(path, robot)
                   + pybullet_(path, robot) + ikpy_(path, robot))
     by_key = {c.key: c for c in contenders}
     skipped = sorted({"Pinocchio", "Robotics Toolbox", "PyBullet", "ikpy"}
@@ -612,24 +744,35 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     accuracy = verify(contenders, robot, Qv)
     pin_ref = by_key.get("pinocchio_computeFrameJacobian")
     accuracy["kinematics_batched"] = {
-        n: verify_batched(robot, robot.random_q(n, seed=args.seed + BATCH_SEED_OFFSET),
-                          pin_ref, rows=plan.check_rows)
-        for n in plan.sizes}
+        b: {n: verify_batched(robot, robot.random_q(n, seed=args.seed + BATCH_SEED_OFFSET),
+                              pin_ref, rows=plan.check_rows, backend=b)
+            for n in plan.sizes}
+        for b in backends}
+    if accel.enabled() != accel_at_start:
+        raise RuntimeError("kinematics.accel setting not restored after the checks")
 
     # ---- single configurations: Python loops, all libraries interleaved in this process
     Q1 = robot.random_q(plan.n_single, seed=args.seed + 1)
     cases: list[Case] = []
 
-    def loop_case(key: str, step: Callable[[Any], Any], inputs: list[Any]) -> Case:
-        return Case(key, lambda: time_loop(step, inputs) / len(inputs), per="config",
-                    info={"configs_in_loop": len(inputs)})
+    def loop_case(key: str, step: Callable[[Any], Any], inputs: list[Any],
+                  backend: str | None = None) -> Case:
+        def sample() -> float:
+            # kinematics' backend switched for this loop only (outside the timed region)
+            with kinematics_backend(backend):
+                return time_loop(step, inputs) / len(inputs)
+
+        info: dict[str, Any] = {"configs_in_loop": len(inputs)}
+        if backend is not None:
+            info["backend"] = backend
+        return Case(key, sample, per="config", info=info)
 
     def empty_step(q: Any) -> Any:
         return q
 
     cases.append(loop_case("python_loop_overhead", empty_step, list(Q1)))
     for c in contenders:
-        cases.append(loop_case(f"single/{c.key}", c.step, c.prepare(Q1)))
+        cases.append(loop_case(f"single/{c.key}", c.step, c.prepare(Q1), c.backend))
     Qp = robot.random_q(plan.n_pin_loop, seed=args.seed + 3)
     for c in contenders:
         if c.key.startswith("pinocchio_"):
@@ -637,6 +780,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     log(f"Timing {len(cases)} loops, {args.repeats} interleaved repeats "
         f"(single-call loops over {plan.n_single} configs)...")
     run_interleaved(cases, args.repeats)
+    if accel.enabled() != accel_at_start:
+        raise RuntimeError("kinematics.accel setting not restored after the timed loops")
     timings = {c.key: c.stats() for c in cases}
     med = {k: v["median_s"] for k, v in timings.items()}
     pin_cands = [c for c in contenders if c.anchor]
@@ -647,9 +792,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     rate_pin = 1.0 / med[f"loop{plan.n_pin_loop}/{pin_loop.key}"] if pin_loop else math.nan
 
     # ---- batched: each case in a fresh process
-    jobs = [("fk_jacobian", n) for n in plan.sizes]
-    jobs += [("fk", plan.n_batched), ("jacobian", plan.n_batched)]
-    log(f"Timing {len(jobs)} batched cases × {len(ALLOCATOR_MODES)} allocator settings in "
+    jobs = [("fk_jacobian", n, b) for n in plan.sizes for b in backends]
+    jobs += [(f, plan.n_batched, b) for f in ("fk", "jacobian") for b in backends]
+    log(f"Timing {len(jobs)} batched cases (backends: {', '.join(backends)}) × "
+        f"{len(ALLOCATOR_MODES)} allocator settings in "
         f"{plan.processes} fresh processes each...")
     timings.update(time_batched(jobs, args, plan.processes,
                                 pin_loop.key if pin_loop else None))
@@ -705,39 +851,45 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
 
     scale_rows = []
     for n in plan.sizes:
-        key = f"batched{n}/kinematics_fk_jacobian"
-        d = timings[f"{key}/default"]
-        rate, anchor_rate, paired = batched(f"{key}/default")
-        rate_k, _, paired_k = batched(f"{key}/keep")
-        faults = d["minor_page_faults_per_call"]
-        scale_rows.append([
-            f"{n:,}", f"{d['median_s'] * 1e3:.3g} ({d['q1_s'] * 1e3:.3g}–{d['q3_s'] * 1e3:.3g})",
-            fmt_rate(rate), "n/a" if faults is None else f"{faults:,.0f}",
-            "n/a" if anchor_rate is None else fmt_rate(anchor_rate),
-            x_anchor(paired),
-            f"{timings[f'{key}/keep']['median_s'] * 1e3:.3g}", fmt_rate(rate_k),
-            x_anchor(paired_k)])
-    t_loop = med["single/kinematics_fk_jacobian"]
-    scale_rows.append(["1 (Python loop)", f"{t_loop * 1e3:.3g}", fmt_rate(1 / t_loop), "",
-                       "n/a" if not pin_loop else fmt_rate(rate_pin) + "²",
-                       x_pin_rate(1 / t_loop), "", "", ""])
+        for b in backends:
+            key = f"batched{n}/kinematics_fk_jacobian_{b}"
+            d = timings[f"{key}/default"]
+            rate, anchor_rate, paired = batched(f"{key}/default")
+            rate_k, _, paired_k = batched(f"{key}/keep")
+            faults = d["minor_page_faults_per_call"]
+            scale_rows.append([
+                f"{n:,}", b,
+                f"{d['median_s'] * 1e3:.3g} ({d['q1_s'] * 1e3:.3g}–{d['q3_s'] * 1e3:.3g})",
+                fmt_rate(rate), "n/a" if faults is None else f"{faults:,.0f}",
+                "n/a" if anchor_rate is None else fmt_rate(anchor_rate),
+                x_anchor(paired),
+                f"{timings[f'{key}/keep']['median_s'] * 1e3:.3g}", fmt_rate(rate_k),
+                x_anchor(paired_k)])
+    for b in backends:
+        t_loop = med[f"single/kinematics_fk_jacobian_{b}"]
+        scale_rows.append(["1 (Python loop)", b, f"{t_loop * 1e3:.3g}", fmt_rate(1 / t_loop),
+                           "", "n/a" if not pin_loop else fmt_rate(rate_pin) + "²",
+                           x_pin_rate(1 / t_loop), "", "", ""])
     scale_table = markdown_table(
-        ["configs per `kin.fk_jacobian` call", "ms per call, median (IQR)", "configs/s",
-         "page faults per call", "Pinocchio loop, same processes, configs/s",
+        ["configs per `kin.fk_jacobian` call", "backend", "ms per call, median (IQR)",
+         "configs/s", "page faults per call", "Pinocchio loop, same processes, configs/s",
          "× Pinocchio", "malloc keeps memory: ms per call", "configs/s", "× Pinocchio"],
-        scale_rows, "rrrrrrrrr")
+        scale_rows, "rlrrrrrrrr")
 
     acc_rows = [[k, f"{v['configs']}", "n/a" if v["max_pose_error"] is None
                  else f"{v['max_pose_error']:.1e} (tol {v['pose_tol']:g})",
                  "n/a" if v["max_jacobian_error"] is None
                  else f"{v['max_jacobian_error']:.1e} (tol {v['jacobian_tol']:g})"]
                 for k, v in accuracy.items() if k != "kinematics_batched"]
-    acc_rows += [[f"kinematics batched N={n:,} vs {v['against']}", f"{v['configs_checked']}",
+    acc_rows += [[f"kinematics batched ({b}) N={n:,} vs {v['against']}",
+                  f"{v['configs_checked']}",
                   f"{v['max_pose_error']:.1e} (tol {v['tol']:g})",
                   f"{v['max_jacobian_error']:.1e} (tol {v['tol']:g})"]
-                 for n, v in accuracy["kinematics_batched"].items()]
-    acc_table = markdown_table(["checked against kinematics.fk_jacobian", "configs",
-                                "pose: max abs error", "Jacobian: max abs error"], acc_rows, "lrrr")
+                 for b, by_n in accuracy["kinematics_batched"].items()
+                 for n, v in by_n.items()]
+    acc_table = markdown_table([f"checked against kinematics.fk_jacobian ({REFERENCE_BACKEND})",
+                                "configs", "pose: max abs error", "Jacobian: max abs error"],
+                               acc_rows, "lrrr")
 
     v = info["versions"]
     keep_env = " ".join(f"{k}={val}" for k, val in ALLOCATOR_MODES["keep"].items())
@@ -768,10 +920,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         "often handed back to the OS after the call and page-faulted in again by the next one "
         "('page faults per call'). The headline uses the default allocator; the 'malloc "
         f"keeps memory' columns rerun with `{keep_env}` to show the cost of those faults.",
+        "kinematics backends: rows marked (numpy) use the numpy implementation, rows marked "
+        "(numba, `fast` extra) the compiled kernels of `kinematics.accel` (numba "
+        f"{v.get('numba') or 'not installed'}). Single-call loops: "
+        "`kinematics.accel.enable(False|True)` set just before that row's timed loop and the "
+        "previous setting restored right after it (the switch is not inside the timed "
+        "region); batched cases: `KINEMATICS_ACCEL=0|1` in the fresh process's environment, "
+        "checked there with `kinematics.accel.enabled()`. Before timing, each row's calls "
+        "were checked to go (numba) or not go (numpy) through the kernels; the kernels were "
+        "compiled/loaded before any timing (warm-up). Every row is checked against "
+        f"`kin.fk_jacobian` with the {REFERENCE_BACKEND} backend.",
         f"Median over {args.repeats} repeats (single-call loops interleaved across libraries); "
         f"single-call loops over {plan.n_single:,} pre-generated random configurations "
         f"(uniform in the joint limits, seed {args.seed + 1}).",
-    ] + [f"{s} not installed: skipped." for s in skipped]
+    ] + [f"{s} not installed: skipped." for s in skipped] + (
+        [] if "numba" in backends else
+        ["numba not installed: kinematics' numba rows skipped (`pip install -e '.[bench,fast]'`)."])
 
     env = ", ".join(f"{k}={val}" for k, val in info["env"].items() if val is not None)
     load = ", ".join(f"{x:.2f}" for x in info["loadavg_at_start"] or [])
@@ -780,7 +944,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         "",
         f"{info['date_utc']} · {info['cpu_model']} ({info['cpus_usable']} usable CPUs, load "
         f"{load} at start) · Python {info['python']} · numpy {v['numpy']} "
-        f"({info['blas'].get('name')} {info['blas'].get('version')}) · pin {v['pin']} · "
+        f"({info['blas'].get('name')} {info['blas'].get('version')}) · numba {v['numba']} · "
+        f"pin {v['pin']} · "
         f"roboticstoolbox-python {v['roboticstoolbox-python']} · pybullet {v['pybullet']} · "
         f"ikpy {v['ikpy']} · env: {env or 'no threading/BLAS variables set'}"
         + (" · **--quick smoke run**" if args.quick else ""),
@@ -788,6 +953,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         f"Robot: pybullet_data `franka_panda/panda.urdf`, base `{BASE_LINK}`, tip "
         f"`{TIP_LINK}`, {robot.dof} arm joints; output per configuration: pose of the tip and "
         "its 6×7 base-frame Jacobian `[v; ω]` (LOCAL_WORLD_ALIGNED / jacob0).",
+        "",
+        "kinematics backend of each row: **(numpy)** = numpy implementation "
+        "(`kinematics.accel.enable(False)`; batched: `KINEMATICS_ACCEL=0`) · "
+        "**(numba, `fast` extra)** = compiled kernels (`kinematics.accel.enable(True)`; "
+        "batched: `KINEMATICS_ACCEL=1`)"
+        + ("" if "numba" in backends else " -- **not run: numba not installed**")
+        + f"; the batched table's `backend` column says the same. Default in this "
+        f"environment: {'numba' if accel_at_start else 'numpy'}.",
         "",
     ]
     md = "\n".join(header + [
@@ -815,10 +988,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
                   "seed": args.seed, "single_loop_configs": plan.n_single,
                   "pinocchio_loop_configs": plan.n_pin_loop, "batched_sizes": list(plan.sizes),
                   "allocator_modes": ALLOCATOR_MODES,
+                  "kinematics_backends": {
+                      b: {"accel_enable": BACKENDS[b][0], "KINEMATICS_ACCEL": BACKENDS[b][1],
+                          "timed": b in backends} for b in BACKENDS},
+                  "kinematics_reference_backend": REFERENCE_BACKEND,
+                  "kinematics_accel_default_enabled": accel_at_start,
+                  "KINEMATICS_ACCEL_env_at_start": os.environ.get("KINEMATICS_ACCEL"),
                   "statistic": "median over repeats; times in seconds per config (loops) "
                                "or per call (batched)"},
         "contenders": {c.key: {"library": c.library, "label": c.label, "calls": c.calls,
-                               "computes": c.computes} for c in contenders},
+                               "computes": c.computes, "backend": c.backend}
+                       for c in contenders},
         "skipped": skipped,
         "pinocchio_reference": {"single": pin_single.key if pin_single else None,
                                 "throughput": pin_loop.key if pin_loop else None,
