@@ -22,7 +22,6 @@
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import dataclass, fields
 from typing import Any, TextIO
@@ -33,6 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 from .exceptions import InvalidValueError, ShapeError
 from .forward import chain_frames, chain_theta
 from .jacobian import fk_jacobian, jacobian_dot
+from .progress import Progress
 from .robot import Robot
 from .singularity import (
     LEVELS,
@@ -61,47 +61,6 @@ __all__ = [
 ]
 
 Array = NDArray[np.float64]
-
-
-# ---------------------------------------------------------------------------------------
-# progress bar
-
-
-class _ProgressBar:
-    """``[##########..........] 50% 50000/100000 1.2 s`` on one stderr line.
-
-    Silent when ``enabled`` is False or the stream is not a terminal, unless a stream is
-    passed explicitly (``progress=sys.stdout`` or any file-like object draws to it).
-    """
-
-    def __init__(self, total: int, progress: bool | TextIO, label: str = ""):
-        self.total = max(int(total), 1)
-        self.label = label
-        if isinstance(progress, bool):
-            stream = sys.stderr
-            self.enabled = progress and bool(getattr(stream, "isatty", lambda: False)())
-        else:
-            stream, self.enabled = progress, True
-        self.stream = stream
-        self.start = time.perf_counter()
-        self._last = -1.0
-        self.done = 0
-
-    def update(self, n: int) -> None:
-        self.done = min(self.done + n, self.total)
-        now = time.perf_counter()
-        if self.enabled and (now - self._last > 0.1 or self.done == self.total):
-            self._last = now
-            frac = self.done / self.total
-            bar = "#" * int(20 * frac) + "." * (20 - int(20 * frac))
-            self.stream.write(f"\r{self.label}[{bar}] {100 * frac:3.0f}% {self.done}/"
-                              f"{self.total} {now - self.start:.1f} s")
-            self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 # ---------------------------------------------------------------------------------------
@@ -315,7 +274,7 @@ def workspace_sweep(robot: Robot, samples: int = 100_000, *, seed: int | None = 
     L = robot.reach if length is None else _check_length(length)
     start = time.perf_counter()
     Q = robot.random_q(int(samples), seed=seed, margin=margin)
-    bar = _ProgressBar(int(samples), progress, label="workspace ")
+    bar = Progress.from_arg(int(samples), progress, label="samples (workspace)")
     parts, positions = [], []
     for i in range(0, int(samples), int(chunk)):
         qc = Q[i:i + int(chunk)]
@@ -323,7 +282,7 @@ def workspace_sweep(robot: Robot, samples: int = 100_000, *, seed: int | None = 
         parts.append(measures(J[:, sel, :], length=L, linear=sel < 3))
         positions.append(T[:, :3, 3].copy())
         del T, J
-        bar.update(len(qc))
+        bar.advance(len(qc))
     bar.close()
     return WorkspaceSweep(Q, np.concatenate(positions), _concat(parts),
                           tuple(int(r) for r in sel), seed, time.perf_counter() - start)

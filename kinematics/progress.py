@@ -34,8 +34,18 @@ class Progress:
         self.start = time.perf_counter()
         self._last = 0.0
 
-    def advance(self, n: int = 1) -> None:
-        """Record ``n`` more units done and redraw if due."""
+    @classmethod
+    def from_arg(cls, total: int, progress: bool | TextIO, label: str = "") -> Progress:
+        """From a ``progress=`` argument: a bool (draw on stderr when it is a terminal) or a
+        stream (always draw there)."""
+        if isinstance(progress, bool):
+            return cls(total, label, enabled=progress)
+        return cls(total, label, stream=progress, force=True)
+
+    def advance(self, n: int = 1, label: str | None = None) -> None:
+        """Record ``n`` more units done (and optionally a new label) and redraw if due."""
+        if label is not None:
+            self.label = label
         self.done = min(self.done + n, self.total)
         if self.enabled and (time.perf_counter() - self._last > 0.1 or self.done == self.total):
             self._draw()

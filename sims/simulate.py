@@ -54,12 +54,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 
 import kinematics as kin
 from kinematics.exceptions import InvalidValueError, KinematicsError
+from kinematics.progress import Progress
 
 __all__ = [
     "SCENARIOS",
@@ -291,37 +292,12 @@ def start_configuration(robot: kin.Robot, seed: int = 0, candidates: int = 256) 
 
 
 # -- the loop ------------------------------------------------------------------------------
-class _Progress:
-    """A one-line progress bar on a stream (silent when disabled)."""
-
-    def __init__(self, total: int, enabled: bool, stream: TextIO = sys.stderr):
-        self.total, self.enabled, self.stream = max(total, 1), enabled, stream
-        self.done, self.last = 0, -1.0
-
-    def advance(self, label: str, n: int = 1) -> None:
-        self.done += n
-        if not self.enabled:
-            return
-        frac = min(self.done / self.total, 1.0)
-        if frac - self.last < 0.01 and frac < 1.0:
-            return
-        self.last = frac
-        bar = "#" * int(30 * frac)
-        self.stream.write(f"\r[{bar:<30}] {100 * frac:5.1f}% {label:<24}")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
 Command = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
                    tuple[np.ndarray, int, float, float]]
 
 
 def _run(robot: kin.Robot, name: str, q0: np.ndarray, path: Path_, command: Command,
-         duration: float, dt: float, gui: bool, progress: _Progress, monitored: bool,
+         duration: float, dt: float, gui: bool, progress: Progress, monitored: bool,
          stop_after: float | None = None) -> Trace:
     """Run one closed loop in a fresh PyBullet client and record every step.
 
@@ -383,12 +359,12 @@ def _run(robot: kin.Robot, name: str, q0: np.ndarray, path: Path_, command: Comm
             sim.step()
             if gui:
                 time.sleep(dt)
-            progress.advance(name)
+            progress.advance(1, name)
             if stop_after is not None and stop_at is None and (
                     level == 2 or (monitored and scale <= HALT_SCALE)):
                 stop_at = t
             if stop_at is not None and t - stop_at >= stop_after:
-                progress.advance(name, n - k - 1)
+                progress.advance(n - k - 1, name)
                 break
     finally:
         sim.close()
@@ -484,7 +460,7 @@ def simulate(robot: kin.Robot, scenarios: Sequence[str] = SCENARIOS, *,
     line_s = duration or max(robot.reach / LINE_SPEED, 2.0)
     total = (int(circle_s / dt) if "circle" in scenarios else 0) + (
         2 * int(line_s / dt) if "singularity" in scenarios else 0)
-    bar = _Progress(total, progress)
+    bar = Progress(total, "steps", enabled=progress)
     traces: dict[str, Trace] = {}
     try:
         if "circle" in scenarios:
@@ -499,7 +475,7 @@ def simulate(robot: kin.Robot, scenarios: Sequence[str] = SCENARIOS, *,
                 robot, "singularity_undamped", q0, line_path(T0),
                 _undamped(robot, GAIN), len(mon.t) * dt, dt, gui, bar,
                 monitored=False)
-        bar.advance("done", bar.total - bar.done)  # runs that ended early
+        bar.advance(bar.total - bar.done, "done")  # runs that ended early
     finally:
         bar.close()
     wall = time.perf_counter() - wall

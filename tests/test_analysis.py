@@ -101,7 +101,7 @@ def test_progress_bar_silent_unless_terminal_or_stream(capsys):
     buf = io.StringIO()
     workspace_sweep(ur5, 300, chunk=100, progress=buf)
     out = buf.getvalue()
-    assert "100% 300/300" in out and out.endswith("\n") and "\r" in out
+    assert "300/300 samples (workspace) 100%" in out and out.endswith("\n") and "\r" in out
 
 
 @pytest.mark.parametrize("kwargs, match", [
