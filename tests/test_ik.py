@@ -165,7 +165,6 @@ def test_solve_other_link() -> None:
     T = kin.fk(robot, q, link="panda_link7")
     res = ik.solve(robot, T, link="panda_link7")
     assert res.success
-    pos, rot = errors(robot, res.q, T) if False else (None, None)  # noqa: F841
     e = kin.spatial.pose_error(kin.fk(robot, res.q, link="panda_link7"), T)
     assert np.linalg.norm(e) <= 2e-6
 
