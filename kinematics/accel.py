@@ -29,6 +29,7 @@ __all__ = ["available", "enabled", "enable", "pose_jacobian"]
 
 Array = NDArray[np.float64]
 
+_numba: Any
 try:  # numba is optional (the "fast" extra)
     import numba as _numba
 except ImportError:  # pragma: no cover - depends on the environment

@@ -57,7 +57,7 @@ def _chunk_path(folder: Path, i: int) -> Path:
 def _save(folder: Path, i: int, result: Mapping[str, np.ndarray]) -> None:
     path = _chunk_path(folder, i)
     tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, **result)
+    np.savez(tmp, **dict(result))  # type: ignore[arg-type]
     os.replace(tmp, path)  # atomic: a chunk file is either complete or absent
 
 

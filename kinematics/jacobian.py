@@ -119,8 +119,9 @@ def _pose_and_jacobian(chain: Chain, theta: Array) -> tuple[Array, Array]:
             J[3:, pri] = 0.0
         return P[n], J
     if n and math.prod(batch) > _SCAN_MAX:
-        T, J, _, _ = columnwise(chain, theta.reshape(-1, n), jacobian=True)
-        return T.reshape(batch + (4, 4)), J.reshape(batch + (6, n))  # type: ignore[union-attr]
+        T, Jc, _, _ = columnwise(chain, theta.reshape(-1, n), jacobian=True)
+        assert Jc is not None  # for the type checker: jacobian=True
+        return T.reshape(batch + (4, 4)), Jc.reshape(batch + (6, n))
     F = chain_frames(chain, theta)
     return F.T, np.ascontiguousarray(np.swapaxes(_columns(chain, F), -1, -2))
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -102,7 +103,7 @@ class Chain:
 
     def __post_init__(self) -> None:
         b = self.basis
-        derived = {
+        derived: dict[str, Any] = {
             "prismatic_any": bool(np.any(~self.revolute)),
             "basis_1": b[:, 0, :].reshape(-1, 1, 16),       # constant part
             "basis_sc": np.ascontiguousarray(b[:, 1:3, :]),  # (n, 2, 16) sin, cos parts

@@ -363,7 +363,7 @@ def _run(robot: kin.Robot, name: str, q0: np.ndarray, path: Path_, command: Comm
             if stop_after is not None and stop_at is None and (
                     level == 2 or (monitored and scale <= HALT_SCALE)):
                 stop_at = t
-            if stop_at is not None and t - stop_at >= stop_after:
+            if stop_at is not None and stop_after is not None and t - stop_at >= stop_after:
                 progress.advance(n - k - 1, name)
                 break
     finally:
