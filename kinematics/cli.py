@@ -167,6 +167,11 @@ def cmd_reach(args: argparse.Namespace) -> int:
                   "(pip install 'kinematics[dist]')", file=sys.stderr)
             return EXIT_USAGE
         client = Client(args.scheduler)
+        from .chunks import check_worker_environ
+
+        advice = check_worker_environ(client)
+        if advice and not args.quiet:
+            print(advice, file=sys.stderr)
     start = time.perf_counter()
     try:
         m = reachability_map(robot, voxel=args.voxel, orientations=args.orientations,

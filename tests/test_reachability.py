@@ -108,6 +108,9 @@ def test_dask_cluster_equals_in_process_even_when_a_worker_dies(
                 os.kill(pids[0], signal.SIGKILL)
                 killed.append(pids[0])
 
+        from kinematics.chunks import check_worker_environ
+
+        assert "MALLOC_TRIM_THRESHOLD_" in (check_worker_environ(client) or "")
         m = reachability_map(ur5, client=client, on_chunk=kill_one_worker,
                              **{**SMALL, "chunk": 30})
         assert killed
