@@ -79,11 +79,15 @@ def prefix_scan_single(chain: Chain, theta: Array) -> Array:
     n = chain.n
     P = np.empty((n + 1, 4, 4))
     P[0] = chain.T0
-    L = P[1:].reshape(n, 1, 16)
-    np.matmul(np.sin(theta[:, None] + _SIN_COS)[:, None, :], chain.basis_sc, out=L)
-    L += chain.basis_1
+    sc = np.sin(theta[:, None] + _SIN_COS)[:, None, :]
     if chain.prismatic_any:
+        L = P[1:].reshape(n, 1, 16)
+        np.matmul(sc, chain.basis_sc, out=L)
+        L += chain.basis_1
         L += theta[:, None, None] * chain.basis_theta
+    else:  # Rz(θ) X changes rows 0-1 only: rows 2-3 are constant, one product for 0-1
+        P[1:, 2:] = chain.rows23
+        np.matmul(sc, chain.basis_sc01, out=P[1:, :2].reshape(n, 1, 8))
     P[1:] = P[:-1] @ P[1:]
     P[2:] = P[:-2] @ P[2:]
     d = 4

@@ -100,6 +100,8 @@ class Chain:
     basis_theta: Array = field(init=False, repr=False)
     steps_T: Array = field(init=False, repr=False)
     steps: Array = field(init=False, repr=False)
+    rows23: Array = field(init=False, repr=False)
+    basis_sc01: Array = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         b = self.basis
@@ -114,10 +116,13 @@ class Chain:
             if self.n else np.zeros((0, 4, 4)),
         }
         derived["steps"] = np.ascontiguousarray(np.swapaxes(derived["steps_T"], 1, 2))
+        B = b.reshape(-1, 4, 4, 4)  # (n, basis term, row, column)
+        derived["rows23"] = np.ascontiguousarray(B[:, 0, 2:4, :])  # revolute: constant rows
+        derived["basis_sc01"] = np.ascontiguousarray(B[:, 1:3, 0:2, :].reshape(-1, 2, 8))
         for name, value in derived.items():
             object.__setattr__(self, name, value)
         for name in ("T0", "basis", "revolute", "q_index", "multiplier", "offset", "basis_1",
-                     "basis_sc", "basis_theta", "steps_T", "steps"):
+                     "basis_sc", "basis_theta", "steps_T", "steps", "rows23", "basis_sc01"):
             getattr(self, name).setflags(write=False)
 
 
@@ -246,14 +251,11 @@ class Robot:
                 named).
             ShapeError: The last axis is not ``dof``.
         """
-        try:
-            qa = np.asarray(q, dtype=float)
-        except (TypeError, ValueError):
-            raise InvalidValueError(
-                f"{name}: expected numeric joint values for {self.dof} joints "
-                f"{list(self.joint_names)}, got {q!r}"
-            ) from None
-        if qa.ndim == 0 or qa.shape[-1] != self.dof:
+        if type(q) is np.ndarray and q.dtype == np.float64:  # the common case, no copy
+            qa = q
+        else:
+            qa = self._as_float_array(q, name)
+        if qa.ndim == 0 or qa.shape[-1] != len(self.joint_names):
             raise ShapeError(name, f"(..., {self.dof}) for {self.name}'s joints", qa.shape)
         if not np.isfinite(qa).all():
             idx = tuple(int(i) for i in np.argwhere(~np.isfinite(qa))[0])
@@ -262,6 +264,15 @@ class Robot:
                 f"{qa[idx]}; expected finite values"
             )
         return qa
+
+    def _as_float_array(self, q: ArrayLike, name: str) -> Array:
+        try:
+            return np.asarray(q, dtype=float)
+        except (TypeError, ValueError):
+            raise InvalidValueError(
+                f"{name}: expected numeric joint values for {self.dof} joints "
+                f"{list(self.joint_names)}, got {q!r}"
+            ) from None
 
     def with_tool(self, tool: ArrayLike) -> Robot:
         """The same robot with a different tool frame (``(4, 4)``, relative to the tip)."""
