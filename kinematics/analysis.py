@@ -29,10 +29,12 @@ from typing import Any, TextIO
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .chunks import run_chunks
 from .exceptions import InvalidValueError, ShapeError
 from .forward import chain_frames, chain_theta
 from .jacobian import fk_jacobian, jacobian_dot
 from .progress import Progress
+from .reachability import ReachabilityMap, reachability_map
 from .robot import Robot
 from .singularity import (
     LEVELS,
@@ -50,6 +52,8 @@ from .singularity import (
 )
 
 __all__ = [
+    "ReachabilityMap",
+    "reachability_map",
     "TrajectoryAnalysis",
     "analyze_trajectory",
     "WorkspaceSweep",
@@ -236,15 +240,37 @@ def _concat(parts: list[SingularityMeasures]) -> SingularityMeasures:
     return SingularityMeasures(**values)
 
 
+@dataclass(frozen=True)
+class _SweepTask:
+    robot: Robot
+    q: Array
+    link: str | None
+    rows: tuple[int, ...]
+    length: float
+
+
+def _sweep_task(task: _SweepTask) -> dict[str, np.ndarray]:
+    """One chunk of a workspace sweep: measures and tool positions (picklable for pools)."""
+    sel = np.array(task.rows, dtype=np.intp)
+    T, J = fk_jacobian(task.robot, task.q, task.link)
+    m = measures(J[:, sel, :], length=task.length, linear=sel < 3)
+    out = {f.name: np.asarray(getattr(m, f.name)) for f in fields(m) if f.name != "length"}
+    out["position"] = T[:, :3, 3].copy()
+    return out
+
+
 def workspace_sweep(robot: Robot, samples: int = 100_000, *, seed: int | None = 0,
                     chunk: int = 20_000, margin: float = 0.0, link: str | None = None,
                     rows: ArrayLike | None = None, length: float | None = None,
-                    progress: bool | TextIO = True) -> WorkspaceSweep:
+                    progress: bool | TextIO = True, client: Any = None,
+                    workers: int | None = None) -> WorkspaceSweep:
     """Measures and tool positions over uniformly sampled configurations.
 
     Evaluated ``chunk`` configurations at a time (one batched FK + Jacobian + SVD each), so
     the intermediate arrays stay bounded (about ``chunk × 2 kB``) whatever ``samples`` is.
-    100,000 samples of a 7-DoF arm take a few seconds.
+    100,000 samples of a 7-DoF arm take a few seconds. The chunks run through
+    :func:`kinematics.chunks.run_chunks`: in-process by default, on a local process pool
+    (``workers``) or a Dask cluster (``client``), with identical results.
 
     Args:
         robot: The model.
@@ -255,13 +281,15 @@ def workspace_sweep(robot: Robot, samples: int = 100_000, *, seed: int | None = 
         link, rows, length: As :func:`~kinematics.singularity.measures_at`.
         progress: Draw a progress bar on stderr when it is a terminal (``True``, default),
             never (``False``), or always on the given stream.
+        client: A ``dask.distributed.Client`` to run the chunks on.
+        workers: Without ``client``: local worker processes (``None``: in-process).
 
     Returns:
         :class:`WorkspaceSweep`.
 
     Raises:
         InvalidValueError: ``samples`` or ``chunk`` not a positive integer, bad ``margin``,
-            ``rows`` or ``length``.
+            ``rows``, ``length`` or ``workers``.
         UnknownLinkError: ``link`` is not in the model.
     """
     for name, v in (("samples", samples), ("chunk", chunk)):
@@ -270,22 +298,29 @@ def workspace_sweep(robot: Robot, samples: int = 100_000, *, seed: int | None = 
     if not (isinstance(margin, (int, float)) and 0 <= margin < 0.5):
         raise InvalidValueError(f"margin={margin!r}; expected 0 <= margin < 0.5")
     robot.chain(link)
-    sel = _check_rows(robot, rows)
+    sel = tuple(int(r) for r in _check_rows(robot, rows))
     L = robot.reach if length is None else _check_length(length)
     start = time.perf_counter()
     Q = robot.random_q(int(samples), seed=seed, margin=margin)
-    bar = Progress.from_arg(int(samples), progress, label="samples (workspace)")
-    parts, positions = [], []
-    for i in range(0, int(samples), int(chunk)):
-        qc = Q[i:i + int(chunk)]
-        T, J = fk_jacobian(robot, qc, link)
-        parts.append(measures(J[:, sel, :], length=L, linear=sel < 3))
-        positions.append(T[:, :3, 3].copy())
-        del T, J
-        bar.advance(len(qc))
-    bar.close()
-    return WorkspaceSweep(Q, np.concatenate(positions), _concat(parts),
-                          tuple(int(r) for r in sel), seed, time.perf_counter() - start)
+    tasks = [_SweepTask(robot, Q[i:i + int(chunk)], link, sel, L)
+             for i in range(0, int(samples), int(chunk))]
+    if isinstance(progress, bool):
+        bar_arg: dict[str, Any] = {"progress": progress}
+    else:  # a stream: draw there, one unit per configuration
+        bar = Progress.from_arg(int(samples), progress, label="samples (workspace)")
+        bar_arg = {"progress": False,
+                   "on_chunk": lambda _i, r: bar.advance(len(r["position"]))}
+    run = run_chunks(_sweep_task, tasks, client=client, workers=workers,
+                     label="chunks (workspace)", **bar_arg)
+    if not isinstance(progress, bool):
+        bar.close()
+    values: dict[str, Any] = {"length": L}
+    for f in fields(SingularityMeasures):
+        if f.name != "length":
+            values[f.name] = np.concatenate([r[f.name] for r in run.results])
+    return WorkspaceSweep(Q, np.concatenate([r["position"] for r in run.results]),
+                          SingularityMeasures(**values), sel, seed,
+                          time.perf_counter() - start)
 
 
 # ---------------------------------------------------------------------------------------

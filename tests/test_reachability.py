@@ -159,3 +159,20 @@ def test_cli_reach_writes_map_and_report(tmp_path) -> None:  # type: ignore[no-u
     assert main(argv) == 0
     assert json.loads((out / "summary.json").read_text())["chunks_resumed"] > 0
     assert main(["reach", "ur5", "--voxel", "-1", "--out", str(out), "--quiet"]) == 2
+
+
+def test_reachability_map_is_in_analysis() -> None:
+    from kinematics import analysis
+
+    assert analysis.reachability_map is reachability_map
+
+
+def test_workspace_sweep_same_on_a_process_pool() -> None:
+    from kinematics.analysis import workspace_sweep
+
+    panda = kin.load_robot("panda")
+    a = workspace_sweep(panda, 3000, chunk=700, progress=False)
+    b = workspace_sweep(panda, 3000, chunk=700, progress=False, workers=2)
+    np.testing.assert_array_equal(a.position, b.position)
+    np.testing.assert_array_equal(a.measures.sigma, b.measures.sigma)
+    np.testing.assert_array_equal(a.measures.sigma_min_scaled, b.measures.sigma_min_scaled)
