@@ -43,7 +43,7 @@ def main() -> None:
                 n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                 dashboard_address=None) as cluster, Client(cluster) as client:
             client.run(lambda: __import__("kinematics.ik"))  # warm the workers' imports
-            reachability_map(robot, **{**kw, "voxel": 0.5})  # and the compiled kernels
+            reachability_map(robot, client=client, **{**kw, "voxel": 0.5})  # and the kernels
             t = time.perf_counter()
             m = reachability_map(robot, client=client, **kw)
             return time.perf_counter() - t, m
