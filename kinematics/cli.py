@@ -23,6 +23,9 @@ from .robot import Robot, list_robots, load_robot
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+# optional dependencies -> the extra that installs them
+_EXTRAS = {"pybullet": "sim", "pybullet_data": "sim", "matplotlib": "sim", "dask": "dist",
+           "distributed": "dist", "numba": "fast"}
 
 
 def _robot_arg(p: argparse.ArgumentParser) -> None:
@@ -227,6 +230,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except KinematicsError as exc:
         print(f"kinematics {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ModuleNotFoundError as exc:
+        extra = _EXTRAS.get((exc.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(f"kinematics {args.command}: error: this command needs {exc.name}, which is not "
+              f"installed: pip install 'kinematics[{extra}]'", file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -88,3 +88,19 @@ def test_urdf_path(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # typ
     f.write_text(planar2r_urdf())
     assert main(["fk", str(f), "0", "0", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["T"][0][3] == pytest.approx(1.8)
+
+
+@pytest.mark.parametrize(("argv", "module", "extra"), [
+    (["report", "ur5", "--samples", "100"], "matplotlib", "sim"),
+    (["simulate", "panda", "--duration", "0.1"], "pybullet", "sim"),
+])
+def test_missing_optional_dependency_is_a_clear_error(
+        argv: list[str], module: str, extra: str, tmp_path, monkeypatch,  # type: ignore[no-untyped-def]
+        capsys: pytest.CaptureFixture[str]) -> None:
+    for name in list(sys.modules):
+        if name == module or name.startswith(module + ".") or name == "sims.bullet":
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, module, None)  # import fails as if not installed
+    assert main([*argv, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"needs {module}, which is not installed: pip install 'kinematics[{extra}]'" in err
