@@ -16,7 +16,6 @@ __all__ = [
     "UnknownLinkError",
     "UnknownRobotError",
     "JointLimitError",
-    "SingularityError",
 ]
 
 
@@ -112,7 +111,3 @@ class JointLimitError(KinematicsError, ValueError):
         self.value = value
         self.lower = lower
         self.upper = upper
-
-
-class SingularityError(KinematicsError, ValueError):
-    """An operation that needs a full-rank Jacobian was asked at a singular configuration."""

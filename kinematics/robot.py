@@ -23,6 +23,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .exceptions import (
     InvalidValueError,
+    JointLimitError,
     ShapeError,
     UnknownLinkError,
     UnknownRobotError,
@@ -263,6 +264,31 @@ class Robot:
                 f"{name}{list(idx)}: joint {self.joint_names[idx[-1]]!r} is "
                 f"{qa[idx]}; expected finite values"
             )
+        return qa
+
+    def check_limits(self, q: ArrayLike, tolerance: float = 0.0, name: str = "q") -> Array:
+        """Validate joint values (:meth:`check_q`) and require them inside the limits.
+
+        Args:
+            q: ``(..., dof)`` joint values [rad or m].
+            tolerance: Allowed excursion beyond each limit [rad or m].
+
+        Returns:
+            ``q`` as a float array.
+
+        Raises:
+            JointLimitError: The first joint outside ``[lower − tol, upper + tol]``, with its
+                name, value and limits.
+            ShapeError, InvalidValueError: As :meth:`check_q`.
+        """
+        qa = self.check_q(q, name)
+        lo, hi = self.joint_limits[:, 0], self.joint_limits[:, 1]
+        bad = (qa < lo - tolerance) | (qa > hi + tolerance)
+        if bad.any():
+            idx = tuple(int(i) for i in np.argwhere(bad)[0])
+            j = idx[-1]
+            raise JointLimitError(self.joint_names[j], float(qa[idx]), float(lo[j]),
+                                  float(hi[j]))
         return qa
 
     def _as_float_array(self, q: ArrayLike, name: str) -> Array:

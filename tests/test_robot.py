@@ -121,7 +121,7 @@ def test_bad_tool_and_base_pose() -> None:
 
 def test_every_error_is_a_kinematics_error() -> None:
     for cls in (kin.URDFError, kin.ShapeError, kin.InvalidValueError, kin.UnknownLinkError,
-                kin.UnknownRobotError, kin.JointLimitError, kin.SingularityError):
+                kin.UnknownRobotError, kin.JointLimitError):
         assert issubclass(cls, kin.KinematicsError)
 
 
@@ -134,3 +134,17 @@ def test_robot_pickles_for_process_pools(robot: kin.Robot) -> None:
     q = robot.random_q((3,), seed=0)
     np.testing.assert_array_equal(kin.fk_jacobian(clone, q)[1], kin.fk_jacobian(tooled, q)[1])
     np.testing.assert_array_equal(clone.tool, tooled.tool)
+
+
+def test_check_limits_names_the_joint() -> None:
+    panda = kin.load_robot("panda")
+    q = panda.random_q((3,), seed=0)
+    np.testing.assert_array_equal(panda.check_limits(q), q)
+    q[2, 3] = 0.5  # panda_joint4 must stay in [-3.0718, -0.0698]
+    with pytest.raises(kin.JointLimitError, match=r"joint 'panda_joint4': value 0.5 is outside "
+                                                  r"its limits \[-3.0718, -0.0698\]") as info:
+        panda.check_limits(q)
+    assert info.value.joint == "panda_joint4" and info.value.upper == pytest.approx(-0.0698)
+    assert panda.check_limits(q[:2], tolerance=0.0).shape == (2, 7)
+    q[2, 3] = -0.0698 + 1e-9
+    panda.check_limits(q, tolerance=1e-6)
