@@ -318,39 +318,30 @@ def render_pybullet(robot: Robot, q: ArrayLike, width: int = 640, height: int = 
                     ) -> tuple[str | None, str]:
     """PNG (base64) of the arm at ``q`` from PyBullet's TinyRenderer in DIRECT mode.
 
+    PyBullet is reached only through :mod:`sims.bullet` (the project's one boundary with
+    it), imported here lazily.
+
     Returns:
         ``(png_base64 or None, note)``: ``None`` with the reason when PyBullet is not
         installed or cannot load ``robot.source``.
     """
     try:
-        import pybullet as pb
+        from sims.bullet import Sim
+        from sims.bullet import p as pybullet
     except ImportError:
-        return None, "PyBullet is not installed (pip install pybullet) - no rendering"
+        return None, "PyBullet is not installed (pip install 'kinematics[sim]'): no rendering"
     if not Path(robot.source).is_file():
         return None, f"robot source {robot.source!r} is not a file PyBullet can load"
-    cid = pb.connect(pb.DIRECT)
+    qa = robot.check_q(q)
+    P = fk_all(robot, qa)[:, :3, 3]
+    target = 0.5 * (P.min(0) + P.max(0))
+    distance = 1.1 * max(float(np.ptp(P, 0).max()), 0.3) + 0.6
     try:
-        try:
-            body = pb.loadURDF(robot.source, useFixedBase=True, physicsClientId=cid)
-        except pb.error as exc:
-            return None, f"PyBullet could not load {robot.source}: {exc}"
-        index = {n: i for i, n in enumerate(robot.joint_names)}
-        qa = np.asarray(q, dtype=float)
-        for j in range(pb.getNumJoints(body, physicsClientId=cid)):
-            name = pb.getJointInfo(body, j, physicsClientId=cid)[1].decode()
-            if name in index:
-                pb.resetJointState(body, j, float(qa[index[name]]), physicsClientId=cid)
-        P = fk_all(robot, qa)[:, :3, 3]
-        target = 0.5 * (P.min(0) + P.max(0))
-        dist = 1.1 * max(float(np.ptp(P, 0).max()), 0.3) + 0.6
-        eye = target + dist * np.array([0.8, -1.0, 0.55]) / np.linalg.norm([0.8, -1.0, 0.55])
-        view = pb.computeViewMatrix(eye.tolist(), target.tolist(), [0, 0, 1])
-        proj = pb.computeProjectionMatrixFOV(45, width / height, 0.05, 20.0)
-        img = pb.getCameraImage(width, height, view, proj, renderer=pb.ER_TINY_RENDERER,
-                                physicsClientId=cid)
-    finally:
-        pb.disconnect(cid)
-    rgb = np.reshape(np.asarray(img[2], dtype=np.uint8), (height, width, 4))[..., :3]
+        with Sim.open(robot) as sim:
+            sim.reset_q(qa)
+            rgb = sim.snapshot(target, distance, width, height, yaw=40.0, pitch=-25.0)
+    except (pybullet.error, KeyError) as exc:
+        return None, f"PyBullet could not load {robot.source}: {exc}"
     from matplotlib.image import imsave
 
     buf = io.BytesIO()

@@ -17,14 +17,39 @@ Link index ``i`` in PyBullet is the child link of joint ``i``; the base link is 
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pybullet as p
 import pybullet_data
 
 from kinematics import Robot, spatial
+
+
+def _import_pybullet():  # type: ignore[no-untyped-def]
+    """Import pybullet without its "pybullet build time: ..." banner (written by its C code
+    to file descriptor 2 at import)."""
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # stderr is not a real file (captured)
+        import pybullet
+
+        return pybullet
+    sys.stderr.flush()
+    saved, devnull = os.dup(fd), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+        import pybullet
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
+    return pybullet
+
+
+p = _import_pybullet()
 
 __all__ = ["Sim", "pose_from_pybullet", "data_path", "GRAVITY"]
 

@@ -4,6 +4,7 @@ summary.json, trajectory files, PyBullet rendering, CLI exit codes and bad-input
 from __future__ import annotations
 
 import json
+import sys
 import time
 from html.parser import HTMLParser
 from pathlib import Path
@@ -103,6 +104,7 @@ def test_report_without_pybullet_is_graceful(tmp_path, monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_pybullet)
+    monkeypatch.setitem(sys.modules, "sims.bullet", None)  # as if pybullet were missing
     make_report(kin.load_robot("planar2r"), tmp_path, samples=50, progress=False)
     s = check_report(tmp_path, 8, render=False)
     assert not s["render"]["included"] and "not installed" in s["render"]["note"]
