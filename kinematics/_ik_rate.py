@@ -188,6 +188,9 @@ class ResolvedRateController:
             raise InvalidValueError(f"monitor={monitor!r}; expected an object with "
                                     "update(q, qd) -> state (state.scale in [0, 1])")
         self.monitor = monitor
+        #: The monitor's state at the last :meth:`velocity` call (``None`` before or without
+        #: a monitor): level, scale, measures, time to singularity.
+        self.monitor_state: Any = None
         for a in (self.gain, self.task_weights):
             a.setflags(write=False)
         # precomputed
@@ -290,6 +293,7 @@ class ResolvedRateController:
         qd = self._respect_position_limits(qa, qd, Jt, k * x, dt)
         if self.monitor is not None:
             state = self.monitor.update(qa, qd)
+            self.monitor_state = state
             qd = qd * float(np.clip(state.scale, 0.0, 1.0))
         return qd
 
