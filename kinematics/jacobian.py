@@ -71,6 +71,17 @@ def _vector(robot: Robot, x: ArrayLike, name: str, size: int, what: str) -> Arra
     return a
 
 
+def _with_velocity(robot: Robot, q: ArrayLike, qd: ArrayLike, link: str | None,
+                   reference: str) -> tuple[Chain, Array, Array]:
+    """Validate ``(q, qd, link, reference)``; ``q`` and ``qd`` broadcast together."""
+    chain = robot.chain(link)
+    _check_reference(reference)
+    qa = robot.check_q(q)
+    qda = _vector(robot, qd, "qd", robot.dof, f"joint velocities for {robot.name}")
+    qa, qda = np.broadcast_arrays(qa, qda)
+    return chain, qa, qda
+
+
 def _to_dof(robot: Robot, chain: Chain, Jc: Array) -> Array:
     """Map ``(..., k, n)`` chain columns to ``(..., k, dof)`` joint columns."""
     if chain.simple and chain.n == robot.dof:
@@ -218,11 +229,7 @@ def jacobian_dot(robot: Robot, q: ArrayLike, qd: ArrayLike, link: str | None = N
     Raises:
         ShapeError, InvalidValueError, UnknownLinkError: As :func:`jacobian`.
     """
-    chain = robot.chain(link)
-    _check_reference(reference)
-    qa = robot.check_q(q)
-    qda = _vector(robot, qd, "qd", robot.dof, f"joint velocities for {robot.name}")
-    qa, qda = np.broadcast_arrays(qa, qda)
+    chain, qa, qda = _with_velocity(robot, q, qd, link, reference)
     n = chain.n
     F = chain_frames(chain, chain_theta(chain, qa))
     thd = _theta_dot(chain, qda)[..., None]  # (..., n, 1)
@@ -274,11 +281,7 @@ def twist(robot: Robot, q: ArrayLike, qd: ArrayLike, link: str | None = None,
     Raises:
         ShapeError, InvalidValueError, UnknownLinkError: As :func:`jacobian`.
     """
-    chain = robot.chain(link)
-    _check_reference(reference)
-    qa = robot.check_q(q)
-    qda = _vector(robot, qd, "qd", robot.dof, f"joint velocities for {robot.name}")
-    qa, qda = np.broadcast_arrays(qa, qda)
+    chain, qa, qda = _with_velocity(robot, q, qd, link, reference)
     F = chain_frames(chain, chain_theta(chain, qa))
     thd = _theta_dot(chain, qda)[..., None]
     rev = chain.revolute[:, None]
