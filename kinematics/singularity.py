@@ -285,7 +285,9 @@ def _assemble_one(J: Array, U: Array, s: Array, Vt: Array, s_scaled: Array, leng
     elif n_lin == 0:
         trans, rot = math.nan, float(np.prod(s))
     elif 2 * n_lin == m:
-        parts = np.linalg.svd(np.stack([J[linear], J[~linear]]), compute_uv=False)
+        halves = (J.reshape(2, n_lin, n) if linear[:n_lin].all()  # [v; ω]: no gather
+                  else np.stack([J[linear], J[~linear]]))
+        parts = np.linalg.svd(halves, compute_uv=False)
         trans, rot = float(np.prod(parts[0])), float(np.prod(parts[1]))
     else:
         trans, rot = float(_product_sv(J[linear])), float(_product_sv(J[~linear]))
