@@ -62,10 +62,8 @@ def enable(on: bool = True) -> bool:
     return previous
 
 
-def _build() -> Any:
-    assert _numba is not None
-
-    @_numba.njit(cache=True, nogil=True)
+def _build(numba: Any) -> Any:
+    @numba.njit(cache=True, nogil=True)
     def kernel(theta, T0, steps, revolute, T, J, want_j):  # type: ignore[no-untyped-def]
         # theta (N, n); T0 (4, 4); steps (n, 4, 4); revolute (n,); T (N, 4, 4); J (N, 6, n)
         N, n = theta.shape
@@ -132,7 +130,7 @@ def pose_jacobian(chain: Chain, theta: Array, want_j: bool = True) -> tuple[Arra
     """
     global _kernel
     if _kernel is None:
-        _kernel = _build()
+        _kernel = _build(_numba)
     batch = theta.shape[:-1]
     n = chain.n
     th = np.ascontiguousarray(theta).reshape(-1, n)

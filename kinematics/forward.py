@@ -10,7 +10,7 @@ Exact to floating-point rounding (~1e-15 relative); no approximation anywhere.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -68,8 +68,7 @@ def chain_frames(chain: Chain, theta: Array) -> Frames:
     if math.prod(batch) <= _SCAN_MAX:
         P = _prefix_scan(chain, theta)
         return Frames(P[..., :n, :3, 2], P[..., :n, :3, 3], P[..., n, :, :])
-    T, _, z, o = columnwise(chain, theta.reshape(-1, n), jacobian=False)
-    assert z is not None and o is not None  # for the type checker: jacobian=False
+    T, z, o = columnwise_frames(chain, theta.reshape(-1, n))
     return Frames(z.reshape(batch + (n, 3)), o.reshape(batch + (n, 3)), T.reshape(batch + (4, 4)))
 
 
@@ -121,8 +120,20 @@ def _prefix_scan(chain: Chain, theta: Array) -> Array:
     return P
 
 
-def columnwise(chain: Chain, theta: Array, jacobian: bool) -> tuple[Array, Array | None,
-                                                                      Array | None, Array | None]:
+def columnwise_frames(chain: Chain, theta: Array) -> tuple[Array, Array, Array]:
+    """:func:`_columnwise` for frames: ``T`` ``(N, 4, 4)``, ``z``, ``o`` ``(N, n, 3)``."""
+    T, _, z, o = _columnwise(chain, theta, jacobian=False)
+    return T, cast(Array, z), cast(Array, o)
+
+
+def columnwise_jacobian(chain: Chain, theta: Array) -> tuple[Array, Array]:
+    """:func:`_columnwise` for the pose ``(N, 4, 4)`` and base Jacobian ``(N, 6, n)``."""
+    T, J, _, _ = _columnwise(chain, theta, jacobian=True)
+    return T, cast(Array, J)
+
+
+def _columnwise(chain: Chain, theta: Array, jacobian: bool) -> tuple[Array, Array | None,
+                                                                       Array | None, Array | None]:
     """Many-configuration path, ``theta`` ``(N, n)``, in cache-sized chunks.
 
     A frame is kept column-wise as ``X`` ``(4, 3, m)``: its x, y, z axes and origin, each
@@ -172,7 +183,7 @@ def columnwise(chain: Chain, theta: Array, jacobian: bool) -> tuple[Array, Array
             else:  # X Tz(θ): origin += θ z
                 np.multiply(X[2], th[k, a:b], out=t0)
                 X[3] += t0
-            np.matmul(chain.steps_T[k], X.reshape(4, 3 * m), out=Y.reshape(4, 3 * m))
+            np.matmul(chain.steps[k].T, X.reshape(4, 3 * m), out=Y.reshape(4, 3 * m))
             X, Y = Y, X
         T[a:b, :3, :] = X.transpose(2, 1, 0)
         if J is None:

@@ -30,7 +30,7 @@ from .forward import (
     Frames,
     chain_frames,
     chain_theta,
-    columnwise,
+    columnwise_jacobian,
     prefix_scan_single,
 )
 from .robot import Chain, Robot
@@ -130,8 +130,7 @@ def _pose_and_jacobian(chain: Chain, theta: Array) -> tuple[Array, Array]:
             J[3:, pri] = 0.0
         return P[n], J
     if n and math.prod(batch) > _SCAN_MAX:
-        T, Jc, _, _ = columnwise(chain, theta.reshape(-1, n), jacobian=True)
-        assert Jc is not None  # for the type checker: jacobian=True
+        T, Jc = columnwise_jacobian(chain, theta.reshape(-1, n))
         return T.reshape(batch + (4, 4)), Jc.reshape(batch + (6, n))
     F = chain_frames(chain, theta)
     return F.T, np.ascontiguousarray(np.swapaxes(_columns(chain, F), -1, -2))

@@ -99,31 +99,28 @@ class Chain:
     basis_1: Array = field(init=False, repr=False)
     basis_sc: Array = field(init=False, repr=False)
     basis_theta: Array = field(init=False, repr=False)
-    steps_T: Array = field(init=False, repr=False)
     steps: Array = field(init=False, repr=False)
     rows23: Array = field(init=False, repr=False)
     basis_sc01: Array = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         b = self.basis
+        B = b.reshape(-1, 4, 4, 4)  # (n, basis term, row, column)
+        # constant step after each joint: the local transform at θ = 0 (terms 1 and cos θ)
+        steps = np.where(self.revolute[:, None, None], B[:, 0] + B[:, 2], B[:, 0])
         derived: dict[str, Any] = {
             "prismatic_any": bool(np.any(~self.revolute)),
             "basis_1": b[:, 0, :].reshape(-1, 1, 16),       # constant part
             "basis_sc": np.ascontiguousarray(b[:, 1:3, :]),  # (n, 2, 16) sin, cos parts
             "basis_theta": b[:, 3, :].reshape(-1, 1, 16),   # prismatic part
-            # constant step after each joint (θ = 0 part), transposed, for column-wise eval
-            "steps_T": np.stack([(b[k, 0] + b[k, 2]).reshape(4, 4).T if self.revolute[k]
-                                 else b[k, 0].reshape(4, 4).T for k in range(self.n)])
-            if self.n else np.zeros((0, 4, 4)),
+            "steps": np.ascontiguousarray(steps),
+            "rows23": np.ascontiguousarray(B[:, 0, 2:4, :]),  # revolute: constant rows
+            "basis_sc01": np.ascontiguousarray(B[:, 1:3, 0:2, :].reshape(-1, 2, 8)),
         }
-        derived["steps"] = np.ascontiguousarray(np.swapaxes(derived["steps_T"], 1, 2))
-        B = b.reshape(-1, 4, 4, 4)  # (n, basis term, row, column)
-        derived["rows23"] = np.ascontiguousarray(B[:, 0, 2:4, :])  # revolute: constant rows
-        derived["basis_sc01"] = np.ascontiguousarray(B[:, 1:3, 0:2, :].reshape(-1, 2, 8))
         for name, value in derived.items():
             object.__setattr__(self, name, value)
         for name in ("T0", "basis", "revolute", "q_index", "multiplier", "offset", "basis_1",
-                     "basis_sc", "basis_theta", "steps_T", "steps", "rows23", "basis_sc01"):
+                     "basis_sc", "basis_theta", "steps", "rows23", "basis_sc01"):
             getattr(self, name).setflags(write=False)
 
 
@@ -198,11 +195,7 @@ class Robot:
         commensurate (e.g. the unit-consistent condition number).
         """
         c = self.chains[None]
-        offsets = [np.linalg.norm(c.T0[:3, 3])]
-        for k in range(c.n):
-            X = c.basis[k].reshape(4, 4, 4)
-            T = X[0] + X[2] if c.revolute[k] else X[0]  # local transform at θ = 0
-            offsets.append(np.linalg.norm(T[:3, 3]))
+        offsets = [np.linalg.norm(c.T0[:3, 3]), *np.linalg.norm(c.steps[:, :3, 3], axis=1)]
         return float(np.sum(offsets))
 
     def chain(self, link: str | None = None) -> Chain:
