@@ -31,11 +31,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.linalg.lapack import dposv
 
-from ._ik_common import check_pose, check_pose_single, pose_error, pose_error_single
+from ._ik_common import check_pose, check_pose_single, pose_error_single
 from .exceptions import InvalidValueError, ShapeError
 from .forward import fk
 from .jacobian import fk_jacobian
 from .robot import Robot
+from .spatial import pose_error
 
 __all__ = ["IKResult", "solve"]
 
