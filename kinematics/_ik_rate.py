@@ -188,6 +188,11 @@ class ResolvedRateController:
             raise InvalidValueError(f"monitor={monitor!r}; expected an object with "
                                     "update(q, qd) -> state (state.scale in [0, 1])")
         self.monitor = monitor
+        from .singularity import SingularityMonitor
+
+        # our own monitor on the same link takes the Jacobian this controller computed
+        self._monitor_shares_J = (isinstance(monitor, SingularityMonitor)
+                                  and monitor.robot is robot and monitor.link == link)
         #: The monitor's state at the last :meth:`velocity` call (``None`` before or without
         #: a monitor): level, scale, measures, time to singularity.
         self.monitor_state: Any = None
@@ -292,7 +297,8 @@ class ResolvedRateController:
         qd, k = self._scale_to_velocity_limits(qd)
         qd = self._respect_position_limits(qa, qd, Jt, k * x, dt)
         if self.monitor is not None:
-            state = self.monitor.update(qa, qd)
+            state = (self.monitor.update(qa, qd, J=J) if self._monitor_shares_J
+                     else self.monitor.update(qa, qd))
             self.monitor_state = state
             qd = qd * float(np.clip(state.scale, 0.0, 1.0))
         return qd

@@ -698,12 +698,16 @@ class SingularityMonitor:
             raise InvalidValueError(f"qd: expected finite values, got {a.tolist()}")
         return a
 
-    def update(self, q: ArrayLike, qd: ArrayLike | None = None) -> MonitorState:
+    def update(self, q: ArrayLike, qd: ArrayLike | None = None, *,
+               J: Array | None = None) -> MonitorState:
         """Assess one configuration and the commanded joint velocity.
 
         Args:
             q: ``(dof,)`` joint values [rad or m].
             qd: ``(dof,)`` commanded joint velocities [rad/s or m/s], or ``None``.
+            J: ``(6, dof)`` base-reference Jacobian of the monitored link at ``q``, when the
+                caller has already computed it (the resolved-rate controller does): saves
+                one evaluation. Trusted to belong to ``q``; only its shape is checked.
 
         Returns:
             :class:`MonitorState`.
@@ -717,7 +721,10 @@ class SingularityMonitor:
         if qa.ndim != 1:
             raise ShapeError("q", f"({self._dof},): update() takes one configuration",
                              qa.shape)
-        T, J = fk_jacobian(self.robot, qa, self.link)
+        if J is None:
+            J = fk_jacobian(self.robot, qa, self.link)[1]
+        elif np.shape(J) != (6, self._dof):
+            raise ShapeError("J", f"(6, {self._dof}) Jacobian at q", np.shape(J))
         Jm = J if self._all_rows else J[self._sel]
         U, s, Vt, Us, ss, Vts = _svd_pair(Jm, self._scale_rows)
         meas = _assemble_one(Jm, U, s, Vt, ss, self.length, self._linear)

@@ -579,3 +579,15 @@ def test_default_rows_detects_planar_arms(tmp_path):
     assert default_rows(kin.load_robot("ur5")) == (0, 1, 2, 3, 4, 5)
     mon = SingularityMonitor(p2)
     assert mon.update([0.1, 0.0]).level == "stop"
+
+
+def test_update_with_a_precomputed_jacobian_is_the_same():
+    ur5 = kin.load_robot("ur5")
+    q = np.array([0.0, -1.2, 1.5, -0.3, 0.05, 0.0])
+    qd = np.array([0.0, 0.0, 0.0, 0.0, -0.1, 0.0])
+    a = SingularityMonitor(ur5).update(q, qd)
+    b = SingularityMonitor(ur5).update(q, qd, J=kin.jacobian(ur5, q))
+    assert (a.level, a.scale, a.time_to_singularity) == (b.level, b.scale, b.time_to_singularity)
+    np.testing.assert_array_equal(a.measures.sigma, b.measures.sigma)
+    with pytest.raises(kin.ShapeError, match=r"J: expected shape \(6, 6\) Jacobian at q"):
+        SingularityMonitor(ur5).update(q, qd, J=np.zeros((6, 5)))
