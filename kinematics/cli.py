@@ -28,13 +28,16 @@ _EXTRAS = {"pybullet": "sim", "pybullet_data": "sim", "matplotlib": "sim", "dask
            "distributed": "dist", "numba": "fast"}
 
 
-def _robot_arg(p: argparse.ArgumentParser) -> None:
+def add_robot_arguments(p: argparse.ArgumentParser) -> None:
+    """``ROBOT`` (bundled name or URDF path), ``--base`` and ``--tip``: every command's
+    robot, read back by :func:`robot_from_args`."""
     p.add_argument("robot", help=f"bundled robot ({', '.join(list_robots())}) or a URDF path")
     p.add_argument("--base", help="base link (default: registry / URDF root)")
     p.add_argument("--tip", help="tip link (default: registry / the single leaf)")
 
 
-def _load(args: argparse.Namespace) -> Robot:
+def robot_from_args(args: argparse.Namespace) -> Robot:
+    """The robot named by :func:`add_robot_arguments`' options."""
     return load_robot(args.robot, base=args.base, tip=args.tip)
 
 
@@ -54,7 +57,7 @@ def _fmt_matrix(M: np.ndarray) -> str:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    robot = _load(args)
+    robot = robot_from_args(args)
     if args.json:
         print(json.dumps({
             "name": robot.name, "source": robot.source, "dof": robot.dof,
@@ -84,7 +87,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_fk(args: argparse.Namespace) -> int:
-    robot = _load(args)
+    robot = robot_from_args(args)
     q = _q(robot, args.q)
     T = fk(robot, q, args.link)
     if args.json:
@@ -97,7 +100,7 @@ def cmd_fk(args: argparse.Namespace) -> int:
 
 
 def cmd_jacobian(args: argparse.Namespace) -> int:
-    robot = _load(args)
+    robot = robot_from_args(args)
     q = _q(robot, args.q)
     J = jacobian(robot, q, args.link, args.reference)
     if args.json:
@@ -126,17 +129,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("info", help="joints, limits and chain of a robot")
-    _robot_arg(p)
+    add_robot_arguments(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("fk", help="pose of the tip (or --link) at joint values q")
-    _robot_arg(p)
+    add_robot_arguments(p)
     _q_arg(p)
     p.set_defaults(func=cmd_fk)
 
     p = sub.add_parser("jacobian", help="Jacobian of the tip (or --link) at joint values q")
-    _robot_arg(p)
+    add_robot_arguments(p)
     _q_arg(p)
     p.add_argument("--reference", choices=["base", "local", "spatial"], default="base")
     p.set_defaults(func=cmd_jacobian)
@@ -160,7 +163,7 @@ def cmd_reach(args: argparse.Namespace) -> int:
     from .reach_report import write_reach_report
     from .reachability import reachability_map
 
-    robot = _load(args)
+    robot = robot_from_args(args)
     client = None
     if args.scheduler:
         try:
@@ -196,7 +199,7 @@ def cmd_reach(args: argparse.Namespace) -> int:
 def _add_optional_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Commands implemented in other modules (imported lazily when run)."""
     p = sub.add_parser("reach", help="reachability map (voxels x orientations), HTML report")
-    _robot_arg(p)
+    add_robot_arguments(p)
     p.add_argument("--voxel", type=float, default=0.05, help="voxel edge [m] (default 0.05)")
     p.add_argument("--orientations", type=int, default=50,
                    help="tool orientations per voxel (default 50)")

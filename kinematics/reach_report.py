@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 import os
 from pathlib import Path
@@ -36,17 +34,16 @@ def slice_grid(m: ReachabilityMap, values: np.ndarray, axis: int,
 
 
 def _figure_png(m: ReachabilityMap) -> str:
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .report import figure_png
 
     names = "xyz"
-    base = np.zeros(3)
     reached = m.reach_fraction > 0
     z_level = float(np.median(m.centers[reached, 2])) if reached.any() else 0.0
-    planes = [(2, z_level), (1, base[1]), (0, base[0])]
-    fig, axes = plt.subplots(2, 3, figsize=(13, 8), constrained_layout=True)
+    planes = [(2, z_level), (1, 0.0), (0, 0.0)]  # through the base origin, and mid-height
+    fig = Figure(figsize=(13, 8), constrained_layout=True)
+    axes = fig.subplots(2, 3)
     for col, (axis, level) in enumerate(planes):
         for row, (vals, label, cmap) in enumerate([
                 (m.reach_fraction, "reach fraction", "viridis"),
@@ -63,10 +60,7 @@ def _figure_png(m: ReachabilityMap) -> str:
             ax.set_title(f"{label}, {names[axis]} = {level:+.2f} m")
             ax.plot(0, 0, "r+", ms=12)
             fig.colorbar(im, ax=ax, shrink=0.8)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode()
+    return figure_png(fig)
 
 
 def write_reach_report(m: ReachabilityMap, out: str | os.PathLike[str],

@@ -40,10 +40,11 @@ from .analysis import (
     nearest_singularity,
     workspace_sweep,
 )
+from .cli import add_robot_arguments, robot_from_args
 from .exceptions import InvalidValueError, ShapeError
 from .forward import fk_all
 from .jacobian import jacobian
-from .robot import Robot, list_robots, load_robot
+from .robot import Robot
 from .singularity import LEVELS, SingularityMonitor
 
 __all__ = ["ReportResult", "make_report", "load_trajectory", "default_trajectory",
@@ -186,7 +187,9 @@ def load_trajectory(path: str | Path, robot: Robot) -> tuple[Array, Array | None
 # figures
 
 
-def _png(fig: Any) -> str:
+def figure_png(fig: Any) -> str:
+    """A matplotlib ``Figure`` as base64 PNG, for embedding in a self-contained HTML page
+    (Agg canvas, no pyplot, no global backend switch)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)
@@ -228,7 +231,7 @@ def _fig_trajectory(a: TrajectoryAnalysis) -> str:
     h2, l2 = ax3.get_legend_handles_labels()
     ax2.legend(h1 + h2, l1 + l2, loc="upper right", fontsize=8)
     ax2.set_xlabel("time [s]")
-    return _png(fig)
+    return figure_png(fig)
 
 
 def _ellipsoid_axes(robot: Robot, q: Array) -> tuple[Array, Array]:
@@ -264,7 +267,7 @@ def _fig_ellipsoids(robot: Robot, poses: list[tuple[str, Array]]) -> str:
         ax.set_ylabel("y [m]", fontsize=8)
         ax.set_zlabel("z [m]", fontsize=8)
         ax.tick_params(labelsize=7)
-    return _png(fig)
+    return figure_png(fig)
 
 
 def _fig_workspace(w: WorkspaceSweep) -> str:
@@ -288,7 +291,7 @@ def _fig_workspace(w: WorkspaceSweep) -> str:
     ax2.set_ylabel("z [m]")
     ax2.set_title("side view (r-z): mean manipulability per cell")
     fig.colorbar(h2, ax=ax2, shrink=0.85)
-    return _png(fig)
+    return figure_png(fig)
 
 
 def _fig_histograms(w: WorkspaceSweep, warn: float, stop: float) -> str:
@@ -311,7 +314,7 @@ def _fig_histograms(w: WorkspaceSweep, warn: float, stop: float) -> str:
     ax2.hist(w.measures.manipulability, bins=60, color="C2")
     ax2.set_xlabel("manipulability (mixed units)")
     ax2.set_title("manipulability over the workspace")
-    return _png(fig)
+    return figure_png(fig)
 
 
 def render_pybullet(robot: Robot, q: ArrayLike, width: int = 640, height: int = 480
@@ -615,9 +618,7 @@ def add_report_parser(sub: Any) -> argparse.ArgumentParser:
                        description="Write DIR/report.html (self-contained) and "
                        "DIR/summary.json: singular values along a trajectory, manipulability "
                        "ellipsoids, workspace maps, worst configurations.")
-    p.add_argument("robot", help=f"bundled robot ({', '.join(list_robots())}) or a URDF path")
-    p.add_argument("--base", help="base link (default: registry / URDF root)")
-    p.add_argument("--tip", help="tip link (default: registry / the single leaf)")
+    add_robot_arguments(p)
     p.add_argument("--trajectory", metavar="FILE",
                    help="joint trajectory .csv or .npy: N x dof, or N x (1 + dof) with time "
                    "first (default: a sweep through a known singularity)")
@@ -637,7 +638,7 @@ def add_report_parser(sub: Any) -> argparse.ArgumentParser:
 def run_report(args: argparse.Namespace) -> int:
     """``kinematics report``: returns the exit code (0 ok; bad input raises a
     :class:`~kinematics.KinematicsError`, which the CLI maps to 2)."""
-    robot = load_robot(args.robot, base=args.base, tip=args.tip)
+    robot = robot_from_args(args)
     if args.samples < 1:
         raise InvalidValueError(f"--samples {args.samples}: expected a positive integer")
     q = t = None

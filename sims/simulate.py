@@ -59,6 +59,7 @@ from typing import Any
 import numpy as np
 
 import kinematics as kin
+from kinematics.cli import add_robot_arguments, robot_from_args
 from kinematics.exceptions import InvalidValueError, KinematicsError
 from kinematics.progress import Progress
 
@@ -581,16 +582,12 @@ def write_outputs(result: SimulationResult, out: Path, report: bool = True) -> l
 # -- command line ----------------------------------------------------------------------------
 def add_simulate_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``simulate`` to ``kinematics``' subcommands."""
-    from kinematics.robot import list_robots
-
     p = sub.add_parser(
         "simulate", help="closed-loop validation in PyBullet (metrics.json + report.html)",
         description="Drive the robot in PyBullet with the resolved-rate controller and the "
         "singularity monitor; check FK, Jacobian and twist against the simulator every step. "
         "Exit code 0: every bar passed; 1: a bar failed; 2: bad input.")
-    p.add_argument("robot", help=f"bundled robot ({', '.join(list_robots())}) or a URDF path")
-    p.add_argument("--base", help="base link (default: registry / URDF root)")
-    p.add_argument("--tip", help="tip link (default: registry / the single leaf)")
+    add_robot_arguments(p)
     p.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="all",
                    help="scenario to run (default: all = circle then singularity)")
     p.add_argument("--out", type=Path, help="output directory (default: out/simulate/ROBOT)")
@@ -613,7 +610,7 @@ def add_simulate_parser(sub: argparse._SubParsersAction) -> None:  # type: ignor
 def run_simulate(args: argparse.Namespace) -> int:
     """``kinematics simulate``: 0 all bars pass, 1 a bar failed; bad input raises
     :class:`~kinematics.KinematicsError` (exit code 2 in :func:`kinematics.cli.main`)."""
-    robot = kin.load_robot(args.robot, base=args.base, tip=args.tip)
+    robot = robot_from_args(args)
     scenarios = SCENARIOS if args.scenario == "all" else (args.scenario,)
     out = args.out or Path("out") / "simulate" / Path(args.robot).stem
     show = not args.quiet and sys.stderr.isatty()
