@@ -236,7 +236,8 @@ def fk(robot: Robot, q: ArrayLike, link: str | None = None) -> Array:
 
 
 def fk_all(robot: Robot, q: ArrayLike) -> Array:
-    """Poses of every link on the path base → tip, in one pass.
+    """Poses of every link on the path base → tip, stacked (one :func:`fk` evaluation per
+    link; for reports and drawing, not control loops).
 
     Args:
         robot: The model.
