@@ -29,7 +29,7 @@ from .exceptions import (
     UnknownRobotError,
     URDFError,
 )
-from .spatial import inverse, rpy_to_matrix, transform
+from .spatial import inverse, transform
 from .urdf import URDFJoint, URDFModel, parse_urdf, read_urdf
 
 __all__ = ["Robot", "Chain", "load_robot", "list_robots", "robot_from_urdf"]
@@ -59,10 +59,6 @@ def _align_z(axis: ArrayLike) -> Array:
         K = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]]) / s
         R = np.eye(3) + s * K + (1 - c) * K @ K
     return transform(R)
-
-
-def _origin(j: URDFJoint) -> Array:
-    return transform(rpy_to_matrix(j.rpy), j.xyz)
 
 
 @dataclass(frozen=True, eq=False)
@@ -413,7 +409,7 @@ def robot_from_urdf(
         mats, rev, qi, mult, off = [], [], [], [], []
         for j in joints:
             if j.type == "fixed":
-                T = T @ _origin(j)
+                T = T @ j.origin
                 continue
             if j.type not in MOVING:
                 return None
@@ -422,7 +418,7 @@ def robot_from_urdf(
             if j.mimic is not None and j.mimic[0] not in q_of:
                 return None
             A = _align_z(j.axis)
-            mats.append(T @ _origin(j) @ A)
+            mats.append(T @ j.origin @ A)
             T = inverse(A)
             rev.append(j.type != "prismatic")
             leader, m, o = (j.mimic if j.mimic is not None else (j.name, 1.0, 0.0))

@@ -20,6 +20,7 @@ from xml.parsers import expat
 import numpy as np
 
 from .exceptions import URDFError
+from .spatial import rpy_to_matrix, transform
 
 __all__ = ["URDFJoint", "URDFModel", "parse_urdf", "read_urdf"]
 
@@ -103,6 +104,11 @@ class URDFJoint:
     effort: float
     mimic: tuple[str, float, float] | None  # (leader joint, multiplier, offset)
     line: int
+
+    @property
+    def origin(self) -> np.ndarray:
+        """``(4, 4)`` transform from the parent link frame to the joint's zero-motion frame."""
+        return transform(rpy_to_matrix(self.rpy), self.xyz)
 
 
 @dataclass(frozen=True)
@@ -307,10 +313,3 @@ def read_urdf(path: str | os.PathLike[str]) -> URDFModel:
     except OSError as exc:
         raise URDFError(f"cannot read file: {exc.strerror}", str(p)) from None
     return parse_urdf(data, str(p))
-
-
-def joint_origin(j: URDFJoint) -> np.ndarray:
-    """``(4, 4)`` transform from the joint's parent link frame to its (zero-motion) frame."""
-    from .spatial import rpy_to_matrix, transform
-
-    return transform(rpy_to_matrix(j.rpy), j.xyz)
