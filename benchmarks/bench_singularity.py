@@ -18,8 +18,9 @@ import numpy as np
 
 import kinematics as kin
 from kinematics.analysis import workspace_sweep
+from kinematics.jacobian import jacobian_dot_from
 from kinematics.report import make_report
-from kinematics.singularity import SingularityMonitor, _jacobian_dot_from, measures
+from kinematics.singularity import SingularityMonitor, measures
 
 
 def best_us(f, number: int = 2000, repeat: int = 7) -> float:
@@ -42,7 +43,7 @@ def main() -> None:
     print("panda building blocks [us]:")
     print(f"  fk_jacobian          {best_us(lambda: kin.fk_jacobian(r, q)):6.1f}")
     print(f"  measures(J)          {best_us(lambda: measures(J)):6.1f}")
-    print(f"  J-dot from J (fast)  {best_us(lambda: _jacobian_dot_from(J, qd)):6.1f}")
+    print(f"  J-dot from J (fast)  {best_us(lambda: jacobian_dot_from(J, qd)):6.1f}")
     print(f"  kin.jacobian_dot     {best_us(lambda: kin.jacobian_dot(r, q, qd)):6.1f}")
     Q = r.random_q(100_000)
     JJ = kin.jacobian(r, Q)

@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 from .chunks import run_chunks
 from .exceptions import InvalidValueError, ShapeError
 from .forward import chain_frames, chain_theta
-from .jacobian import fk_jacobian, jacobian_dot
+from .jacobian import fk_jacobian, jacobian_dot, jacobian_dot_from
 from .progress import Progress
 from .reachability import ReachabilityMap, reachability_map
 from .robot import Robot
@@ -42,7 +42,6 @@ from .singularity import (
     SingularityMonitor,
     _check_length,
     _check_rows,
-    _jacobian_dot_from,
     _metric_rate,
     _metric_value,
     _row_scale,
@@ -172,7 +171,7 @@ def analyze_trajectory(robot: Robot, q: ArrayLike, *, t: ArrayLike | None = None
         np.repeat((qa[1:] - qa[:1]) / (ta[1] - ta[0]), 2, axis=0)
     _, J = fk_jacobian(robot, qa, mon.link)
     if robot.chain(mon.link).simple:
-        Jd = _jacobian_dot_from(J, qd)
+        Jd = jacobian_dot_from(J, qd)
     else:
         Jd = jacobian_dot(robot, qa, qd, mon.link)
     sel = np.array(mon.rows, dtype=np.intp)
@@ -477,7 +476,7 @@ def _sigma_and_gradient(robot: Robot, q: Array, link: str | None, sel: NDArray[n
     U, s, Vt = np.linalg.svd(Jm, full_matrices=False)
     E = np.eye(n)
     if robot.chain(link).simple:
-        dJ = _jacobian_dot_from(np.broadcast_to(J, (n,) + J.shape), E)  # ∂J/∂q_k
+        dJ = jacobian_dot_from(np.broadcast_to(J, (n,) + J.shape), E)  # ∂J/∂q_k
     else:
         dJ = jacobian_dot(robot, np.broadcast_to(q, (n, n)), E, link)
     g = np.einsum("m,kmn,n->k", U[:, -1], dJ[:, sel, :], Vt[-1])

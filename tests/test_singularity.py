@@ -12,12 +12,12 @@ from conftest import planar2r_urdf
 from scipy.optimize import brentq
 
 import kinematics as kin
+from kinematics.jacobian import jacobian_dot_from
 from kinematics.singularity import (
     METRICS,
     MonitorState,
     SingularityMeasures,
     SingularityMonitor,
-    _jacobian_dot_from,
     default_rows,
     default_thresholds,
     measures,
@@ -301,14 +301,14 @@ def test_fast_jacobian_dot_equals_jacobian_dot(robot, rng):
     qd = rng.normal(size=(2, 3, robot.dof))
     J = kin.jacobian(robot, q)
     ref = kin.jacobian_dot(robot, q, qd)
-    np.testing.assert_allclose(_jacobian_dot_from(J, qd), ref, atol=1e-12)
-    np.testing.assert_allclose(_jacobian_dot_from(J[1, 2], qd[1, 2]), ref[1, 2], atol=1e-12)
+    np.testing.assert_allclose(jacobian_dot_from(J, qd), ref, atol=1e-12)
+    np.testing.assert_allclose(jacobian_dot_from(J[1, 2], qd[1, 2]), ref[1, 2], atol=1e-12)
 
 
 def test_fast_jacobian_dot_on_foreign_robots(foreign_robot, rng):
     q = foreign_robot.random_q((4,), seed=2)
     qd = rng.normal(size=(4, foreign_robot.dof))
-    np.testing.assert_allclose(_jacobian_dot_from(kin.jacobian(foreign_robot, q), qd),
+    np.testing.assert_allclose(jacobian_dot_from(kin.jacobian(foreign_robot, q), qd),
                                kin.jacobian_dot(foreign_robot, q, qd), atol=1e-12)
 
 
