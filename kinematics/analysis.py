@@ -33,7 +33,6 @@ from .chunks import run_chunks
 from .exceptions import InvalidValueError, ShapeError
 from .forward import chain_frames, chain_theta
 from .jacobian import fk_jacobian, jacobian_dot, jacobian_dot_from
-from .progress import Progress
 from .reachability import ReachabilityMap, reachability_map
 from .robot import Robot
 from .singularity import (
@@ -303,16 +302,8 @@ def workspace_sweep(robot: Robot, samples: int = 100_000, *, seed: int | None = 
     Q = robot.random_q(int(samples), seed=seed, margin=margin)
     tasks = [_SweepTask(robot, Q[i:i + int(chunk)], link, sel, L)
              for i in range(0, int(samples), int(chunk))]
-    if isinstance(progress, bool):
-        bar_arg: dict[str, Any] = {"progress": progress}
-    else:  # a stream: draw there, one unit per configuration
-        bar = Progress.from_arg(int(samples), progress, label="samples (workspace)")
-        bar_arg = {"progress": False,
-                   "on_chunk": lambda _i, r: bar.advance(len(r["position"]))}
-    run = run_chunks(_sweep_task, tasks, client=client, workers=workers,
-                     label="chunks (workspace)", **bar_arg)
-    if not isinstance(progress, bool):
-        bar.close()
+    run = run_chunks(_sweep_task, tasks, client=client, workers=workers, progress=progress,
+                     label="samples (workspace)", units=[len(t.q) for t in tasks])
     values: dict[str, Any] = {"length": L}
     for f in fields(SingularityMeasures):
         if f.name != "length":

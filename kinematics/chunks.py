@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -116,8 +116,9 @@ def run_chunks(
     workers: int | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
     manifest: Mapping[str, Any] | None = None,
-    progress: bool = True,
+    progress: bool | TextIO = True,
     label: str = "chunks",
+    units: Sequence[int] | None = None,
     on_chunk: Callable[[int, Result], None] | None = None,
 ) -> ChunkRun:
     """Run ``func`` on every task, resuming from checkpoints.
@@ -130,8 +131,10 @@ def run_chunks(
         checkpoint: Folder for finished chunks and the manifest (``None``: no checkpoints).
         manifest: JSON-serialisable parameters that identify the run; a checkpoint folder
             made with different ones is refused.
-        progress: Draw a progress bar on stderr (only on a terminal).
+        progress: Draw a progress bar on stderr when it is a terminal (``True``), never
+            (``False``), or always on the given stream.
         label: Unit name in the progress bar.
+        units: Size of each task in the bar's units (default 1 per task, i.e. chunks).
         on_chunk: Called as ``on_chunk(i, result)`` after each computed chunk is saved (an
             exception raised there stops the run, keeping what was saved).
 
@@ -155,15 +158,16 @@ def run_chunks(
                 loaded.append(i)
     todo = [i for i in range(len(tasks)) if results[i] is None]
     computed: list[int] = []
-    bar = Progress(len(tasks), label, enabled=progress)
-    bar.advance(len(loaded))
+    size = [1] * len(tasks) if units is None else list(units)
+    bar = Progress.from_arg(sum(size), progress, label)
+    bar.advance(sum(size[i] for i in loaded))
 
     def finish(i: int, result: Result) -> None:
         results[i] = result
         if folder is not None:
             _save(folder, i, result)
         computed.append(i)
-        bar.advance()
+        bar.advance(size[i])
         if on_chunk is not None:
             on_chunk(i, result)
 
