@@ -356,16 +356,19 @@ def render_pybullet(robot: Robot, q: ArrayLike, width: int = 640, height: int = 
 # report
 
 
-def _jsonable(x: Any) -> Any:
+def jsonable(x: Any, nonfinite: str = "str") -> Any:
+    """``x`` with numpy scalars and arrays turned into JSON types, recursively. Non-finite
+    floats become their string (``"inf"``, ``nonfinite="str"``) or ``None``
+    (``nonfinite="null"``): JSON has no inf/NaN."""
     if isinstance(x, dict):
-        return {k: _jsonable(v) for k, v in x.items()}
+        return {k: jsonable(v, nonfinite) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
+        return [jsonable(v, nonfinite) for v in x]
     if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
+        return jsonable(x.tolist(), nonfinite)
     if isinstance(x, (np.floating, float)):
         v = float(x)
-        return v if math.isfinite(v) else str(v)
+        return v if math.isfinite(v) else (str(v) if nonfinite == "str" else None)
     if isinstance(x, np.integer):
         return int(x)
     return x
@@ -475,7 +478,7 @@ def make_report(robot: Robot, out_dir: str | Path, *, trajectory: ArrayLike | No
         "joint_weights": s.classification.weights, "description": s.classification.description,
     } for i, s in worst]
     timings["total_s"] = time.perf_counter() - start
-    summary = _jsonable({
+    summary = jsonable({
         "robot": {"name": robot.name, "source": robot.source, "dof": robot.dof,
                   "base": robot.base_link, "tip": robot.tip_link,
                   "joints": list(robot.joint_names), "reach_m": robot.reach},

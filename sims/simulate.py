@@ -62,6 +62,7 @@ import kinematics as kin
 from kinematics.cli import add_robot_arguments, robot_from_args
 from kinematics.exceptions import InvalidValueError, KinematicsError
 from kinematics.progress import Progress
+from kinematics.report import jsonable
 
 __all__ = [
     "SCENARIOS",
@@ -550,18 +551,6 @@ def _summarize(robot: kin.Robot, traces: dict[str, Trace], bars: Bars, dt: float
     return agg, failures
 
 
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {k: _jsonable(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, float | np.floating):
-        return float(x) if math.isfinite(x) else None
-    if isinstance(x, np.integer):
-        return int(x)
-    return x
-
-
 def write_outputs(result: SimulationResult, out: Path, report: bool = True) -> list[Path]:
     """Write ``out/metrics.json`` and (with ``report``) ``out/report.html`` + PNG figures.
 
@@ -570,7 +559,7 @@ def write_outputs(result: SimulationResult, out: Path, report: bool = True) -> l
     """
     out.mkdir(parents=True, exist_ok=True)
     path = out / "metrics.json"
-    path.write_text(json.dumps(_jsonable(result.metrics), indent=2) + "\n")
+    path.write_text(json.dumps(jsonable(result.metrics, nonfinite="null"), indent=2) + "\n")
     written = [path]
     if report:
         from .report import write_report
