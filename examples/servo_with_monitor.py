@@ -19,7 +19,7 @@ target = kin.fk(robot, q)
 target[2, 3] += 1.0                                          # 1 m up: beyond the reach [m]
 
 monitor = kin.SingularityMonitor(robot)
-controller = ResolvedRateController(robot, gain=2.0, monitor=monitor)   # one line: safe
+controller = ResolvedRateController(robot, dt=1e-3, gain=2.0, monitor=monitor)   # one line: safe
 dt = 1e-3                                                    # 1 kHz [s]
 levels = {"ok": 0, "warn": 0, "stop": 0}
 max_speed = 0.0

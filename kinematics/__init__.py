@@ -9,13 +9,22 @@ from .exceptions import (
     InvalidValueError,
     JointLimitError,
     KinematicsError,
+    KinematicsWarning,
     ShapeError,
     UnknownLinkError,
     UnknownRobotError,
     URDFError,
+    URDFWarning,
 )
 from .forward import fk, fk_all
-from .jacobian import fk_jacobian, jacobian, jacobian_dot, joint_torques, twist
+from .jacobian import (
+    fk_jacobian,
+    jacobian,
+    jacobian_dot,
+    jacobian_hessian,
+    joint_torques,
+    twist,
+)
 from .robot import Robot, list_robots, load_robot, robot_from_urdf
 from .singularity import MonitorState, SingularityMeasures, SingularityMonitor, measures
 from .urdf import parse_urdf, read_urdf
@@ -27,11 +36,13 @@ __all__ = [
     "MonitorState",
     "JointLimitError",
     "KinematicsError",
+    "KinematicsWarning",
     "Robot",
     "ShapeError",
     "SingularityMeasures",
     "SingularityMonitor",
     "URDFError",
+    "URDFWarning",
     "UnknownLinkError",
     "UnknownRobotError",
     "accel",
@@ -42,6 +53,7 @@ __all__ = [
     "ik",
     "jacobian",
     "jacobian_dot",
+    "jacobian_hessian",
     "joint_torques",
     "list_robots",
     "load_robot",

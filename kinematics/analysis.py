@@ -29,29 +29,27 @@ from typing import Any, TextIO
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import _checks, _engine
 from .chunks import run_chunks
 from .exceptions import InvalidValueError, ShapeError
-from .forward import chain_frames, chain_theta
+from .forward import fk
 from .jacobian import fk_jacobian, jacobian_dot, jacobian_dot_from
-from .reachability import ReachabilityMap, reachability_map
 from .robot import Robot
 from .singularity import (
     LEVELS,
     SingularityMeasures,
     SingularityMonitor,
-    _check_length,
-    _check_rows,
-    _metric_rate,
-    _metric_value,
-    _row_scale,
-    _svd_pair,
+    approaches,
     measures,
+    metric_rate,
+    metric_value,
+    row_scale,
+    scaled_svd,
     singular_value_rates,
+    task_rows,
 )
 
 __all__ = [
-    "ReachabilityMap",
-    "reachability_map",
     "TrajectoryAnalysis",
     "analyze_trajectory",
     "WorkspaceSweep",
@@ -176,21 +174,26 @@ def analyze_trajectory(robot: Robot, q: ArrayLike, *, t: ArrayLike | None = None
     sel = np.array(mon.rows, dtype=np.intp)
     Jm, Jdm = J[:, sel, :], Jd[:, sel, :]
     linear = sel < 3
-    row_scale = _row_scale(linear, mon.length)
-    U, s, Vt, Us, ss, Vts = _svd_pair(Jm, row_scale)
+    scale_rows = row_scale(linear, mon.length)
+    U, s, Vt, Us, ss, Vts = scaled_svd(Jm, scale_rows)
     meas = measures(Jm, length=mon.length, linear=linear)
     ds = singular_value_rates(U, Vt, Jdm)
-    dss = singular_value_rates(Us, Vts, Jdm * row_scale[:, None])
-    value = _metric_value(mon.metric, s, ss)
-    rate = _metric_rate(mon.metric, s, ss, ds, dss)
+    dss = singular_value_rates(Us, Vts, Jdm * scale_rows[:, None])
+    value = metric_value(mon.metric, s, ss)
+    rate = metric_rate(mon.metric, s, ss, ds, dss)
+    # the monitor's rule: in the warn zone, the metric a vanishing step ahead decides
+    approaching = rate < 0
+    band = value < mon.warn
+    if band.any():
+        approaching[band] = approaches(mon, qa[band], qd[band], value[band])
     tts = np.full(len(ta), np.inf)
-    approaching_min = ds[:, -1] < 0
+    approaching_min = (ds[:, -1] < 0) & approaching
     tts[approaching_min] = s[approaching_min, -1] / -ds[approaching_min, -1]
     mon.reset()
     level = np.empty(len(ta), dtype=np.int8)
     scale = np.empty(len(ta))
-    for i, (v, r) in enumerate(zip(value.tolist(), rate.tolist(), strict=True)):
-        name, scale[i] = mon.step(v, r < 0)
+    for i, (v, a) in enumerate(zip(value.tolist(), approaching.tolist(), strict=True)):
+        name, scale[i] = mon.step(v, a)
         level[i] = LEVELS.index(name)
     return TrajectoryAnalysis(ta, qa, qd, meas, mon.metric, value, rate, level, scale, tts,
                               mon.warn, mon.stop)
@@ -296,8 +299,8 @@ def workspace_sweep(robot: Robot, samples: int = 100_000, *, seed: int | None = 
     if not (isinstance(margin, (int, float)) and 0 <= margin < 0.5):
         raise InvalidValueError(f"margin={margin!r}; expected 0 <= margin < 0.5")
     robot.chain(link)
-    sel = tuple(int(r) for r in _check_rows(robot, rows))
-    L = robot.reach if length is None else _check_length(length)
+    sel = tuple(int(r) for r in task_rows(robot, rows))
+    L = robot.reach if length is None else _checks.positive(length, "length", " [m]")
     start = time.perf_counter()
     Q = robot.random_q(int(samples), seed=seed, margin=margin)
     tasks = [_SweepTask(robot, Q[i:i + int(chunk)], link, sel, L)
@@ -384,7 +387,7 @@ def classify(robot: Robot, q: ArrayLike, *, link: str | None = None,
         raise ShapeError("q", f"({robot.dof},) one configuration", qa.shape)
     if not (0 < threshold <= 1):
         raise InvalidValueError(f"threshold={threshold!r}; expected 0 < threshold <= 1")
-    sel = _check_rows(robot, rows)
+    sel = task_rows(robot, rows)
     _, J = fk_jacobian(robot, qa, link)
     m = measures(J[sel], length=robot.reach, linear=sel < 3)
     u, v = m.lost_twist, m.joint_motion
@@ -399,7 +402,7 @@ def classify(robot: Robot, q: ArrayLike, *, link: str | None = None,
     weights = tuple(float(v[i]) for i in order if big[i])
     # joint axes (base frame) on the path
     chain = robot.chain(link)
-    F = chain_frames(chain, chain_theta(chain, qa))
+    F = _engine.frames(chain, _engine.chain_theta(chain, qa))
     names = [robot.joint_names[i] for i in chain.q_index]
     parallel: list[tuple[str, str]] = []
     coaxial: list[tuple[str, str]] = []
@@ -509,7 +512,7 @@ def nearest_singularity(robot: Robot, q0: ArrayLike, *, link: str | None = None,
     if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
         raise InvalidValueError(f"max_iter={max_iter!r}; expected a positive integer")
     robot.chain(link)
-    sel = _check_rows(robot, rows)
+    sel = task_rows(robot, rows)
     lo, hi = robot.joint_limits[:, 0], robot.joint_limits[:, 1]
     q = np.clip(qs, lo, hi)
     sigma, g = _sigma_and_gradient(robot, q, link, sel)

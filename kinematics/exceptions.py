@@ -16,6 +16,8 @@ __all__ = [
     "UnknownLinkError",
     "UnknownRobotError",
     "JointLimitError",
+    "KinematicsWarning",
+    "URDFWarning",
 ]
 
 
@@ -111,3 +113,11 @@ class JointLimitError(KinematicsError, ValueError):
         self.value = value
         self.lower = lower
         self.upper = upper
+
+
+class KinematicsWarning(UserWarning):
+    """Root of every warning issued by :mod:`kinematics`."""
+
+
+class URDFWarning(KinematicsWarning):
+    """A defect in a part of a URDF that the requested model does not use (file:line)."""

@@ -1,42 +1,35 @@
-"""Geometric Jacobians, their time derivative, ``J q̇`` and ``Jᵀ w``; exact and batched.
+"""Geometric Jacobians and their family: ``J``, ``J̇``, ``J q̇``, ``Jᵀ w``, ``∂J/∂q``.
 
 Twists are ``[v; ω]`` (linear first), wrenches ``[f; m]``. The ``reference`` argument says
 which twist a Jacobian column is (DESIGN.md):
 
-- ``"base"``: velocity of the link origin and angular velocity, in base axes
-  (Pinocchio ``LOCAL_WORLD_ALIGNED``, Robotics Toolbox ``jacob0``, PyBullet
-  ``calculateJacobian`` at the link-frame origin).
+- ``"base"``: velocity of the reference point (the link origin, or ``point`` on the link)
+  and angular velocity, in base axes (Pinocchio ``LOCAL_WORLD_ALIGNED``, Robotics Toolbox
+  ``jacob0``, PyBullet ``calculateJacobian`` with ``localPosition``).
 - ``"local"``: the same twist in the link's own axes (Pinocchio ``LOCAL``, ``jacobe``).
 - ``"spatial"``: the space Jacobian, velocity of the point at the base origin moving with
-  the link (Pinocchio ``WORLD``).
+  the link (Pinocchio ``WORLD``); it does not depend on ``point``.
 
 Column ``i`` for a revolute joint with axis ``z_i`` through ``o_i`` is
-``[z_i × (p − o_i); z_i]``; for a prismatic joint ``[z_i; 0]`` (``p`` the link origin, all in
-base axes). Mimic joints add their column, times the multiplier, to their leader's.
+``[z_i × (p − o_i); z_i]``; for a prismatic joint ``[z_i; 0]`` (``p`` the reference point, all
+in base axes; written once, in :func:`kinematics._engine.columns`). Mimic joints add their
+column, times the multiplier, to their leader's. Every function here evaluates the chain
+once through :mod:`kinematics._engine`.
 """
 
 from __future__ import annotations
 
-import math
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import accel
-from .exceptions import InvalidValueError, ShapeError
-from .forward import (
-    _SCAN_MAX,
-    Frames,
-    chain_frames,
-    chain_theta,
-    columnwise_jacobian,
-    prefix_scan_single,
-)
+from . import _checks, _engine
+from .forward import point_offset, prepare
 from .robot import Chain, Robot
 
-__all__ = ["jacobian", "fk_jacobian", "jacobian_dot", "jacobian_dot_from", "twist",
-           "joint_torques", "cross"]
+__all__ = ["jacobian", "fk_jacobian", "jacobian_dot", "jacobian_dot_from", "jacobian_hessian",
+           "twist", "joint_torques", "cross", "REFERENCES"]
 
 Array = NDArray[np.float64]
 Reference = Literal["base", "local", "spatial"]
@@ -46,7 +39,6 @@ _LEVI = np.zeros((9, 3))  # outer(a, b).ravel() @ _LEVI == cross(a, b)
 for _i, _j, _k in ((0, 1, 2), (1, 2, 0), (2, 0, 1)):
     _LEVI[3 * _i + _j, _k], _LEVI[3 * _j + _i, _k] = 1.0, -1.0
 
-
 # (36, 6): outer(η, ξ).ravel() @ _BRACKET is the twist bracket
 # [η, ξ] = [ω_η × v_ξ + v_η × ω_ξ; ω_η × ω_ξ] for twists [v; ω]
 _BRACKET: Array = np.zeros((36, 6))
@@ -54,128 +46,78 @@ _b = _BRACKET.reshape(6, 6, 6)
 _b[3:, :3, :3] = _b[:3, 3:, :3] = _b[3:, 3:, 3:] = _LEVI.reshape(3, 3, 3)
 
 
-def cross(a: Array, b: Array) -> Array:
+def cross(a: NDArray[Any], b: NDArray[Any]) -> NDArray[Any]:
     """Cross product over the last axis, broadcasting (several times faster than np.cross
     on small arrays)."""
     outer = a[..., :, None] * b[..., None, :]
     return outer.reshape(outer.shape[:-2] + (9,)) @ _LEVI
 
 
-def _check_reference(reference: str) -> None:
-    if reference not in REFERENCES:
-        raise InvalidValueError(f"reference={reference!r}; expected one of {list(REFERENCES)}")
+def _reference(reference: object) -> str:
+    return _checks.choice(reference, "reference", REFERENCES)
 
 
-def _vector(robot: Robot, x: ArrayLike, name: str, size: int, what: str) -> Array:
-    try:
-        a = np.asarray(x, dtype=float)
-    except (TypeError, ValueError):
-        raise InvalidValueError(f"{name}: expected numeric {what}, got {x!r}") from None
-    if a.ndim == 0 or a.shape[-1] != size:
-        raise ShapeError(name, f"(..., {size}) {what}", a.shape)
-    if not np.isfinite(a).all():
-        idx = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
-        raise InvalidValueError(f"{name}{list(idx)} is {a[idx]}; expected finite values")
-    return a
-
-
-def _with_velocity(robot: Robot, q: ArrayLike, qd: ArrayLike, link: str | None,
-                   reference: str) -> tuple[Chain, Array, Array]:
-    """Validate ``(q, qd, link, reference)``; ``q`` and ``qd`` broadcast together."""
-    chain = robot.chain(link)
-    _check_reference(reference)
-    qa = robot.check_q(q)
-    qda = _vector(robot, qd, "qd", robot.dof, f"joint velocities for {robot.name}")
-    qa, qda = np.broadcast_arrays(qa, qda)
-    return chain, qa, qda
-
-
-def _to_dof(robot: Robot, chain: Chain, Jc: Array) -> Array:
-    """Map ``(..., k, n)`` chain columns to ``(..., k, dof)`` joint columns."""
-    if chain.simple and chain.n == robot.dof:
-        return Jc
-    M = np.zeros((chain.n, robot.dof))
-    M[np.arange(chain.n), chain.q_index] = chain.multiplier
-    return Jc @ M
-
-
-def _theta_dot(chain: Chain, qd: Array) -> Array:
-    if chain.simple:
-        return qd[..., : chain.n]
-    return qd[..., chain.q_index] * chain.multiplier
-
-
-def _columns(chain: Chain, F: Frames) -> Array:
-    """``(..., n, 6)`` base-reference Jacobian columns (transposed) from chain frames."""
-    z = F.z
-    d = F.T[..., None, :3, 3] - F.o
-    Jt = np.empty(z.shape[:-1] + (6,))
-    Jt[..., :3] = cross(z, d)
-    Jt[..., 3:] = z
-    if chain.prismatic_any:
-        pri = ~chain.revolute
-        Jt[..., pri, :3] = z[..., pri, :]
-        Jt[..., pri, 3:] = 0.0
-    return Jt
-
-
-def _pose_and_jacobian(chain: Chain, theta: Array) -> tuple[Array, Array]:
-    """Link pose ``(..., 4, 4)`` and base-reference Jacobian ``(..., 6, n)`` of the chain."""
-    batch = theta.shape[:-1]
-    n = chain.n
-    if n and accel.enabled():
-        return accel.pose_jacobian(chain, theta)  # type: ignore[return-value]
-    if n and theta.ndim == 1:  # one configuration: fewest numpy calls
-        P = prefix_scan_single(chain, theta)
-        z = P[:n, :3, 2]
-        d = P[n, :3, 3] - P[:n, :3, 3]
-        J = np.empty((6, n))
-        J[:3] = ((z[:, :, None] * d[:, None, :]).reshape(n, 9) @ _LEVI).T
-        J[3:] = z.T
-        if chain.prismatic_any:
-            pri = ~chain.revolute
-            J[:3, pri] = J[3:, pri]
-            J[3:, pri] = 0.0
-        return P[n], J
-    if n and math.prod(batch) > _SCAN_MAX:
-        T, Jc = columnwise_jacobian(chain, theta.reshape(-1, n))
-        return T.reshape(batch + (4, 4)), Jc.reshape(batch + (6, n))
-    F = chain_frames(chain, theta)
-    return F.T, np.ascontiguousarray(np.swapaxes(_columns(chain, F), -1, -2))
-
-
-def _rereference(J: Array, T: Array, reference: str) -> Array:
-    """Change the reference of a base-reference ``(..., 6, n)`` Jacobian."""
+def _rereference(J: NDArray[Any], T: NDArray[Any], p: NDArray[Any], reference: str
+                 ) -> NDArray[Any]:
+    """Change a base-reference ``(..., 6, n)`` Jacobian at point ``p`` ``(..., 3)``."""
     if reference == "local":
         Rt = np.swapaxes(T[..., None, :3, :3], -1, -2)
         shape = J.shape
         return (Rt @ J.reshape(shape[:-2] + (2, 3, shape[-1]))).reshape(shape)
     if reference == "spatial":
-        p = T[..., None, :3, 3]
         out = J.copy()
-        out[..., :3, :] -= np.swapaxes(cross(np.swapaxes(J[..., 3:, :], -1, -2), p), -1, -2)
+        out[..., :3, :] -= np.swapaxes(cross(np.swapaxes(J[..., 3:, :], -1, -2),
+                                             p[..., None, :]), -1, -2)
         return out
     return J
 
 
+def _point(T: NDArray[Any], point: Array | None) -> NDArray[Any]:
+    """Base-frame position ``(..., 3)`` of the reference point."""
+    if point is None:
+        return T[..., :3, 3]
+    return T[..., :3, 3] + T[..., :3, :3] @ point
+
+
+def _evaluate(robot: Robot, q: ArrayLike, link: str | None, reference: object,
+              point: ArrayLike | None) -> tuple[NDArray[Any], NDArray[Any]]:
+    """Pose of the link (translated to ``point``) and its ``(..., 6, dof)`` Jacobian."""
+    chain, qa = prepare(robot, q, link)
+    ref = _reference(reference)
+    p_off = point_offset(point)
+    T, J = _engine.pose_jacobian(chain, _engine.chain_theta(chain, qa))
+    if p_off is not None:
+        r = T[..., :3, :3] @ p_off                        # link origin → point, base axes
+        J = J.copy() if not J.flags.writeable else J
+        J[..., :3, :] += np.swapaxes(cross(np.swapaxes(J[..., 3:, :], -1, -2),
+                                           r[..., None, :]), -1, -2)
+        T = T.copy() if not T.flags.writeable else T
+        T[..., :3, 3] += r
+    return T, _engine.to_dof(robot, chain, _rereference(J, T, T[..., :3, 3], ref))
+
+
 def jacobian(robot: Robot, q: ArrayLike, link: str | None = None,
-             reference: Reference = "base") -> Array:
-    """Geometric Jacobian of a link.
+             reference: Reference = "base", *, point: ArrayLike | None = None) -> Array:
+    """Geometric Jacobian of a link (or of a point on it).
 
     Args:
         robot: The model.
-        q: ``(..., dof)`` joint values [rad or m].
+        q: ``(..., dof)`` joint values [rad or m] (complex values evaluated exactly, see
+            :func:`~kinematics.fk`).
         link: A name from ``robot.links``; ``None`` (default) is the tool frame.
         reference: ``"base"`` (default), ``"local"`` or ``"spatial"`` (module docstring).
+        point: ``(3,)`` offset [m] in the link's frame of the point whose velocity the
+            linear rows give (default: the link origin).
 
     Returns:
         ``(..., 6, dof)``: rows ``[vx vy vz ωx ωy ωz]`` per unit joint velocity
-        ([m/rad], [1]; prismatic columns [1], [1/m]). Columns of joints that do not move the
-        link are zero.
+        ([m/rad], [1]; prismatic columns [1], [1/m]). Columns follow ``robot.joint_names``;
+        columns of joints that do not move the link are zero.
 
     Raises:
-        ShapeError: ``q``'s last axis is not ``dof``.
-        InvalidValueError: ``q`` not finite, or an unknown ``reference``.
+        ShapeError: ``q``'s last axis is not ``dof``; ``point`` not ``(3,)``.
+        InvalidValueError: ``q`` not finite, an unknown ``reference``, ``link=None`` on a
+            robot with several tips.
         UnknownLinkError: ``link`` is not in ``robot.links``.
 
     >>> import kinematics as kin
@@ -187,19 +129,16 @@ def jacobian(robot: Robot, q: ArrayLike, link: str | None = None,
     >>> round(float(np.linalg.det(J[:2])), 12)    # l1 l2 sin q2
     0.8
     """
-    chain = robot.chain(link)
-    _check_reference(reference)
-    qa = robot.check_q(q)
-    T, J = _pose_and_jacobian(chain, chain_theta(chain, qa))
-    return _to_dof(robot, chain, _rereference(J, T, reference))
+    return _evaluate(robot, q, link, reference, point)[1]
 
 
 def fk_jacobian(robot: Robot, q: ArrayLike, link: str | None = None,
-                reference: Reference = "base") -> tuple[Array, Array]:
+                reference: Reference = "base", *,
+                point: ArrayLike | None = None) -> tuple[Array, Array]:
     """Pose and Jacobian of a link in one pass (what a controller needs each cycle).
 
     Args:
-        robot, q, link, reference: As :func:`jacobian`.
+        robot, q, link, reference, point: As :func:`jacobian`.
 
     Returns:
         ``(T, J)``: ``(..., 4, 4)`` as :func:`~kinematics.fk` and ``(..., 6, dof)`` as
@@ -208,41 +147,53 @@ def fk_jacobian(robot: Robot, q: ArrayLike, link: str | None = None,
     Raises:
         ShapeError, InvalidValueError, UnknownLinkError: As :func:`jacobian`.
     """
-    chain = robot.chain(link)
-    _check_reference(reference)
-    qa = robot.check_q(q)
-    T, J = _pose_and_jacobian(chain, chain_theta(chain, qa))
-    return T, _to_dof(robot, chain, _rereference(J, T, reference))
+    return _evaluate(robot, q, link, reference, point)
+
+
+def _with_velocity(robot: Robot, q: ArrayLike, qd: ArrayLike, link: str | None,
+                   reference: object, point: ArrayLike | None, name: str = "qd",
+                   size: int | None = None, what: str = "joint velocities"
+                   ) -> tuple[Chain, NDArray[Any], NDArray[Any], str, Array | None]:
+    """Validate ``(q, second argument, link, reference, point)``; the batch dims of ``q``
+    and the second argument broadcast together."""
+    chain, qa = prepare(robot, q, link)
+    ref = _reference(reference)
+    n = robot.dof if size is None else size
+    xa = _checks.vector(qd, name, n, what, complex_ok=True)
+    qa, xa = _checks.broadcast("q", qa, name, xa)
+    return chain, qa, xa, ref, point_offset(point)
 
 
 def jacobian_dot(robot: Robot, q: ArrayLike, qd: ArrayLike, link: str | None = None,
-                 reference: Reference = "base") -> Array:
+                 reference: Reference = "base", *, point: ArrayLike | None = None) -> Array:
     """Time derivative ``dJ/dt`` of :func:`jacobian` along the joint velocity ``qd``.
 
     Exact (analytic): ``ż_i = ω_{i−1} × z_i``, ``ȯ_i`` from the joints before ``i``.
     Acceleration-level control uses ``a = J q̈ + J̇ q̇``; for ``reference="base"`` ``a`` is
-    ``[p̈; ω̇]`` of the link origin.
+    ``[p̈; ω̇]`` of the reference point.
 
     Args:
         robot: The model.
         q: ``(..., dof)`` joint values [rad or m].
-        qd: ``(..., dof)`` joint velocities [rad/s or m/s]; broadcast with ``q``.
-        link: As :func:`jacobian`.
-        reference: As :func:`jacobian`.
+        qd: ``(..., dof)`` joint velocities [rad/s or m/s]; batch dims broadcast with ``q``.
+        link, reference, point: As :func:`jacobian`.
 
     Returns:
         ``(..., 6, dof)`` [per second].
 
     Raises:
-        ShapeError, InvalidValueError, UnknownLinkError: As :func:`jacobian`.
+        ShapeError: Bad shapes, or batch dims of ``q`` and ``qd`` that do not broadcast.
+        InvalidValueError, UnknownLinkError: As :func:`jacobian`.
     """
-    chain, qa, qda = _with_velocity(robot, q, qd, link, reference)
+    chain, qa, qda, ref, p_off = _with_velocity(robot, q, qd, link, reference, point)
     n = chain.n
-    F = chain_frames(chain, chain_theta(chain, qa))
-    thd = _theta_dot(chain, qda)[..., None]  # (..., n, 1)
+    F = _engine.frames(chain, _engine.chain_theta(chain, qa))
+    thd = _engine.theta_dot(chain, qda)[..., None]  # (..., n, 1)
     rev = chain.revolute[:, None]
-    z, o, p = F.z, F.o, F.T[..., None, :3, 3]
-    Jt = _columns(chain, F)  # (..., n, 6)
+    z, o = F.z, F.o
+    pt = _point(F.T, p_off)
+    p = pt[..., None, :]
+    Jt = np.swapaxes(_engine.columns(chain.revolute, z, o, pt), -1, -2)  # (..., n, 6)
     # Exclusive prefix sums over joints: angular velocity and origin velocity at joint i.
     w_j = np.where(rev, thd * z, 0.0)
     w_cum = np.cumsum(w_j, axis=-2)
@@ -256,7 +207,7 @@ def jacobian_dot(robot: Robot, q: ArrayLike, qd: ArrayLike, link: str | None = N
     Jdt[..., :3] = np.where(rev, cross(z_dot, p - o) + cross(z, p_dot - o_dot), z_dot)
     Jdt[..., 3:] = np.where(rev, z_dot, 0.0)
     omega = w_cum[..., -1:, :]  # (..., 1, 3) angular velocity of the link
-    if reference == "local":
+    if ref == "local":
         # J_l = Rᵀ J  ⇒  J̇_l = Rᵀ (J̇ − [ω]× J)
         R = F.T[..., :3, :3]
         A = Jdt.copy()
@@ -264,13 +215,13 @@ def jacobian_dot(robot: Robot, q: ArrayLike, qd: ArrayLike, link: str | None = N
         A[..., 3:] -= cross(omega, Jt[..., 3:])
         shape = A.shape
         Jdt = (A.reshape(shape[:-2] + (2 * n, 3)) @ R).reshape(shape)
-    elif reference == "spatial":
+    elif ref == "spatial":
         # J_s: v_s = v − ω_col × p  ⇒  v̇_s = v̇ − ω̇_col × p − ω_col × ṗ
         Jdt[..., :3] -= cross(Jdt[..., 3:], p) + cross(Jt[..., 3:], p_dot)
-    return _to_dof(robot, chain, np.swapaxes(Jdt, -1, -2))
+    return _engine.to_dof(robot, chain, np.swapaxes(Jdt, -1, -2))
 
 
-def jacobian_dot_from(J: Array, qd: Array) -> Array:
+def jacobian_dot_from(J: NDArray[Any], qd: NDArray[Any]) -> NDArray[Any]:
     """``J̇`` of a base-reference geometric Jacobian of a simple chain, from ``J`` itself.
 
     The columns ``ξ_i = [v_i; ω_i]``, read as twists about the (momentarily fixed) tool
@@ -298,8 +249,52 @@ def jacobian_dot_from(J: Array, qd: Array) -> Array:
     return np.swapaxes(D, -1, -2)
 
 
+def jacobian_hessian(robot: Robot, q: ArrayLike, J: Array | None = None,
+                     link: str | None = None) -> Array:
+    """Derivative of the base Jacobian with respect to each joint, ``H[i] = ∂J/∂q_i``.
+
+    All-revolute chains without mimic joints use the closed form (Haviland & Corke, "A
+    systematic approach to computing the manipulator Jacobian and Hessian using the
+    elementary transform sequence", 2020) from ``J`` alone:
+    ``∂J_ω,j/∂q_i = J_ω,i × J_ω,j`` (``i < j``, else 0) and
+    ``∂J_v,j/∂q_i = J_ω,min(i,j) × J_v,max(i,j)``. Other chains use
+    ``∂J/∂q_i = J̇(q, e_i)`` (:func:`jacobian_dot`, exact).
+
+    Args:
+        robot: The model.
+        q: ``(dof,)`` joint values [rad or m].
+        J: ``(6, dof)`` base Jacobian at ``q`` if already computed (closed form only).
+        link: As :func:`jacobian`.
+
+    Returns:
+        ``(dof, 6, dof)``: ``H[i, :, j] = ∂J[:, j]/∂q_i`` [m/rad², 1/rad, ...].
+
+    Raises:
+        ShapeError, InvalidValueError, UnknownLinkError: As :func:`jacobian`; ``q`` must be
+            one configuration.
+    """
+    chain, qa = prepare(robot, q, link)
+    dof = robot.dof
+    if qa.ndim != 1:
+        from .exceptions import ShapeError
+
+        raise ShapeError("q", f"({dof},) one configuration", qa.shape)
+    if not (chain.simple and not chain.prismatic_any and chain.n == dof):
+        return jacobian_dot(robot, np.broadcast_to(qa, (dof, dof)), np.eye(dof), link)
+    if J is None:
+        J = fk_jacobian(robot, qa, link)[1]
+    Jv, Jw = J[:3].T, J[3:].T                               # (dof, 3)
+    ww = cross(Jw[:, None, :], Jw[None, :, :])              # [i, j] = Jω_i × Jω_j
+    wv = cross(Jw[:, None, :], Jv[None, :, :])              # [i, j] = Jω_i × Jv_j
+    upper = np.triu(np.ones((dof, dof), dtype=bool))        # i <= j
+    H = np.empty((dof, 6, dof), dtype=np.result_type(J))
+    H[:, :3, :] = np.where(upper[..., None], wv, np.swapaxes(wv, 0, 1)).transpose(0, 2, 1)
+    H[:, 3:, :] = np.where(np.triu(upper, 1)[..., None], ww, 0.0).transpose(0, 2, 1)
+    return H
+
+
 def twist(robot: Robot, q: ArrayLike, qd: ArrayLike, link: str | None = None,
-          reference: Reference = "base") -> Array:
+          reference: Reference = "base", *, point: ArrayLike | None = None) -> Array:
     """``J(q) q̇`` by a forward pass, without forming ``J``.
 
     ``ω = Σ θ̇_i z_i`` (revolute), ``v = ω × p − Σ θ̇_i z_i × o_i + Σ θ̇_j z_j`` (prismatic).
@@ -307,20 +302,20 @@ def twist(robot: Robot, q: ArrayLike, qd: ArrayLike, link: str | None = None,
     Args:
         robot: The model.
         q: ``(..., dof)`` joint values [rad or m].
-        qd: ``(..., dof)`` joint velocities [rad/s or m/s]; broadcast with ``q``.
-        link, reference: As :func:`jacobian`.
+        qd: ``(..., dof)`` joint velocities [rad/s or m/s]; batch dims broadcast with ``q``.
+        link, reference, point: As :func:`jacobian`.
 
     Returns:
         ``(..., 6)`` twist ``[v [m/s]; ω [rad/s]]``.
 
     Raises:
-        ShapeError, InvalidValueError, UnknownLinkError: As :func:`jacobian`.
+        ShapeError, InvalidValueError, UnknownLinkError: As :func:`jacobian_dot`.
     """
-    chain, qa, qda = _with_velocity(robot, q, qd, link, reference)
-    F = chain_frames(chain, chain_theta(chain, qa))
-    thd = _theta_dot(chain, qda)[..., None]
+    chain, qa, qda, ref, p_off = _with_velocity(robot, q, qd, link, reference, point)
+    F = _engine.frames(chain, _engine.chain_theta(chain, qa))
+    thd = _engine.theta_dot(chain, qda)[..., None]
     rev = chain.revolute[:, None]
-    z, o, p = F.z, F.o, F.T[..., :3, 3]
+    z, o, p = F.z, F.o, _point(F.T, p_off)
     tz = thd * z
     if chain.prismatic_any:
         w = np.sum(np.where(rev, tz, 0.0), axis=-2)
@@ -329,17 +324,17 @@ def twist(robot: Robot, q: ArrayLike, qd: ArrayLike, link: str | None = None,
     else:
         w = np.sum(tz, axis=-2)
         v = cross(w, p) - np.sum(cross(tz, o), axis=-2)
-    if reference == "local":
+    if ref == "local":
         R = F.T[..., :3, :3]
         v = (v[..., None, :] @ R)[..., 0, :]
         w = (w[..., None, :] @ R)[..., 0, :]
-    elif reference == "spatial":
+    elif ref == "spatial":
         v = v - cross(w, p)
     return np.concatenate([v, w], axis=-1)
 
 
 def joint_torques(robot: Robot, q: ArrayLike, wrench: ArrayLike, link: str | None = None,
-                  reference: Reference = "base") -> Array:
+                  reference: Reference = "base", *, point: ArrayLike | None = None) -> Array:
     """Joint torques ``Jᵀ w`` balancing a wrench at a link (statics), without forming ``J``.
 
     ``τ_i = z_i · ((p − o_i) × f + m)`` (revolute), ``z_i · f`` (prismatic).
@@ -347,32 +342,31 @@ def joint_torques(robot: Robot, q: ArrayLike, wrench: ArrayLike, link: str | Non
     Args:
         robot: The model.
         q: ``(..., dof)`` joint values [rad or m].
-        wrench: ``(..., 6)`` ``[f [N]; m [N·m]]``: for ``"base"`` force at the link origin
-            and moment about it, in base axes; ``"local"`` the same in link axes;
-            ``"spatial"`` moment about the base origin. Broadcast with ``q``.
-        link, reference: As :func:`jacobian`.
+        wrench: ``(..., 6)`` ``[f [N]; m [N·m]]``: for ``"base"`` force at the reference
+            point and moment about it, in base axes; ``"local"`` the same in link axes;
+            ``"spatial"`` moment about the base origin. Batch dims broadcast with ``q``.
+        link, reference, point: As :func:`jacobian`.
 
     Returns:
         ``(..., dof)`` [N·m or N].
 
     Raises:
-        ShapeError, InvalidValueError, UnknownLinkError: As :func:`jacobian`.
+        ShapeError, InvalidValueError, UnknownLinkError: As :func:`jacobian_dot`.
     """
-    chain = robot.chain(link)
-    _check_reference(reference)
-    qa = robot.check_q(q)
-    wa = _vector(robot, wrench, "wrench", 6, "wrench [fx fy fz mx my mz]")
-    F = chain_frames(chain, chain_theta(chain, qa))
+    chain, qa, wa, ref, p_off = _with_velocity(
+        robot, q, wrench, link, reference, point, name="wrench", size=6,
+        what="wrench [fx fy fz mx my mz]")
+    F = _engine.frames(chain, _engine.chain_theta(chain, qa))
     f, m = wa[..., :3], wa[..., 3:]
-    p = F.T[..., :3, 3]
-    if reference == "local":
+    p = _point(F.T, p_off)
+    if ref == "local":
         R = F.T[..., :3, :3]
         f, m = (R @ f[..., None])[..., 0], (R @ m[..., None])[..., 0]
-    elif reference == "spatial":
+    elif ref == "spatial":
         m = m - cross(p, f)
     f, m, p = f[..., None, :], m[..., None, :], p[..., None, :]
     z, o = F.z, F.o
     tau = np.sum(z * (cross(p - o, f) + m), axis=-1)
     if chain.prismatic_any:
         tau = np.where(chain.revolute, tau, np.sum(z * f, axis=-1))
-    return _to_dof(robot, chain, tau[..., None, :])[..., 0, :]
+    return _engine.to_dof(robot, chain, tau[..., None, :])[..., 0, :]

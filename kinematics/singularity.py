@@ -36,11 +36,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import _checks, _engine
 from .exceptions import InvalidValueError, ShapeError
 from .jacobian import fk_jacobian, jacobian_dot, jacobian_dot_from
 from .robot import Robot
@@ -54,8 +55,17 @@ __all__ = [
     "default_thresholds",
     "default_rows",
     "singular_value_rates",
+    "scaled_svd",
+    "row_scale",
+    "approaches",
+    "metric_value",
+    "metric_rate",
+    "task_rows",
+    "manipulability",
+    "Monitor",
     "METRICS",
     "LEVELS",
+    "HALT_SCALE",
 ]
 
 Array = NDArray[np.float64]
@@ -77,8 +87,6 @@ JOG_SPEED = 0.03
 #: velocity limit, which leaves the scaling band room to slow the arm progressively.
 WARN_FACTOR = 4.0
 
-# Task rows monitored by default, by robot name (all six rows otherwise).
-_DEFAULT_ROWS: dict[str, tuple[int, ...]] = {"planar2r": (0, 1)}
 _SMALL_BATCH = 64  # batches up to this size take one stacked SVD call
 _EPS = float(np.finfo(float).eps)
 
@@ -175,16 +183,6 @@ def _check_J(J: ArrayLike) -> Array:
         idx = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
         raise InvalidValueError(f"J{list(idx)} is {a[idx]}; expected finite values")
     return a
-
-
-def _check_length(length: float) -> float:
-    try:
-        L = float(length)
-    except (TypeError, ValueError):
-        raise InvalidValueError(f"length: expected a positive number [m], got {length!r}") from None
-    if not (math.isfinite(L) and L > 0):
-        raise InvalidValueError(f"length: expected a positive finite length [m], got {L}")
-    return L
 
 
 def _linear_mask(linear: ArrayLike | None, m: int) -> NDArray[np.bool_]:
@@ -313,11 +311,13 @@ def _assemble_one(J: Array, U: Array, s: Array, Vt: Array, s_scaled: Array, leng
     )
 
 
-def _row_scale(linear: NDArray[np.bool_], length: float) -> Array:
+def row_scale(linear: NDArray[np.bool_], length: float) -> Array:
+    """``(m,)`` row weights of the unit-consistent Jacobian: ``1/L`` on linear rows, 1 on
+    angular ones."""
     return np.where(linear, 1.0 / length, 1.0)
 
 
-def _svd_pair(J: Array, scale: Array) -> tuple[Array, Array, Array, Array, Array, Array]:
+def scaled_svd(J: Array, scale: Array) -> tuple[Array, Array, Array, Array, Array, Array]:
     """SVD of ``J`` and of ``diag(scale) J`` (one stacked LAPACK call for small batches)."""
     Js = J * scale[:, None]
     if J.ndim == 2 or math.prod(J.shape[:-2]) <= _SMALL_BATCH:
@@ -357,9 +357,9 @@ def measures(J: ArrayLike, *, length: float = 1.0,
     array([0., 0., 0., 1., 0., 0.])
     """
     Ja = _check_J(J)
-    L = _check_length(length)
+    L = _checks.positive(length, "length", " [m]")
     mask = _linear_mask(linear, Ja.shape[-1 - 1])
-    U, s, Vt, _, ss, _ = _svd_pair(Ja, _row_scale(mask, L))
+    U, s, Vt, _, ss, _ = scaled_svd(Ja, row_scale(mask, L))
     if Ja.ndim == 2:
         return _assemble_one(Ja, U, s, Vt, ss, L, mask)
     return _assemble(Ja, U, s, Vt, ss, L, mask)
@@ -384,9 +384,9 @@ def measures_at(robot: Robot, q: ArrayLike, *, link: str | None = None,
         ShapeError, InvalidValueError, UnknownLinkError: Bad ``q``, ``rows``, ``length`` or
             ``link``.
     """
-    sel = _check_rows(robot, rows)
+    sel = task_rows(robot, rows)
     _, J = fk_jacobian(robot, q, link)
-    L = robot.reach if length is None else _check_length(length)
+    L = robot.reach if length is None else _checks.positive(length, "length", " [m]")
     return measures(J[..., sel, :], length=L, linear=sel < 3)
 
 
@@ -399,13 +399,11 @@ def default_rows(robot: Robot) -> tuple[int, ...]:
     the ``ω_k`` row keeps two joints apart even when the arm is stretched.) The bundled
     planar 2R arm gets ``(0, 1)``.
     """
-    if robot.name in _DEFAULT_ROWS:
-        return _DEFAULT_ROWS[robot.name]
+    if len(robot.tip_links) != 1:
+        return (0, 1, 2, 3, 4, 5)
     chain = robot.chain(None)
     if 2 <= chain.n <= 3 and chain.simple and bool(np.all(chain.revolute)):
-        from .forward import chain_frames
-
-        z = chain_frames(chain, np.zeros(chain.n)).z
+        z = _engine.frames(chain, np.zeros(chain.n)).z
         k = int(np.argmax(np.abs(z[0])))
         if np.allclose(np.abs(z[:, k]), 1.0, atol=1e-9):
             plane = tuple(i for i in range(3) if i != k)
@@ -413,7 +411,12 @@ def default_rows(robot: Robot) -> tuple[int, ...]:
     return (0, 1, 2, 3, 4, 5)
 
 
-def _check_rows(robot: Robot, rows: ArrayLike | None) -> NDArray[np.intp]:
+def task_rows(robot: Robot, rows: ArrayLike | None) -> NDArray[np.intp]:
+    """Validated Jacobian row indices (``None``: :func:`default_rows`).
+
+    Raises:
+        InvalidValueError: Not distinct integers in 0..5.
+    """
     if rows is None:
         return np.array(default_rows(robot), dtype=np.intp)
     r = np.asarray(rows)
@@ -460,8 +463,9 @@ def default_thresholds(robot: Robot, *, length: float | None = None,
     return WARN_FACTOR * stop, stop
 
 
-def _metric_value(metric: str, s: Array, ss: Array) -> Array:
-    """Monitor metric from singular values ``s`` (mixed) and ``ss`` (scaled), batched."""
+def metric_value(metric: str, s: Array, ss: Array) -> Array:
+    """A monitor metric (:data:`METRICS`) from singular values ``s`` (mixed) and ``ss``
+    (scaled), both ``(..., k)`` descending; returns ``(...)``."""
     if metric == "sigma_min_scaled":
         return ss[..., -1]
     if metric == "sigma_min":
@@ -472,7 +476,7 @@ def _metric_value(metric: str, s: Array, ss: Array) -> Array:
     return np.prod(s, axis=-1)
 
 
-def _metric_rate(metric: str, s: Array, ss: Array, ds: Array, dss: Array) -> Array:
+def metric_rate(metric: str, s: Array, ss: Array, ds: Array, dss: Array) -> Array:
     """Time derivative of :func:`_metric_value` from ``dσ_i/dt``, batched."""
     if metric == "sigma_min_scaled":
         return dss[..., -1]
@@ -500,6 +504,13 @@ def singular_value_rates(U: Array, Vt: Array, Jd: Array) -> Array:
         ``(..., k)`` [per second]; exact where the singular values are distinct.
     """
     return np.einsum("...mi,...mn,...in->...i", U, Jd, Vt)
+
+
+def manipulability(J: Array) -> float:
+    """Yoshikawa's ``w = √det(J Jᵀ)`` (``√det(JᵀJ)`` for fewer columns than rows) of one
+    ``(m, n)`` Jacobian (same value as ``measures(J).manipulability``, cheaper)."""
+    A = J @ J.T if J.shape[0] <= J.shape[1] else J.T @ J
+    return float(np.sqrt(max(np.linalg.det(A), 0.0)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -532,7 +543,24 @@ class MonitorState:
     approaching: bool = False
 
 
+class Monitor(Protocol):
+    """What :class:`~kinematics.ik.ResolvedRateController` needs of a monitor.
+
+    ``update(q, qd, *, J=None, dt=None)`` is called once per control period with the
+    configuration, the command about to be sent and the period; it returns a state whose
+    ``scale`` in [0, 1] multiplies the command. When the monitor's ``robot`` and ``link``
+    attributes are the controller's, the controller passes its base Jacobian at ``q`` as
+    ``J`` (one kinematics evaluation per period).
+    """
+
+    def update(self, q: Array, qd: Array | None = None, *, J: Array | None = None,
+               dt: float | None = None) -> Any: ...
+
+
 _SEVERITY = {"ok": 0, "warn": 1, "stop": 2}
+#: Change of the metric (absolute plus relative) below which a motion counts as neither
+#: approaching nor leaving (motion along a singular set; rounding).
+_FLAT = 1e-12
 HALT_SCALE = 0.01  # an approach scaled to ≤ 1 % of the command is halted: level "stop"
 
 
@@ -612,12 +640,12 @@ class SingularityMonitor:
         self.link = link
         chain = robot.chain(link)  # raises UnknownLinkError
         self._fast_dot = chain.simple
-        self.rows = tuple(int(r) for r in _check_rows(robot, rows))
+        self.rows = tuple(int(r) for r in task_rows(robot, rows))
         self._sel = np.array(self.rows, dtype=np.intp)
         self._all_rows = self.rows == (0, 1, 2, 3, 4, 5)
         self._linear = self._sel < 3
-        self.length = robot.reach if length is None else _check_length(length)
-        self._scale_rows = _row_scale(self._linear, self.length)
+        self.length = robot.reach if length is None else _checks.positive(length, "length", " [m]")
+        self._scale_rows = row_scale(self._linear, self.length)
         self._dof = robot.dof
         self.reset()
 
@@ -643,8 +671,18 @@ class SingularityMonitor:
         return a
 
     def update(self, q: ArrayLike, qd: ArrayLike | None = None, *,
-               J: Array | None = None) -> MonitorState:
+               J: Array | None = None, dt: float | None = None) -> MonitorState:
         """Assess one configuration and the commanded joint velocity.
+
+        Whether the command *approaches* the singularity is decided over the coming
+        control period: inside the warn zone the metric is evaluated at ``q + qd·dt`` and
+        compared with its value at ``q`` (a change below ``1e-12 (1 + value)`` counts as flat,
+        not approaching). That is well defined everywhere, including exactly at a singularity
+        where the singular vectors are arbitrary: there the metric can only grow, so a
+        command that leaves is never scaled, and the same numbers come out of either
+        backend. Without ``dt`` the period is a vanishing step (the one-sided directional
+        derivative). Outside the warn zone the exact rate ``uᵀ J̇ v`` decides (no extra
+        evaluation).
 
         Args:
             q: ``(dof,)`` joint values [rad or m].
@@ -652,27 +690,32 @@ class SingularityMonitor:
             J: ``(6, dof)`` base-reference Jacobian of the monitored link at ``q``, when the
                 caller has already computed it (the resolved-rate controller does): saves
                 one evaluation. Trusted to belong to ``q``; only its shape is checked.
+            dt: The control period [s] over which ``qd`` will be applied (``> 0``).
 
         Returns:
             :class:`MonitorState`.
 
         Raises:
-            ShapeError: ``q`` or ``qd`` is not ``(dof,)`` (the monitor is stateful: one
-                configuration per call).
-            InvalidValueError: Non-finite ``q`` or ``qd``.
+            ShapeError: ``q``, ``qd`` or ``J`` of the wrong shape (the monitor is stateful:
+                one configuration per call).
+            InvalidValueError: Non-finite ``q``, ``qd`` or ``J``; a bad ``dt``.
         """
         qa = self.robot.check_q(q)
         if qa.ndim != 1:
             raise ShapeError("q", f"({self._dof},): update() takes one configuration",
                              qa.shape)
+        h = None if dt is None else _checks.positive(dt, "dt", " [s]")
         if J is None:
             J = fk_jacobian(self.robot, qa, self.link)[1]
-        elif np.shape(J) != (6, self._dof):
-            raise ShapeError("J", f"(6, {self._dof}) Jacobian at q", np.shape(J))
+        else:
+            J = _checks.array(J, "J", f"a (6, {self._dof}) Jacobian at q")
+            if J.shape != (6, self._dof):
+                raise ShapeError("J", f"(6, {self._dof}) Jacobian at q", J.shape)
+            _checks.finite(J, "J")
         Jm = J if self._all_rows else J[self._sel]
-        U, s, Vt, Us, ss, Vts = _svd_pair(Jm, self._scale_rows)
+        U, s, Vt, Us, ss, Vts = scaled_svd(Jm, self._scale_rows)
         meas = _assemble_one(Jm, U, s, Vt, ss, self.length, self._linear)
-        value = float(_metric_value(self.metric, s, ss))
+        value = float(metric_value(self.metric, s, ss))
         tts = math.inf
         if qd is not None:
             qda = self._check_qd(qd)
@@ -684,10 +727,13 @@ class SingularityMonitor:
             # dσ_i/dt = u_iᵀ J̇ v_i for the mixed and the scaled Jacobian
             ds = np.einsum("mi,mn,in->i", U, Jd, Vt)
             dss = np.einsum("mi,mn,in->i", Us, Jd * self._scale_rows[:, None], Vts)
-            rate = float(_metric_rate(self.metric, s, ss, ds, dss))
-            approaching = rate < 0.0
+            rate = float(metric_rate(self.metric, s, ss, ds, dss))
+            if value < self.warn:
+                approaching = bool(approaches(self, qa, qda, np.float64(value), dt=h))
+            else:
+                approaching = rate < 0.0
             ds_min = float(ds[-1])
-            if ds_min < 0.0:
+            if approaching and ds_min < 0.0:
                 tts = float(s[-1]) / -ds_min
         else:
             rate = 0.0
@@ -730,3 +776,33 @@ class SingularityMonitor:
         else:
             new = min(prev, self._severity(value, 1.0 + self.hysteresis))
         return LEVELS[new]  # type: ignore[return-value]
+
+
+def approaches(monitor: SingularityMonitor, q: Array, qd: Array, value: Array, *,
+               dt: float | None = None) -> NDArray[np.bool_]:
+    """Whether applying ``qd`` for ``dt`` lowers the monitor's metric, batched.
+
+    The metric is evaluated at ``q + qd·dt`` and compared with ``value`` (its value at
+    ``q``); a change below ``1e-12 (1 + value)`` is flat (motion along a singular set,
+    rounding), not approaching. ``dt=None`` takes a vanishing step (1e-7 rad on the
+    fastest joint), i.e. the sign of the one-sided directional derivative, which exists
+    even where the singular values are not differentiable.
+
+    Args:
+        monitor: Its robot, link, rows, metric and length are used.
+        q: ``(..., dof)`` configurations; ``qd`` ``(..., dof)`` velocities [rad/s or m/s].
+        value: ``(...)`` the metric at ``q``.
+        dt: The period [s] the command is applied for.
+
+    Returns:
+        ``(...)`` bool.
+    """
+    speed = np.max(np.abs(qd), axis=-1)
+    h = np.divide(1e-7, speed, out=np.zeros_like(speed), where=speed > 0) if dt is None \
+        else np.full_like(speed, dt)
+    J1 = fk_jacobian(monitor.robot, q + qd * h[..., None], monitor.link)[1]
+    J1 = J1[..., monitor._sel, :]
+    s1 = np.linalg.svd(J1, compute_uv=False)
+    ss1 = np.linalg.svd(J1 * monitor._scale_rows[:, None], compute_uv=False)
+    after = metric_value(monitor.metric, s1, ss1)
+    return (after < value - _FLAT * (1.0 + value)) & (speed > 0)

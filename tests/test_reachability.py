@@ -161,12 +161,6 @@ def test_cli_reach_writes_map_and_report(tmp_path) -> None:  # type: ignore[no-u
     assert main(["reach", "ur5", "--voxel", "-1", "--out", str(out), "--quiet"]) == 2
 
 
-def test_reachability_map_is_in_analysis() -> None:
-    from kinematics import analysis
-
-    assert analysis.reachability_map is reachability_map
-
-
 def test_workspace_sweep_same_on_a_process_pool() -> None:
     from kinematics.analysis import workspace_sweep
 

@@ -33,7 +33,7 @@ def test_robot_is_frozen(robot: kin.Robot) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         robot.name = "x"  # type: ignore[misc]
     for arr in (robot.joint_limits, robot.velocity_limits, robot.joint_axes, robot.base_pose,
-                robot.tool, robot.chain().basis, robot.chain().T0):
+                robot.tool, robot.chain().steps, robot.chain().T0):
         assert not arr.flags.writeable
 
 
@@ -49,11 +49,13 @@ def test_panda_fingers() -> None:
     left = kin.load_robot("panda", tip="panda_leftfinger")
     assert left.dof == 8 and left.joint_names[-1] == "panda_finger_joint1"
     assert left.joint_types[-1] == "prismatic"
-    # the right finger mimics the left one, which is on another branch: refused, clearly
-    with pytest.raises(kin.URDFError, match=r"panda\.urdf:\d+: joint 'panda_finger_joint2' "
-                                            r"mimics 'panda_finger_joint1', which is not a "
-                                            r"moving joint of the chain"):
-        kin.load_robot("panda", tip="panda_rightfinger")
+    # the right finger mimics the left one, on another branch: the leader joins q
+    right = kin.load_robot("panda", tip="panda_rightfinger")
+    assert right.joint_names == left.joint_names
+    assert right.mimic == {"panda_finger_joint2": ("panda_finger_joint1", 1.0, 0.0)}
+    q = np.r_[left.random_q(seed=3)[:7], 0.03]
+    J = kin.jacobian(right, q, "panda_rightfinger")
+    assert np.linalg.norm(J[:3, 7]) == pytest.approx(1.0)   # the leader moves this finger
 
 
 @pytest.mark.parametrize("func", ["fk", "jacobian", "fk_jacobian"])
@@ -115,7 +117,7 @@ def test_bad_tool_and_base_pose() -> None:
         kin.load_robot("ur5", tool=np.eye(3))
     bad = np.eye(4)
     bad[0, 0] = 2.0
-    with pytest.raises(kin.InvalidValueError, match="base_pose: expected a finite rigid"):
+    with pytest.raises(kin.InvalidValueError, match="base_pose has a rotation block that is not orthonormal"):
         kin.load_robot("ur5", base_pose=bad)
 
 

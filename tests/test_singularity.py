@@ -274,8 +274,8 @@ def test_measures_getitem():
     (np.ones(6), {}, kin.ShapeError, r"J: expected shape \(\.\.\., m, n\)"),
     (np.ones((6, 0)), {}, kin.ShapeError, r"m, n >= 1"),
     (np.full((6, 7), np.nan), {}, kin.InvalidValueError, r"J\[0, 0\] is nan"),
-    (np.ones((6, 7)), {"length": 0.0}, kin.InvalidValueError, "positive finite length"),
-    (np.ones((6, 7)), {"length": "x"}, kin.InvalidValueError, "length: expected a positive"),
+    (np.ones((6, 7)), {"length": 0.0}, kin.InvalidValueError, r"length=.*expected a finite number > 0 \[m\]"),
+    (np.ones((6, 7)), {"length": "x"}, kin.InvalidValueError, r"length='x'; expected a real number"),
     (np.ones((6, 7)), {"linear": [True, False]}, kin.ShapeError, r"linear: expected shape"),
     (np.ones((6, 7)), {"linear": np.ones(6)}, kin.ShapeError, r"\(6,\) bool"),
 ])
@@ -525,7 +525,7 @@ def test_monitor_with_resolved_rate_controller():
         pytest.skip("no ResolvedRateController")
     ur5 = kin.load_robot("ur5")
     mon = SingularityMonitor(ur5)
-    ctrl = ik.ResolvedRateController(ur5, monitor=mon)
+    ctrl = ik.ResolvedRateController(ur5, monitor=mon, dt=0.01)
     q = np.array([0.0, -1.2, 1.5, -0.3, 0.2, 0.0])
     # target: the pose at the wrist singularity, so the controller drives straight into it
     target = kin.fk(ur5, [0.0, -1.2, 1.5, -0.3, -0.2, 0.0])
@@ -547,7 +547,7 @@ def test_monitor_with_resolved_rate_controller():
     ({"hysteresis": -0.1}, kin.InvalidValueError, r"hysteresis=-0.1; expected"),
     ({"hysteresis": None}, kin.InvalidValueError, "hysteresis=None; expected a number"),
     ({"rows": [7]}, kin.InvalidValueError, "distinct Jacobian row indices"),
-    ({"length": -1}, kin.InvalidValueError, "positive finite length"),
+    ({"length": -1}, kin.InvalidValueError, r"length=.*expected a finite number > 0 \[m\]"),
     ({"link": "nope"}, kin.UnknownLinkError, "'nope' does not exist"),
 ])
 def test_monitor_bad_construction(kwargs, exc, match):

@@ -31,12 +31,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.linalg.lapack import dposv
 
-from ._ik_common import check_pose, check_pose_single, pose_error_single
-from .exceptions import InvalidValueError, ShapeError
-from .forward import fk
-from .jacobian import fk_jacobian
-from .robot import Robot
-from .spatial import pose_error
+from .. import _checks
+from ..exceptions import InvalidValueError, ShapeError
+from ..forward import fk
+from ..jacobian import fk_jacobian
+from ..robot import Robot
+from ..spatial import pose_error, pose_error_one
 
 __all__ = ["IKResult", "solve"]
 
@@ -66,24 +66,12 @@ class IKResult:
     iterations: Any
 
 
-def _check_tol(name: str, value: float) -> float:
-    v = float(value)
-    if not (v > 0 and np.isfinite(v)):
-        raise InvalidValueError(f"{name}={value!r}; expected a positive finite tolerance")
-    return v
-
-
-def _check_int(name: str, value: int, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InvalidValueError(f"{name}={value!r}; expected an integer >= {minimum}")
-    return int(value)
-
-
 def default_seed(robot: Robot) -> Array:
     """``(dof,)`` middle of each joint's range (0 for continuous joints)."""
     lim = robot.joint_limits
-    mid = 0.5 * (lim[:, 0] + lim[:, 1])
-    return np.where(np.isfinite(mid), mid, 0.0)
+    finite = np.isfinite(lim).all(axis=1)
+    return np.where(finite, 0.5 * (np.where(finite, lim[:, 0], 0.0)
+                                   + np.where(finite, lim[:, 1], 0.0)), 0.0)
 
 
 def solve(
@@ -145,16 +133,15 @@ def solve(
     >>> res.success, round(res.pos_error, 6)                  # the closest reach, 8.2 m
     (False, 8.2)
     """
-    Tt = check_pose_single(target_T) if np.shape(target_T) == (4, 4) else check_pose(target_T)
+    Tt = _checks.pose(target_T, "target_T")
     robot.chain(link)
-    tol_pos = _check_tol("tol_pos", tol_pos)
-    tol_rot = _check_tol("tol_rot", tol_rot)
-    max_iter = _check_int("max_iter", max_iter, 1)
-    restarts = _check_int("restarts", restarts, 0)
-    patience = _check_int("patience", patience, 1)
-    bias = float(damping_bias)
-    if not (bias >= 0 and np.isfinite(bias)):
-        raise InvalidValueError(f"damping_bias={damping_bias!r}; expected a finite value >= 0")
+    tol_pos = _checks.positive(tol_pos, "tol_pos")
+    tol_rot = _checks.positive(tol_rot, "tol_rot")
+    max_iter = _checks.integer(max_iter, "max_iter", 1)
+    restarts = _checks.integer(restarts, "restarts", 0)
+    patience = _checks.integer(patience, "patience", 1)
+    bias = _checks.nonnegative(damping_bias, "damping_bias")
+    seed = _checks.integer(seed, "seed", 0)
     batch = Tt.shape[:-2]
     dof = robot.dof
     if q0 is None:
@@ -369,7 +356,7 @@ def _attempt_one(robot: Robot, link: str | None, Tt: Array, q: Array, lo: Array,
     dof = q.size
     eye = np.eye(dof)
     T, J = fk_jacobian(robot, q, link)
-    e = pose_error_single(T, Tt)
+    e = pose_error_one(T, Tt)
     E = 0.5 * float(e @ e)
     mu, stall, n = _MU_MIN, 0, 1
     at_bound = bool(((q <= lo) | (q >= hi)).any())
@@ -390,7 +377,7 @@ def _attempt_one(robot: Robot, link: str | None, Tt: Array, q: Array, lo: Array,
         qc = q + dq
         qc = np.minimum(np.maximum(qc, lo), hi)
         Tc, Jc = fk_jacobian(robot, qc, link)
-        ec = pose_error_single(Tc, Tt)
+        ec = pose_error_one(Tc, Tt)
         Ec = 0.5 * float(ec @ ec)
         n += 1
         stall = 0 if Ec < 0.99 * E else stall + 1

@@ -37,15 +37,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.linalg.lapack import dsyevd
 
-from ._ik_common import check_pose_single, pose_error_single
-from ._ik_nullspace import (
-    centering_gradient,
-    limit_penetration,
-    manipulability_gradient,
-)
-from .exceptions import InvalidValueError, ShapeError
-from .jacobian import fk_jacobian
-from .robot import Robot
+from .. import _checks
+from ..exceptions import InvalidValueError, ShapeError
+from ..jacobian import fk_jacobian
+from ..robot import Robot
+from ..spatial import pose_error_one
+from .objectives import centering_gradient, limit_penetration, manipulability_gradient
 
 __all__ = ["ResolvedRateController"]
 
@@ -57,29 +54,17 @@ TASK_FRAMES = ("base", "tool")
 _RANK_TOL = 1e-12   # σ² below this × σ²_max: direction outside the task's row space
 
 
-def _positive(name: str, value: float, allow_zero: bool = False) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InvalidValueError(f"{name}={value!r}; expected a number") from None
-    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        raise InvalidValueError(
-            f"{name}={value!r}; expected a finite number {'>=' if allow_zero else '>'} 0")
-    return v
+def _keywords(fn: Callable[..., Any], names: tuple[str, ...]) -> tuple[str, ...]:
+    """Which of ``names`` the callable accepts as keywords."""
+    import inspect
 
-
-def _six(name: str, value: ArrayLike, what: str) -> Array:
     try:
-        a = np.array(value, dtype=float)
+        params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
-        raise InvalidValueError(f"{name}={value!r}; expected {what}") from None
-    if a.ndim == 0:
-        a = np.full(6, float(a))
-    if a.shape != (6,):
-        raise ShapeError(name, "() or (6,) [vx vy vz wx wy wz]", a.shape)
-    if not np.isfinite(a).all() or (a < 0).any():
-        raise InvalidValueError(f"{name}={a.tolist()}; expected finite values >= 0")
-    return a
+        return ()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return names
+    return tuple(n for n in names if n in params)
 
 
 class ResolvedRateController:
@@ -90,8 +75,10 @@ class ResolvedRateController:
         robot: The model.
         gain: Proportional gain ``K`` [1/s] on the pose error, scalar or ``(6,)`` per axis
             ``[x y z rx ry rz]`` of ``task_frame``. Default 1.0.
-        dt: Control period [s] used by :meth:`velocity` for the position-limit bound
-            (:meth:`step` uses its own ``dt``). Default 1e-3.
+        dt: Default control period [s] for :meth:`velocity` and :meth:`step` calls that
+            give none. Default ``None``: every call must give its own ``dt`` (nothing assumes
+            a rate; the position-limit bound and the monitor's prediction use the period
+            the caller will actually apply ``q̇`` for).
         damping: ``"adaptive"`` (default), ``"selective"`` or a constant ``λ ≥ 0``.
         sigma_threshold: ``ε``, the smallest singular value of the (weighted) task Jacobian
             below which damping starts. Default 0.05.
@@ -138,7 +125,7 @@ class ResolvedRateController:
         robot: Robot,
         *,
         gain: float | ArrayLike = 1.0,
-        dt: float = 1e-3,
+        dt: float | None = None,
         damping: str | float = "adaptive",
         sigma_threshold: float = 0.05,
         damping_max: float = 0.05,
@@ -155,27 +142,27 @@ class ResolvedRateController:
         robot.chain(link)
         self.robot = robot
         self.link = link
-        self.gain = _six("gain", gain, "a gain >= 0 [1/s], scalar or (6,)")
-        self.dt = _positive("dt", dt)
+        self.gain = _checks.weights6(gain, "gain", "gains >= 0 [1/s]")
+        self.dt = None if dt is None else _checks.positive(dt, "dt", " [s]")
         if isinstance(damping, str):
             if damping not in DAMPING:
                 raise InvalidValueError(f"damping={damping!r}; expected one of "
                                         f"{list(DAMPING)} or a constant λ >= 0")
             self.damping: str | float = damping
         else:
-            self.damping = _positive("damping", damping, allow_zero=True)
-        self.sigma_threshold = _positive("sigma_threshold", sigma_threshold)
-        self.damping_max = _positive("damping_max", damping_max, allow_zero=True)
-        self.velocity_scale = _positive("velocity_scale", velocity_scale)
-        self.limit_margin = _positive("limit_margin", limit_margin, allow_zero=True)
-        self.limit_gain = _positive("limit_gain", limit_gain, allow_zero=True)
+            self.damping = _checks.nonnegative(damping, "damping")
+        self.sigma_threshold = _checks.positive(sigma_threshold, "sigma_threshold")
+        self.damping_max = _checks.nonnegative(damping_max, "damping_max")
+        self.velocity_scale = _checks.positive(velocity_scale, "velocity_scale")
+        self.limit_margin = _checks.nonnegative(limit_margin, "limit_margin")
+        self.limit_gain = _checks.nonnegative(limit_gain, "limit_gain")
         if not (nullspace is None or callable(nullspace) or nullspace in NULLSPACE):
             raise InvalidValueError(f"nullspace={nullspace!r}; expected None, one of "
                                     f"{list(NULLSPACE)} or a callable grad(q) -> (dof,)")
         self.nullspace = nullspace
-        self.nullspace_gain = _positive("nullspace_gain", nullspace_gain, allow_zero=True)
-        w = np.ones(6) if task_weights is None else _six(
-            "task_weights", task_weights, "weights >= 0, scalar or (6,)")
+        self.nullspace_gain = _checks.nonnegative(nullspace_gain, "nullspace_gain")
+        w = np.ones(6) if task_weights is None else _checks.weights6(
+            task_weights, "task_weights")
         if not (w > 0).any():
             raise InvalidValueError(f"task_weights={w.tolist()}; expected at least one "
                                     "weight > 0")
@@ -185,14 +172,18 @@ class ResolvedRateController:
                                     f"{list(TASK_FRAMES)}")
         self.task_frame = task_frame
         if monitor is not None and not callable(getattr(monitor, "update", None)):
-            raise InvalidValueError(f"monitor={monitor!r}; expected an object with "
-                                    "update(q, qd) -> state (state.scale in [0, 1])")
+            raise InvalidValueError(f"monitor={_checks.show(monitor)}; expected an object "
+                                    "with update(q, qd, *, J=None) -> state (state.scale in "
+                                    "[0, 1]); see kinematics.singularity.Monitor")
         self.monitor = monitor
-        from .singularity import SingularityMonitor
-
-        # our own monitor on the same link takes the Jacobian this controller computed
-        self._monitor_shares_J = (isinstance(monitor, SingularityMonitor)
-                                  and monitor.robot is robot and monitor.link == link)
+        # keywords the monitor takes: the period, and (a monitor of this robot's controlled
+        # link) the Jacobian computed here
+        self._monitor_kw: tuple[str, ...] = ()
+        if monitor is not None:
+            self._monitor_kw = _keywords(monitor.update, ("dt", "J"))
+            if not (getattr(monitor, "robot", None) is robot
+                    and getattr(monitor, "link", 0) == link):
+                self._monitor_kw = tuple(k for k in self._monitor_kw if k != "J")
         #: The monitor's state at the last :meth:`velocity` call (``None`` before or without
         #: a monitor): level, scale, measures, time to singularity.
         self.monitor_state: Any = None
@@ -202,8 +193,9 @@ class ResolvedRateController:
         lim = robot.joint_limits
         self._lo, self._hi = lim[:, 0], lim[:, 1]
         finite = np.isfinite(lim).all(axis=1)
-        self._mid = np.where(finite, 0.5 * (self._lo + self._hi), 0.0)
-        half = np.where(finite, 0.5 * (self._hi - self._lo), 1.0)
+        lo_f, hi_f = np.where(finite, self._lo, 0.0), np.where(finite, self._hi, 0.0)
+        self._mid = 0.5 * (lo_f + hi_f)                            # 0 for continuous joints
+        half = np.where(finite, 0.5 * (hi_f - lo_f), 1.0)
         self._inv_half2 = np.where(finite, 1.0 / half**2, 0.0)
         self._half = np.where(finite, half, np.inf)                # |q − mid| ≤ half: inside
         self._inner = self._half - self.limit_margin               # outside: spring active
@@ -216,14 +208,16 @@ class ResolvedRateController:
 
     # ------------------------------------------------------------------------- public
     def velocity(self, q: ArrayLike, target_T: ArrayLike,
-                 target_twist: ArrayLike | None = None) -> Array:
-        """Joint velocities toward ``target_T`` for one control period ``self.dt``.
+                 target_twist: ArrayLike | None = None, *, dt: float | None = None) -> Array:
+        """Joint velocities toward ``target_T`` for one control period ``dt``.
 
         Args:
             q: ``(dof,)`` current joint values [rad or m].
             target_T: ``(4, 4)`` target pose of the link in the base frame.
             target_twist: ``(6,)`` feed-forward twist ``[v [m/s]; ω [rad/s]]`` of the
                 target in base axes (the target trajectory's velocity), or None.
+            dt: The control period [s]: ``q̇`` will be applied for ``dt`` (``> 0``;
+                default the constructor's ``dt``, required when that is ``None``).
 
         Returns:
             ``(dof,)`` joint velocities [rad/s or m/s] within the velocity limits, keeping
@@ -232,9 +226,10 @@ class ResolvedRateController:
         Raises:
             ShapeError: ``q`` not ``(dof,)``, ``target_T`` not ``(4, 4)``, ``target_twist``
                 not ``(6,)``.
-            InvalidValueError: Non-finite values, or ``target_T`` not a rigid transform.
+            InvalidValueError: Non-finite values, ``target_T`` not a rigid transform, no
+                or a bad ``dt``, a monitor whose scale is not a number in [0, 1].
         """
-        return self._velocity(q, target_T, target_twist, self.dt)
+        return self._velocity(self._check_q(q), target_T, target_twist, self._period(dt))
 
     def step(self, q: ArrayLike, target_T: ArrayLike, dt: float | None = None,
              target_twist: ArrayLike | None = None) -> Array:
@@ -242,21 +237,31 @@ class ResolvedRateController:
 
         Args:
             q, target_T, target_twist: As :meth:`velocity`.
-            dt: Period [s] (default ``self.dt``).
+            dt: Period [s] (default the constructor's ``dt``, required when that is
+                ``None``).
 
         Returns:
             ``(dof,)`` next joint values, inside the limits (when ``q`` was).
 
         Raises:
-            As :meth:`velocity`; InvalidValueError for a non-positive ``dt``.
+            As :meth:`velocity`.
         """
-        h = self.dt if dt is None else _positive("dt", dt)
+        h = self._period(dt)
         qa = self._check_q(q)
         qd = self._velocity(qa, target_T, target_twist, h)
         q_next = qa + qd * h
         # qd keeps q + qd·dt inside; this only removes the last ulp of rounding
         inside = (qa >= self._lo) & (qa <= self._hi)
         return np.where(inside, np.minimum(np.maximum(q_next, self._lo), self._hi), q_next)
+
+    def _period(self, dt: float | None) -> float:
+        if dt is None:
+            if self.dt is None:
+                raise InvalidValueError(
+                    "dt: no control period given; pass dt= [s] (the period q̇ is applied for) "
+                    "to velocity()/step() or to the constructor")
+            return self.dt
+        return _checks.positive(dt, "dt", " [s]")
 
     # ------------------------------------------------------------------------ helpers
     def _check_q(self, q: ArrayLike) -> Array:
@@ -265,18 +270,15 @@ class ResolvedRateController:
             raise ShapeError("q", f"({self.robot.dof},) one configuration", qa.shape)
         return qa
 
-    def _velocity(self, q: ArrayLike, target_T: ArrayLike, target_twist: ArrayLike | None,
+    def _velocity(self, qa: Array, target_T: ArrayLike, target_twist: ArrayLike | None,
                   dt: float) -> Array:
-        qa = self._check_q(q)
-        Tt = check_pose_single(target_T)
+        Tt = _checks.pose(target_T, "target_T", single=True)
         T, J = fk_jacobian(self.robot, qa, self.link)
-        x = pose_error_single(T, Tt)
+        x = pose_error_one(T, Tt)
         if target_twist is not None:
-            ff = np.asarray(target_twist, dtype=float)
+            ff = _checks.vector(target_twist, "target_twist", 6, "twist [vx vy vz wx wy wz]")
             if ff.shape != (6,):
                 raise ShapeError("target_twist", "(6,) [vx vy vz wx wy wz]", ff.shape)
-            if not np.isfinite(ff).all():
-                raise InvalidValueError(f"target_twist={ff.tolist()}; expected finite values")
         Jt = J
         if self.task_frame == "tool":
             R = T[:3, :3]
@@ -297,10 +299,15 @@ class ResolvedRateController:
         qd, k = self._scale_to_velocity_limits(qd)
         qd = self._respect_position_limits(qa, qd, Jt, k * x, dt)
         if self.monitor is not None:
-            state = (self.monitor.update(qa, qd, J=J) if self._monitor_shares_J
-                     else self.monitor.update(qa, qd))
+            given = {"dt": dt, "J": J}
+            state = self.monitor.update(qa, qd, **{k: given[k] for k in self._monitor_kw})
             self.monitor_state = state
-            qd = qd * float(np.clip(state.scale, 0.0, 1.0))
+            scale = getattr(state, "scale", None)
+            if (isinstance(scale, bool) or not isinstance(scale, (int, float, np.floating))
+                    or not 0.0 <= float(scale) <= 1.0):
+                raise InvalidValueError(f"monitor returned scale={_checks.show(scale)}; "
+                                        "expected a number in [0, 1]")
+            qd = qd * float(scale)
         return qd
 
     def _damping(self, s: Array) -> Array | float:

@@ -1,0 +1,222 @@
+"""The evaluation engine: the one place that evaluates a chain and picks the backend.
+
+Everything kinematic is computed from one evaluation of a :class:`~kinematics.robot.Chain`
+at the chain's joint values ``θ`` (``(..., n)``):
+
+- :func:`pose` — the link pose ``T`` ``(..., 4, 4)``;
+- :func:`pose_jacobian` — ``T`` and the base-reference Jacobian of the chain's joints
+  ``(..., 6, n)``;
+- :func:`frames` — ``T`` plus every joint's axis ``z`` and origin ``o`` ``(..., n, 3)``, from
+  which the J family (``J̇``, ``J q̇``, ``Jᵀ w``) is written in :mod:`kinematics.jacobian`.
+
+Two backends give the same numbers (to rounding, ~1e-15; the test-suite checks one against
+the other on every robot):
+
+- **compiled** (numba, :mod:`kinematics._kernels`): the default; one pass over the chain per
+  configuration, no temporaries.
+- **numpy**: the fallback and the test oracle, and the path for complex ``θ``
+  (complex-step differentiation). The chain product is a log-depth prefix scan
+  (Hillis–Steele, ``ceil(log2(n + 1))`` batched 4×4 products), over chunks of
+  :data:`CHUNK` configurations so temporaries stay bounded.
+
+``KINEMATICS_ACCEL=0`` in the environment (read at import) or :func:`enable` selects numpy.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from typing import Any, NamedTuple, cast
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .robot import Chain, Robot
+
+__all__ = ["Frames", "available", "enabled", "enable", "pose", "pose_jacobian", "frames",
+           "chain_theta", "theta_dot", "to_dof", "columns", "CHUNK"]
+
+Array = NDArray[np.float64]
+CHUNK = 2048  # configurations per numpy chunk: temporaries ≈ CHUNK · (n + 1) · 128 B
+
+_AVAILABLE = importlib.util.find_spec("numba") is not None
+_ENABLED = _AVAILABLE and os.environ.get("KINEMATICS_ACCEL", "1") != "0"
+_kernels: Any = None
+
+
+def available() -> bool:
+    """Whether the compiled backend can be used (numba is installed)."""
+    return _AVAILABLE
+
+
+def enabled() -> bool:
+    """Whether the compiled backend is in use."""
+    return _ENABLED
+
+
+def enable(on: bool = True) -> bool:
+    """Use (or stop using) the compiled backend; returns the previous setting.
+
+    Raises:
+        InvalidValueError: ``on`` is true and numba is not installed.
+    """
+    global _ENABLED
+    if on and not _AVAILABLE:
+        from .exceptions import InvalidValueError
+
+        raise InvalidValueError("the compiled backend needs numba, which is not installed: "
+                                "pip install numba")
+    previous, _ENABLED = _ENABLED, bool(on)
+    return previous
+
+
+def _compiled(theta: NDArray[Any]) -> Any:
+    """The kernels module when the compiled backend applies to ``theta``, else None."""
+    global _kernels
+    if not _ENABLED or theta.dtype != np.float64:
+        return None
+    if _kernels is None:
+        from . import _kernels as k
+
+        _kernels = k
+    return _kernels
+
+
+class Frames(NamedTuple):
+    """Joint axes and origins of a chain, and the link pose (all in the base frame).
+
+    Attributes:
+        z: ``(..., n, 3)`` unit axis of each moving joint on the path.
+        o: ``(..., n, 3)`` a point on each axis (the joint frame origin) [m].
+        T: ``(..., 4, 4)`` pose of the link.
+    """
+
+    z: NDArray[Any]
+    o: NDArray[Any]
+    T: NDArray[Any]
+
+
+def chain_theta(chain: Chain, q: NDArray[Any]) -> NDArray[Any]:
+    """Values ``(..., n)`` of the chain's moving joints (mimic joints expanded)."""
+    if chain.simple:
+        return q[..., : chain.n]
+    return q[..., chain.q_index] * chain.multiplier + chain.offset
+
+
+def theta_dot(chain: Chain, qd: NDArray[Any]) -> NDArray[Any]:
+    """Rates ``(..., n)`` of the chain's moving joints from joint velocities ``qd``."""
+    if chain.simple:
+        return qd[..., : chain.n]
+    return qd[..., chain.q_index] * chain.multiplier
+
+
+def to_dof(robot: Robot, chain: Chain, Jc: NDArray[Any]) -> NDArray[Any]:
+    """Map ``(..., k, n)`` chain columns to ``(..., k, dof)`` joint columns (mimic joints add
+    their column, times the multiplier, to their leader's; other joints get zeros)."""
+    if chain.simple and chain.n == robot.dof:
+        return Jc
+    M = np.zeros((chain.n, robot.dof))
+    np.add.at(M, (np.arange(chain.n), chain.q_index), chain.multiplier)
+    return Jc @ M
+
+
+def columns(revolute: NDArray[np.bool_], z: NDArray[Any], o: NDArray[Any],
+            p: NDArray[Any]) -> NDArray[Any]:
+    """Base-reference Jacobian ``(..., 6, n)`` from joint axes/origins ``(..., n, 3)`` and the
+    reference point ``p`` ``(..., 3)``: ``[z × (p − o); z]`` (revolute), ``[z; 0]``
+    (prismatic)."""
+    d = p[..., None, :] - o
+    J = np.empty(z.shape[:-2] + (6, z.shape[-2]), dtype=np.result_type(z, p))
+    J[..., 0, :] = z[..., 1] * d[..., 2] - z[..., 2] * d[..., 1]
+    J[..., 1, :] = z[..., 2] * d[..., 0] - z[..., 0] * d[..., 2]
+    J[..., 2, :] = z[..., 0] * d[..., 1] - z[..., 1] * d[..., 0]
+    J[..., 3:, :] = np.swapaxes(z, -1, -2)
+    if not revolute.all():
+        pri = ~revolute
+        J[..., :3, pri] = J[..., 3:, pri]
+        J[..., 3:, pri] = 0.0
+    return J
+
+
+def _run(chain: Chain, theta: NDArray[Any], want_j: bool, want_zo: bool
+         ) -> tuple[NDArray[Any], NDArray[Any] | None, NDArray[Any] | None, NDArray[Any] | None]:
+    """Evaluate; returns ``T``, ``J`` (chain columns), ``z``, ``o`` with ``theta``'s batch."""
+    batch, n = theta.shape[:-1], chain.n
+    if n == 0:
+        T = np.broadcast_to(chain.T0, batch + (4, 4)).astype(theta.dtype)
+        empty = np.zeros(batch + (0, 3), dtype=theta.dtype)
+        return T, np.zeros(batch + (6, 0), dtype=theta.dtype), empty, empty.copy()
+    flat = theta.reshape(-1, n)
+    N = flat.shape[0]
+    kern = _compiled(theta)
+    if kern is not None:
+        th = np.ascontiguousarray(flat)
+        T = np.empty((N, 4, 4))
+        J = np.empty((N, 6, n) if want_j else (1, 6, n))
+        Z = np.empty((N, n, 3) if want_zo else (1, n, 3))
+        O = np.empty((N, n, 3) if want_zo else (1, n, 3))
+        kern.chain_kernel(th, chain.T0, chain.steps, chain.revolute, T, J, Z, O, want_j,
+                          want_zo)
+    else:
+        T = np.empty((N, 4, 4), dtype=theta.dtype)
+        J = np.empty((N, 6, n), dtype=theta.dtype) if want_j else None
+        Z = np.empty((N, n, 3), dtype=theta.dtype) if (want_zo or want_j) else None
+        O = np.empty((N, n, 3), dtype=theta.dtype) if (want_zo or want_j) else None
+        for a in range(0, N, CHUNK):
+            b = min(a + CHUNK, N)
+            P = _prefix_scan(chain, flat[a:b])
+            T[a:b] = P[:, n]
+            if Z is not None and O is not None:
+                Z[a:b] = P[:, :n, :3, 2]
+                O[a:b] = P[:, :n, :3, 3]
+                if J is not None:
+                    J[a:b] = columns(chain.revolute, Z[a:b], O[a:b], T[a:b, :3, 3])
+    return (T.reshape(batch + (4, 4)),
+            J.reshape(batch + (6, n)) if want_j and J is not None else None,
+            Z.reshape(batch + (n, 3)) if want_zo and Z is not None else None,
+            O.reshape(batch + (n, 3)) if want_zo and O is not None else None)
+
+
+def _prefix_scan(chain: Chain, theta: NDArray[Any]) -> NDArray[Any]:
+    """``(N, n + 1, 4, 4)`` prefix products ``P_k = T0 L_1 … L_k`` with
+    ``L_k = M(θ_k) steps[k-1]``: ``P_{k-1}`` is joint ``k``'s frame, ``P_n`` the link pose."""
+    N, n = theta.shape
+    P = np.empty((N, n + 1, 4, 4), dtype=theta.dtype)
+    P[:, 0] = chain.T0
+    S = chain.steps
+    L = P[:, 1:]
+    c, s = np.cos(theta)[..., None], np.sin(theta)[..., None]
+    L[...] = S
+    rev = chain.revolute
+    if rev.all():
+        L[:, :, 0] = c * S[:, 0] - s * S[:, 1]   # Rz(θ) S: rows 0-1 mix, rows 2-3 constant
+        L[:, :, 1] = s * S[:, 0] + c * S[:, 1]
+    else:
+        r = np.flatnonzero(rev)
+        L[:, r, 0] = c[:, r] * S[r, 0] - s[:, r] * S[r, 1]
+        L[:, r, 1] = s[:, r] * S[r, 0] + c[:, r] * S[r, 1]
+        p = np.flatnonzero(~rev)                 # Tz(θ) S: row 2 += θ row 3
+        L[:, p, 2] = S[p, 2] + theta[:, p, None] * S[p, 3]
+    d = 1
+    while d <= n:
+        P[:, d:] = P[:, :-d] @ P[:, d:]
+        d *= 2
+    return P
+
+
+def pose(chain: Chain, theta: NDArray[Any]) -> NDArray[Any]:
+    """Link pose ``(..., 4, 4)`` at chain joint values ``theta`` ``(..., n)``."""
+    return _run(chain, theta, False, False)[0]
+
+
+def pose_jacobian(chain: Chain, theta: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
+    """Link pose ``(..., 4, 4)`` and base-reference Jacobian ``(..., 6, n)`` of the chain's
+    joints (reference point: the link origin)."""
+    T, J, _, _ = _run(chain, theta, True, False)
+    return T, cast(NDArray[Any], J)
+
+
+def frames(chain: Chain, theta: NDArray[Any]) -> Frames:
+    """Joint axes and origins ``(..., n, 3)`` and the link pose ``(..., 4, 4)``."""
+    T, _, z, o = _run(chain, theta, False, True)
+    return Frames(cast(NDArray[Any], z), cast(NDArray[Any], o), T)

@@ -1,0 +1,26 @@
+"""Inverse kinematics: position IK (:func:`solve`) and resolved-rate control
+(:class:`ResolvedRateController`).
+
+- :func:`solve` (:mod:`kinematics.ik.solve`) finds joint values inside the limits that put
+  a link at a pose, for one target or a batch solved together (bounded
+  Levenberg–Marquardt, deterministic restarts).
+- :class:`ResolvedRateController` (:mod:`kinematics.ik.rate`) turns a pose error into joint
+  velocities every control period (adaptive damped least squares, velocity and position
+  limits, null-space objectives, task weights, optional singularity monitor).
+- :mod:`kinematics.ik.objectives`: gradients of the null-space objectives.
+"""
+
+from ..jacobian import jacobian_hessian
+from ..singularity import manipulability
+from .objectives import manipulability_gradient
+from .rate import ResolvedRateController
+from .solve import IKResult, solve
+
+__all__ = [
+    "IKResult",
+    "ResolvedRateController",
+    "jacobian_hessian",
+    "manipulability",
+    "manipulability_gradient",
+    "solve",
+]
