@@ -43,7 +43,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _checks, _engine
 from .exceptions import InvalidValueError, ShapeError
-from .jacobian import fk_jacobian, jacobian_dot, jacobian_dot_from
+from .jacobian import fk_jacobian, jacobian_dot, jacobian_dot_from, jacobian_hessian
 from .robot import Robot
 
 __all__ = [
@@ -531,7 +531,12 @@ class MonitorState:
             ``σ_min``); ``inf`` when not approaching or when ``qd`` is not given.
         value: The monitored metric.
         rate: Its time derivative along ``qd`` [1/s] (0 when ``qd`` is not given).
-        approaching: Whether the motion decreases the metric.
+        approaching: Whether the motion decreases the metric over the period.
+        command: ``(dof,)`` the safe joint velocity [rad/s or m/s] to send instead of
+            ``qd`` (``None`` without ``qd``): ``qd`` itself unless it approaches inside the
+            warn zone; then only its approaching part is scaled by ``scale`` (the part
+            along the metric's gradient), so the rest of the motion goes on. When that is
+            not enough over the period, the whole command is scaled by ``scale``.
     """
 
     level: Level
@@ -541,6 +546,7 @@ class MonitorState:
     value: float = math.nan
     rate: float = 0.0
     approaching: bool = False
+    command: Array | None = None
 
 
 class Monitor(Protocol):
@@ -740,7 +746,50 @@ class SingularityMonitor:
             approaching = self._last_value is None or value < self._last_value
         self._last_value = value
         level, scale = self.step(value, bool(approaching))
-        return MonitorState(level, scale, meas, tts, value, float(rate), bool(approaching))
+        command = None
+        if qd is not None:
+            command = qda if scale >= 1.0 else self._safe_command(
+                qa, qda, J, value, scale, U, s, Vt, Us, ss, Vts, h)
+        return MonitorState(level, scale, meas, tts, value, float(rate), bool(approaching),
+                            command)
+
+    def _safe_command(self, q: Array, qd: Array, J: Array, value: float, scale: float,
+                      U: Array, s: Array, Vt: Array, Us: Array, ss: Array, Vts: Array,
+                      dt: float | None) -> Array:
+        """The command nearest to ``qd`` whose approaching part is scaled by ``scale``.
+
+        Every singular value ``σ_i`` of the monitored (scaled) Jacobian inside the warn zone
+        gives a constraint on the rate ``g_iᵀ x`` (``g_i = ∂σ_i/∂q``, from the exact
+        ``∂J/∂q``): ``g_iᵀ x ≥ scale · min(g_iᵀ qd, 0)``. ``x`` is the Euclidean projection of
+        ``qd`` on those half-spaces (active set, at most ``k`` constraints), then shortened
+        (halved up to 8 times) until the metric over the period does not decrease; ``0``
+        when no length works. Motion that leaves stays untouched; the rest goes on."""
+        active_rows = np.flatnonzero(ss < self.warn) if self.metric.endswith("_scaled") \
+            else np.flatnonzero(s < self.warn)
+        if active_rows.size == 0:
+            return qd * scale
+        H = jacobian_hessian(self.robot, q, J, self.link)[:, self._sel, :]  # (dof, m, dof)
+        scaled = self.metric.endswith("_scaled")
+        Uu, Vv = (Us, Vts) if scaled else (U, Vt)
+        Hs = H * self._scale_rows[:, None] if scaled else H
+        G = np.einsum("mk,imn,kn->ki", Uu[:, active_rows], Hs, Vv[active_rows])  # (a, dof)
+        b = scale * np.minimum(G @ qd, 0.0)
+        x = qd.copy()
+        act = np.zeros(len(b), dtype=bool)
+        for _ in range(len(b)):
+            viol = (G @ x < b - 1e-15) & ~act
+            if not viol.any():
+                break
+            act |= viol
+            Ga = G[act]
+            lam = np.linalg.lstsq(Ga @ Ga.T, Ga @ qd - b[act], rcond=None)[0]
+            x = qd - Ga.T @ lam
+        step = 1.0
+        for _ in range(9):
+            if not approaches(self, q, x * step, np.float64(value), dt=dt):
+                return x * step
+            step *= 0.5
+        return qd * 0.0
 
     def step(self, value: float, approaching: bool) -> tuple[Level, float]:
         """Advance the level (hysteresis) with a metric value; return ``(level, scale)``.

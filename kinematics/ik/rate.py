@@ -307,7 +307,12 @@ class ResolvedRateController:
                     or not 0.0 <= float(scale) <= 1.0):
                 raise InvalidValueError(f"monitor returned scale={_checks.show(scale)}; "
                                         "expected a number in [0, 1]")
-            qd = qd * float(scale)
+            command = getattr(state, "command", None)
+            if command is None:
+                qd = qd * float(scale)
+            else:
+                qd = _checks.vector(command, "monitor command", self.robot.dof,
+                                    "joint velocities")
         return qd
 
     def _damping(self, s: Array) -> Array | float:
