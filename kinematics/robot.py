@@ -470,7 +470,7 @@ def robot_from_urdf(
 
 def list_robots() -> list[str]:
     """Names of the bundled robot descriptions (``kin.load_robot(name)`` loads one)."""
-    import robots
+    from . import robots
 
     return robots.names()
 
@@ -500,7 +500,7 @@ def load_robot(
     >>> robot.dof, robot.joint_names
     (2, ('joint1', 'joint2'))
     """
-    import robots
+    from . import robots
 
     key = os.fspath(name_or_path)
     if key in robots.REGISTRY:
