@@ -6,8 +6,8 @@
 import sys
 
 import kinematics as kin
-from kinematics.reach_report import write_reach_report
 from kinematics.reachability import reachability_map
+from kinematics.report import write_reach_report
 
 robot = kin.load_robot("panda")
 m = reachability_map(robot, voxel=0.25, orientations=8, seed=0)   # 25 cm voxels [m]

@@ -1,4 +1,8 @@
-"""Command-line interface: ``kinematics {info,fk,jacobian,report,simulate} ...``.
+"""Command-line interface: ``kinematics {list,info,fk,jacobian,reach,report,simulate} ...``.
+
+The top of the project: every subcommand's parser and the shared robot arguments live here,
+and each command calls plain functions of the library (:mod:`kinematics.report`) or of the
+PyBullet harness (:mod:`kinematics.sims`). Nothing else imports this module.
 
 Exit codes: 0 success, 1 a validation bar failed (simulate/report), 2 bad usage or input
 (argparse's convention; every :class:`~kinematics.KinematicsError` lands here with its
@@ -9,18 +13,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .exceptions import KinematicsError
+from . import __version__, robots
+from .exceptions import InvalidValueError, KinematicsError
 from .forward import fk
 from .jacobian import jacobian
 from .robot import Robot, list_robots, load_robot
+from .sims.simulate import SCENARIOS, Bars
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser", "add_robot_arguments", "robot_from_args"]
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 # optional dependencies -> the extra that installs them
@@ -117,51 +125,15 @@ def cmd_jacobian(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="kinematics",
-        description="Forward kinematics, Jacobians, IK and singularity analysis of URDF arms.",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    p = sub.add_parser("list", help="list the bundled robots")
-    p.set_defaults(func=cmd_list)
-
-    p = sub.add_parser("info", help="joints, limits and chain of a robot")
-    add_robot_arguments(p)
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(func=cmd_info)
-
-    p = sub.add_parser("fk", help="pose of the tip (or --link) at joint values q")
-    add_robot_arguments(p)
-    _q_arg(p)
-    p.set_defaults(func=cmd_fk)
-
-    p = sub.add_parser("jacobian", help="Jacobian of the tip (or --link) at joint values q")
-    add_robot_arguments(p)
-    _q_arg(p)
-    p.add_argument("--reference", choices=["base", "local", "spatial"], default="base")
-    p.set_defaults(func=cmd_jacobian)
-
-    _add_optional_commands(sub)
-    return parser
-
-
 def cmd_list(args: argparse.Namespace) -> int:
-    import robots
-
     for name in list_robots():
-        e = robots.REGISTRY[name]
-        print(f"{name:<10} {e.summary}")
+        print(f"{name:<10} {robots.REGISTRY[name].summary}")
     return EXIT_OK
 
 
 def cmd_reach(args: argparse.Namespace) -> int:
-    import time
-
-    from .reach_report import write_reach_report
     from .reachability import reachability_map
+    from .report import write_reach_report
 
     robot = robot_from_args(args)
     client = None
@@ -196,8 +168,93 @@ def cmd_reach(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _add_optional_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Commands implemented in other modules (imported lazily when run)."""
+def _no_render(robot: Robot, q: np.ndarray) -> tuple[bytes | None, str]:
+    return None, "PyBullet is not installed (pip install 'kinematics[sim]'): no rendering"
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``kinematics report``: 0 ok; bad input raises a :class:`~kinematics.KinematicsError`."""
+    from .report import load_trajectory, make_report
+    from .report.singularity import Renderer
+
+    robot = robot_from_args(args)
+    if args.samples < 1:
+        raise InvalidValueError(f"--samples {args.samples}: expected a positive integer")
+    q = t = None
+    if args.trajectory is not None:
+        q, t = load_trajectory(args.trajectory, robot)
+        if t is None:
+            if not (math.isfinite(args.dt) and args.dt > 0):
+                raise InvalidValueError(f"--dt {args.dt}: expected a positive step [s]")
+            t = np.arange(len(q)) * args.dt
+    render: Renderer | None = None
+    if not args.no_render:
+        try:  # the robot's picture comes from PyBullet, when it is installed
+            from .sims.bullet import render_png
+
+            render = render_png
+        except ImportError:
+            render = _no_render
+    res = make_report(robot, args.out, trajectory=q, t=t, samples=args.samples,
+                      seed=args.seed, render=render, progress=not args.quiet)
+    if not args.quiet:
+        print(f"report: {res.html} ({args.samples} samples, {res.seconds:.1f} s); "
+              f"numbers: {res.summary_json}")
+    return EXIT_OK
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """``kinematics simulate``: 0 every bar met, 1 a bar failed; bad input raises a
+    :class:`~kinematics.KinematicsError`."""
+    from .sims.report import write_outputs
+    from .sims.simulate import format_summary, simulate
+
+    robot = robot_from_args(args)
+    scenarios = SCENARIOS if args.scenario == "all" else (args.scenario,)
+    out = args.out or Path("out") / "simulate" / Path(args.robot).stem
+    result = simulate(robot, scenarios, duration=args.duration, dt=args.dt, seed=args.seed,
+                      gui=args.gui, bars=Bars(tracking_rms_m=args.tracking_bar),
+                      progress=not args.quiet and sys.stderr.isatty())
+    written = write_outputs(result, out, report=args.report)
+    if not args.quiet:
+        print(format_summary(result))
+        print(f"wrote {', '.join(str(w) for w in written if w.suffix != '.png')}")
+    if result.failures:
+        print(f"kinematics simulate: FAILED {result.failures[0]}"
+              + (f" (+{len(result.failures) - 1} more in {out / 'metrics.json'})"
+                 if len(result.failures) > 1 else ""), file=sys.stderr)
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``kinematics`` parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="kinematics",
+        description="Forward kinematics, Jacobians, IK and singularity analysis of URDF arms.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("list", help="list the bundled robots")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("info", help="joints, limits and chain of a robot")
+    add_robot_arguments(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("fk", help="pose of the tip (or --link) at joint values q")
+    add_robot_arguments(p)
+    _q_arg(p)
+    p.set_defaults(func=cmd_fk)
+
+    p = sub.add_parser("jacobian", help="Jacobian of the tip (or --link) at joint values q")
+    add_robot_arguments(p)
+    _q_arg(p)
+    p.add_argument("--reference", choices=["base", "local", "spatial"], default="base")
+    p.set_defaults(func=cmd_jacobian)
+
     p = sub.add_parser("reach", help="reachability map (voxels x orientations), HTML report")
     add_robot_arguments(p)
     p.add_argument("--voxel", type=float, default=0.05, help="voxel edge [m] (default 0.05)")
@@ -211,18 +268,50 @@ def _add_optional_commands(sub: argparse._SubParsersAction) -> None:  # type: ig
                    "an interrupted run in the same folder resumes")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=cmd_reach)
-    try:
-        from .report import add_report_parser
-    except ImportError:
-        pass
-    else:
-        add_report_parser(sub)
-    try:
-        from sims.simulate import add_simulate_parser
-    except ImportError:
-        pass
-    else:
-        add_simulate_parser(sub)
+
+    p = sub.add_parser("report", help="singularity analysis report (HTML + JSON)",
+                       description="Write DIR/report.html (self-contained) and "
+                       "DIR/summary.json: singular values along a trajectory, manipulability "
+                       "ellipsoids, workspace maps, worst configurations.")
+    add_robot_arguments(p)
+    p.add_argument("--trajectory", metavar="FILE",
+                   help="joint trajectory .csv or .npy: N x dof, or N x (1 + dof) with time "
+                   "first (default: a sweep through a known singularity)")
+    p.add_argument("--dt", type=float, default=0.01,
+                   help="sample step [s] of a trajectory without a time column (default 0.01)")
+    p.add_argument("--samples", type=int, default=100_000,
+                   help="workspace samples (default 100000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the workspace samples")
+    p.add_argument("--out", default="out/report", metavar="DIR",
+                   help="output folder (default out/report)")
+    p.add_argument("--no-render", action="store_true", help="skip the PyBullet picture")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, no summary line")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser(
+        "simulate", help="closed-loop validation in PyBullet (metrics.json + report.html)",
+        description="Drive the robot in PyBullet with the resolved-rate controller and the "
+        "singularity monitor; check FK, Jacobian and twist against the simulator every step. "
+        "Exit code 0: every bar passed; 1: a bar failed; 2: bad input.")
+    add_robot_arguments(p)
+    p.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="all",
+                   help="scenario to run (default: all = circle then singularity)")
+    p.add_argument("--out", type=Path, help="output directory (default: out/simulate/ROBOT)")
+    p.add_argument("--duration", type=float, metavar="S",
+                   help="simulated seconds per scenario (default: circle 12 s = 3 laps; "
+                   "singularity reach/0.15 m/s); the singularity run ends 0.5 s after the "
+                   "monitor stops the arm")
+    p.add_argument("--seed", type=int, default=0, help="seed of the start configuration")
+    p.add_argument("--dt", type=float, default=1.0 / 240.0,
+                   help="physics and control step [s] (default 1/240)")
+    p.add_argument("--gui", action="store_true", help="show PyBullet's GUI (real time)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
+    p.add_argument("--no-report", dest="report", action="store_false",
+                   help="write metrics.json only")
+    p.add_argument("--tracking-bar", type=float, default=Bars.tracking_rms_m,
+                   help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_simulate)
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -621,7 +621,7 @@ def robot_from_urdf(
 
 def list_robots() -> list[str]:
     """Names of the bundled robot descriptions (``kin.load_robot(name)`` loads one)."""
-    import robots
+    from . import robots
 
     return robots.names()
 
@@ -658,7 +658,7 @@ def load_robot(
     >>> robot.dof, robot.joint_names
     (2, ('joint1', 'joint2'))
     """
-    import robots
+    from . import robots
 
     if not isinstance(name_or_path, (str, os.PathLike)):
         raise InvalidValueError(f"name_or_path={_checks.show(name_or_path)}; expected a "

@@ -98,7 +98,7 @@ def test_missing_optional_dependency_is_a_clear_error(
         argv: list[str], module: str, extra: str, tmp_path, monkeypatch,  # type: ignore[no-untyped-def]
         capsys: pytest.CaptureFixture[str]) -> None:
     for name in list(sys.modules):
-        if name == module or name.startswith(module + ".") or name == "sims.bullet":
+        if name == module or name.startswith(module + ".") or name == "kinematics.sims.bullet":
             monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, module, None)  # import fails as if not installed
     assert main([*argv, "--out", str(tmp_path)]) == 2

@@ -1,5 +1,6 @@
-"""Report: produced headless (Agg), HTML parsed for embedded figures and the table,
-summary.json, trajectory files, PyBullet rendering, CLI exit codes and bad-input messages."""
+"""Reports (kinematics.report): produced headless (Agg), HTML parsed for embedded figures and
+the table, summary.json, trajectory files, the PyBullet rendering the CLI passes in, CLI exit
+codes and bad-input messages."""
 
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def check_report(out: Path, n_worst: int, render: bool) -> dict:
 
 def test_report_ur5_headless(tmp_path):
     ur5 = kin.load_robot("ur5")
-    res = make_report(ur5, tmp_path / "r", samples=400, render=False, progress=False)
+    res = make_report(ur5, tmp_path / "r", samples=400, progress=False)
     s = check_report(tmp_path / "r", 8, render=False)
     assert res.html == tmp_path / "r" / "report.html" and res.summary == s
     assert "wrist" in s["trajectory"]["description"]
@@ -87,7 +88,10 @@ def test_report_ur5_headless(tmp_path):
 @pytest.mark.pybullet
 def test_report_with_pybullet_render(tmp_path):
     pytest.importorskip("pybullet")
-    res = make_report(kin.load_robot("planar2r"), tmp_path, samples=200, progress=False)
+    from kinematics.sims.bullet import render_png
+
+    res = make_report(kin.load_robot("planar2r"), tmp_path, samples=200, progress=False,
+                      render=render_png)
     s = check_report(tmp_path, 8, render=True)
     assert s["render"]["included"] and "TinyRenderer" in s["render"]["note"]
     assert res.summary["figures"][-1] == "robot"
@@ -104,8 +108,8 @@ def test_report_without_pybullet_is_graceful(tmp_path, monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_pybullet)
-    monkeypatch.setitem(sys.modules, "sims.bullet", None)  # as if pybullet were missing
-    make_report(kin.load_robot("planar2r"), tmp_path, samples=50, progress=False)
+    monkeypatch.setitem(sys.modules, "kinematics.sims.bullet", None)  # as if not installed
+    assert main(["report", "planar2r", "--samples", "50", "--out", str(tmp_path), "--quiet"]) == 0
     s = check_report(tmp_path, 8, render=False)
     assert not s["render"]["included"] and "not installed" in s["render"]["note"]
     assert "not installed" in (tmp_path / "report.html").read_text()
@@ -121,7 +125,7 @@ def test_report_urdf_without_known_sweep(tmp_path):
     assert "nearest singular configuration" in what
     # the default sweep passes through a singularity (q2 = 0 or ±π) on this arm too
     assert np.min(np.abs(np.sin(q[:, 1]))) < 0.02
-    make_report(robot, tmp_path / "r", samples=100, render=False, progress=False)
+    make_report(robot, tmp_path / "r", samples=100, progress=False)
     check_report(tmp_path / "r", 8, render=False)
 
 
@@ -130,7 +134,7 @@ def test_report_small_samples_and_user_trajectory(tmp_path):
     q = np.tile([0.0, -1.0, 0.3, -0.7, 0.8, 0.2], (30, 1))
     q[:, 2] = np.linspace(0.3, -0.3, 30)  # through the elbow singularity q3 = 0
     make_report(ur5, tmp_path, trajectory=q, t=np.linspace(0, 3, 30), samples=3,
-                render=False, progress=False)
+                progress=False)
     s = check_report(tmp_path, 3, render=False)
     assert s["trajectory"]["samples"] == 30 and s["trajectory"]["duration_s"] == 3.0
 
@@ -191,6 +195,14 @@ def test_cli_report_ok(tmp_path, capsys):
                  "--no-render"]) == 0
     assert "report:" in capsys.readouterr().out
     check_report(out, 8, render=False)
+
+
+@pytest.mark.pybullet
+def test_cli_report_passes_the_pybullet_render(tmp_path):
+    pytest.importorskip("pybullet")
+    assert main(["report", "planar2r", "--samples", "50", "--out", str(tmp_path), "--quiet"]) == 0
+    s = check_report(tmp_path, 8, render=True)
+    assert s["render"]["included"] and "TinyRenderer" in s["render"]["note"]
 
 
 def test_cli_report_with_trajectory_file(tmp_path, capsys):

@@ -1,4 +1,4 @@
-"""Checks of the bundled URDF descriptions in ``robots/``.
+"""Checks of the bundled URDF descriptions in ``kinematics/robots/``.
 
 Structure and physical plausibility are checked on the XML itself; kinematics are checked
 with PyBullet's forward kinematics (URDF link frames, ``getLinkState(...)[4:6]``) against
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import robots
+from kinematics import robots
 
 POS_TOL = 1e-5  # [m]   PyBullet cross-checks
 ROT_TOL = 1e-5  # [rad]

@@ -21,7 +21,7 @@ from kinematics.cli import main
 pytestmark = pytest.mark.pybullet
 pytest.importorskip("pybullet")
 pytest.importorskip("matplotlib")
-from sims.simulate import SCENARIOS, Bars, simulate, start_configuration  # noqa: E402
+from kinematics.sims.simulate import SCENARIOS, Bars, simulate, start_configuration  # noqa: E402
 
 KEYS = ["fk_max_error_m", "jacobian_max_error", "twist_max_error", "tracking_rms_m",
         "tracking_max_m", "sigma_min_min", "max_joint_speed", "velocity_limit_violations",

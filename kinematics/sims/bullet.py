@@ -17,15 +17,17 @@ Link index ``i`` in PyBullet is the child link of joint ``i``; the base link is 
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pybullet_data
 
-from kinematics import Robot, spatial
+from kinematics import Robot, fk_all, spatial
 
 
 def _import_pybullet():  # type: ignore[no-untyped-def]
@@ -51,7 +53,7 @@ def _import_pybullet():  # type: ignore[no-untyped-def]
 
 p = _import_pybullet()
 
-__all__ = ["Sim", "pose_from_pybullet", "data_path", "GRAVITY"]
+__all__ = ["Sim", "pose_from_pybullet", "data_path", "render_png", "GRAVITY"]
 
 GRAVITY = (0.0, 0.0, -9.81)
 """Gravity used by :meth:`Sim.start_velocity_control` [m/s²], world frame."""
@@ -272,6 +274,39 @@ class Sim:
         J = np.vstack([np.array(Jv), np.array(Jw)])
         cols = [self.movable.index(int(i)) for i in self.joint_index]
         return J[:, cols]
+
+
+def render_png(robot: Robot, q: Any, width: int = 640, height: int = 480
+               ) -> tuple[bytes | None, str]:
+    """PNG picture of the arm at ``q`` from PyBullet's TinyRenderer in DIRECT mode, framed
+    on the arm (the renderer :func:`kinematics.report.make_report` takes).
+
+    Args:
+        robot: The model; ``robot.source`` is the URDF PyBullet loads.
+        q: ``(dof,)`` joint values [rad or m].
+        width, height: Image size [px].
+
+    Returns:
+        ``(PNG bytes, note)``, or ``(None, reason)`` when PyBullet cannot load
+        ``robot.source``.
+    """
+    if not Path(robot.source).is_file():
+        return None, f"robot source {robot.source!r} is not a file PyBullet can load"
+    qa = robot.check_q(q)
+    P = fk_all(robot, qa)[:, :3, 3]
+    target = 0.5 * (P.min(0) + P.max(0))
+    distance = 1.1 * max(float(np.ptp(P, 0).max()), 0.3) + 0.6
+    try:
+        with Sim.open(robot) as sim:
+            sim.reset_q(qa)
+            rgb = sim.snapshot(target, distance, width, height, yaw=40.0, pitch=-25.0)
+    except (p.error, KeyError) as exc:
+        return None, f"PyBullet could not load {robot.source}: {exc}"
+    from matplotlib.image import imsave
+
+    buf = io.BytesIO()
+    imsave(buf, rgb, format="png")
+    return buf.getvalue(), "PyBullet TinyRenderer (DIRECT)"
 
 
 def _quat_xyzw(R: np.ndarray) -> list[float]:

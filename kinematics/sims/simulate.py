@@ -1,10 +1,10 @@
-"""Closed-loop validation in PyBullet: ``kinematics simulate ROBOT|URDF``.
+"""Closed-loop validation in PyBullet (``kinematics simulate ROBOT|URDF``).
 
-The same URDF is loaded in PyBullet (:mod:`sims.bullet`, DIRECT unless ``--gui``) and driven
-by the library's resolved-rate controller (:class:`kinematics.ik.ResolvedRateController`),
-its joint velocities scaled by the singularity monitor
-(:class:`kinematics.singularity.SingularityMonitor`). Every physics step the library is
-checked against the simulator at the *measured* state:
+The same URDF is loaded in PyBullet (:mod:`kinematics.sims.bullet`, DIRECT unless ``gui``)
+and driven by the library's resolved-rate controller
+(:class:`kinematics.ik.ResolvedRateController`), its joint velocities scaled by the
+singularity monitor (:class:`kinematics.singularity.SingularityMonitor`). Every physics
+step the library is checked against the simulator at the *measured* state:
 
 - ``fk``: our pose of the tip link vs PyBullet's URDF link frame (``getLinkState[4:6]``);
 - ``jacobian``: our ``J`` vs ``calculateJacobian`` taken at the URDF link origin;
@@ -41,28 +41,23 @@ Scenarios:
   prevents.
 
 Both scenarios start from the same configuration: among 256 random configurations
-(``--seed``) inside the joint limits, the one whose Jacobian has the largest ``sigma_min``.
+(``seed``) inside the joint limits, the one whose Jacobian has the largest ``sigma_min``.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import kinematics as kin
-from kinematics.cli import add_robot_arguments, robot_from_args
-from kinematics.exceptions import InvalidValueError, KinematicsError
+from kinematics.exceptions import InvalidValueError
 from kinematics.progress import Progress
-from kinematics.report import jsonable
+from kinematics.singularity import HALT_SCALE, LEVELS
 
 __all__ = [
     "SCENARIOS",
@@ -72,13 +67,10 @@ __all__ = [
     "start_configuration",
     "simulate",
     "check_bars",
-    "write_outputs",
-    "add_simulate_parser",
-    "run_simulate",
+    "format_summary",
 ]
 
 SCENARIOS = ("circle", "singularity")
-LEVELS = ("ok", "warn", "stop")
 
 CIRCLE_RADIUS = 0.10  # [m]
 CIRCLE_PERIOD = 4.0  # [s] per lap
@@ -88,7 +80,6 @@ RAMP = 0.5  # [s] smooth start of every path
 HOLD_AFTER_STOP = 0.5  # [s] the singularity run continues this long after the first stop
 VELOCITY_TOLERANCE = 1e-3  # relative: |q̇| > limit · (1 + tol) counts as a violation
 GAIN = 10.0  # [1/s] task-space gain of the controller (and of the undamped baseline)
-HALT_SCALE = 0.01  # the monitor has halted the approach once its scale is at or below this
 
 
 @dataclass(frozen=True)
@@ -551,79 +542,7 @@ def _summarize(robot: kin.Robot, traces: dict[str, Trace], bars: Bars, dt: float
     return agg, failures
 
 
-def write_outputs(result: SimulationResult, out: Path, report: bool = True) -> list[Path]:
-    """Write ``out/metrics.json`` and (with ``report``) ``out/report.html`` + PNG figures.
-
-    Returns:
-        The written paths.
-    """
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "metrics.json"
-    path.write_text(json.dumps(jsonable(result.metrics, nonfinite="null"), indent=2) + "\n")
-    written = [path]
-    if report:
-        from .report import write_report
-
-        written += write_report(result, out)
-    return written
-
-
-# -- command line ----------------------------------------------------------------------------
-def add_simulate_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add ``simulate`` to ``kinematics``' subcommands."""
-    p = sub.add_parser(
-        "simulate", help="closed-loop validation in PyBullet (metrics.json + report.html)",
-        description="Drive the robot in PyBullet with the resolved-rate controller and the "
-        "singularity monitor; check FK, Jacobian and twist against the simulator every step. "
-        "Exit code 0: every bar passed; 1: a bar failed; 2: bad input.")
-    add_robot_arguments(p)
-    p.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="all",
-                   help="scenario to run (default: all = circle then singularity)")
-    p.add_argument("--out", type=Path, help="output directory (default: out/simulate/ROBOT)")
-    p.add_argument("--duration", type=float, metavar="S",
-                   help="simulated seconds per scenario (default: circle 12 s = 3 laps; "
-                   "singularity reach/0.15 m/s); the singularity run ends 0.5 s after the "
-                   "monitor stops the arm")
-    p.add_argument("--seed", type=int, default=0, help="seed of the start configuration")
-    p.add_argument("--dt", type=float, default=1.0 / 240.0,
-                   help="physics and control step [s] (default 1/240)")
-    p.add_argument("--gui", action="store_true", help="show PyBullet's GUI (real time)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
-    p.add_argument("--no-report", dest="report", action="store_false",
-                   help="write metrics.json only")
-    p.add_argument("--tracking-bar", type=float, default=Bars.tracking_rms_m,
-                   help=argparse.SUPPRESS)
-    p.set_defaults(func=run_simulate)
-
-
-def run_simulate(args: argparse.Namespace) -> int:
-    """``kinematics simulate``: 0 all bars pass, 1 a bar failed; bad input raises
-    :class:`~kinematics.KinematicsError` (exit code 2 in :func:`kinematics.cli.main`)."""
-    robot = robot_from_args(args)
-    scenarios = SCENARIOS if args.scenario == "all" else (args.scenario,)
-    out = args.out or Path("out") / "simulate" / Path(args.robot).stem
-    show = not args.quiet and sys.stderr.isatty()
-    try:
-        result = simulate(robot, scenarios, duration=args.duration, dt=args.dt, seed=args.seed,
-                          gui=args.gui, bars=Bars(tracking_rms_m=args.tracking_bar),
-                          progress=show)
-    except KinematicsError:
-        raise
-    written = write_outputs(result, out, report=args.report)
-    m = result.metrics
-    if not args.quiet:
-        print(_summary(result))
-        print(f"wrote {', '.join(str(w) for w in written if w.suffix != '.png')}")
-    if result.failures:
-        print(f"kinematics simulate: FAILED {result.failures[0]}"
-              + (f" (+{len(result.failures) - 1} more in {out / 'metrics.json'})"
-                 if len(result.failures) > 1 else ""), file=sys.stderr)
-        return 1
-    del m
-    return 0
-
-
-def _summary(result: SimulationResult) -> str:
+def format_summary(result: SimulationResult) -> str:
     """A short human-readable table of the metrics."""
     lines = [f"{result.robot.name}: {result.robot.base_link} -> {result.robot.tip_link}, "
              f"{result.robot.dof} joints, wall time {result.wall_time_s:.1f} s"]
@@ -639,19 +558,3 @@ def _summary(result: SimulationResult) -> str:
                  else f"FAIL: {len(result.failures)} bar(s)")
     return "\n".join(lines)
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m sims.simulate ...``: the same as ``kinematics simulate ...``."""
-    parser = argparse.ArgumentParser(prog="python -m sims.simulate")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_simulate_parser(sub)
-    args = parser.parse_args(["simulate", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return int(args.func(args))
-    except KinematicsError as exc:
-        print(f"kinematics simulate: error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,8 +1,8 @@
-"""HTML report of a reachability map: slices through the voxel grid (matplotlib, lazily)."""
+"""Reachability report: ``map.npz``, ``summary.json`` and an HTML page of slices through the
+voxel grid (matplotlib, lazily)."""
 
 from __future__ import annotations
 
-import html
 import json
 import os
 from pathlib import Path
@@ -10,9 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from .reachability import ReachabilityMap
+from ..reachability import ReachabilityMap
+from .page import esc, figure_png, img, page, table
 
 __all__ = ["write_reach_report", "slice_grid"]
+
+_CSS = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto}"
+        "td{padding:2px 10px;border-bottom:1px solid #ddd}")
 
 
 def slice_grid(m: ReachabilityMap, values: np.ndarray, axis: int,
@@ -33,10 +37,8 @@ def slice_grid(m: ReachabilityMap, values: np.ndarray, axis: int,
     return us, vs, grid
 
 
-def _figure_png(m: ReachabilityMap) -> str:
+def _figure_png(m: ReachabilityMap) -> bytes:
     from matplotlib.figure import Figure
-
-    from .report import figure_png
 
     names = "xyz"
     reached = m.reach_fraction > 0
@@ -85,21 +87,14 @@ def write_reach_report(m: ReachabilityMap, out: str | os.PathLike[str],
         **(extra or {}),
     }
     (folder / "summary.json").write_text(json.dumps(summary, indent=2))
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
-                   for k, v in summary.items())
-    page = f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>Reachability map: {html.escape(m.robot)}</title>
-<style>body{{font-family:sans-serif;max-width:1200px;margin:2em auto}}
-td{{padding:2px 10px;border-bottom:1px solid #ddd}}</style></head><body>
-<h1>Reachability map: {html.escape(m.robot)}</h1>
+    body = f"""<h1>Reachability map: {esc(m.robot)}</h1>
 <p>Each {m.voxel * 100:.1f} cm voxel centre was tried with the same {len(m.orientations)} tool
 orientations (uniform on SO(3)); <b>reach fraction</b> is the share solved by the IK solver
 inside the joint limits to {m.tol_pos:g} m / {m.tol_rot:g} rad. <b>Manipulability</b> is
 Yoshikawa's √det(J Jᵀ) at the best solution. Slices pass through the voxel layers nearest
 the stated planes (the red cross is the base origin). Data: <code>map.npz</code>.</p>
-<table>{rows}</table>
-<img alt="reachability slices" src="data:image/png;base64,{_figure_png(m)}" style="width:100%">
-</body></html>"""
+{table([esc(k), esc(v)] for k, v in summary.items())}
+{img(_figure_png(m), "reachability slices", style="width:100%")}"""
     path = folder / "report.html"
-    path.write_text(page)
+    path.write_text(page(f"Reachability map: {m.robot}", body, _CSS), encoding="utf-8")
     return path

@@ -1,4 +1,5 @@
-"""Self-contained HTML report of a ``kinematics simulate`` run (figures embedded as PNG).
+"""Outputs of a ``kinematics simulate`` run: ``metrics.json`` and a self-contained HTML
+report (figures embedded as PNG).
 
 Matplotlib is used through its object API on the Agg canvas (no pyplot, no display), so
 the report renders headless. Every figure is also written next to the report as a PNG;
@@ -8,24 +9,41 @@ damped-vs-undamped joint speeds).
 
 from __future__ import annotations
 
-import base64
-import html
-import io
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from kinematics.report.page import esc, figure_png, fmt, img, jsonable, page, table
+
+from .simulate import Bars, SimulationResult, Trace
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from .simulate import SimulationResult, Trace
-
-__all__ = ["write_report", "figures"]
+__all__ = ["write_outputs", "write_report", "figures"]
 
 LEVEL_COLORS = ("#ffffff", "#ffe8a3", "#ffb3b3")  # ok, warn, stop backgrounds
 FLOOR = 1e-17  # log axes: exact zeros are drawn at this floor
+_TABLE_KEYS = ("steps", "duration_s", "fk_max_error_m", "fk_max_rotation_error_rad",
+               "jacobian_max_error", "twist_max_error", "tracking_rms_m", "tracking_max_m",
+               "sigma_min_min", "max_joint_speed", "max_joint_speed_ratio",
+               "max_commanded_speed_ratio", "velocity_limit_violations",
+               "velocity_tracking_max", "monitor_levels", "first_warn_s", "first_stop_s",
+               "monitor_metric_min", "monitor_warn_threshold", "monitor_stop_threshold",
+               "monitor_scale_min", "monitor_halted", "halted_s")
+_CSS = """
+body { font-family: sans-serif; max-width: 1250px; margin: 2em auto; color: #222; }
+table { border-collapse: collapse; font-size: 0.9em; }
+td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+td:first-child { font-weight: bold; }
+.pass { color: #0a6b20; font-weight: bold; } .fail { color: #b00020; font-weight: bold; }
+figure { margin: 1.5em 0; } img { max-width: 100%; }
+figcaption { color: #555; font-size: 0.9em; }
+"""
 
 
 def _figure(w: float, h: float) -> Figure:
@@ -35,12 +53,8 @@ def _figure(w: float, h: float) -> Figure:
 
 
 def _png(fig: Figure) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    """PNG at the figure's own resolution, uncropped (the layout is constrained already)."""
+    return figure_png(fig, dpi=None, tight=False)
 
 
 def _shade_levels(ax: Axes, tr: Trace) -> None:
@@ -122,8 +136,6 @@ def _sigma(ax: Axes, traces: list[Trace]) -> None:
 
 def figures(result: SimulationResult) -> dict[str, tuple[str, bytes]]:
     """``{file name: (caption, PNG bytes)}`` of every figure the run supports."""
-    from .simulate import Bars
-
     bars = Bars(**result.metrics["bars"])
     tr = result.traces
     out: dict[str, tuple[str, bytes]] = {}
@@ -219,12 +231,19 @@ def _speeds_max(ax: Axes, runs: list[Trace]) -> None:
     ax.legend(fontsize=7, loc="upper left")
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.3g}"
-    if isinstance(v, dict):
-        return ", ".join(f"{k}: {x}" for k, x in v.items())
-    return html.escape(str(v))
+def write_outputs(result: SimulationResult, out: Path, report: bool = True) -> list[Path]:
+    """Write ``out/metrics.json`` and (with ``report``) ``out/report.html`` + PNG figures.
+
+    Returns:
+        The written paths.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "metrics.json"
+    path.write_text(json.dumps(jsonable(result.metrics, nonfinite="null"), indent=2) + "\n")
+    written = [path]
+    if report:
+        written += write_report(result, out)
+    return written
 
 
 def write_report(result: SimulationResult, out: Path) -> list[Path]:
@@ -241,47 +260,26 @@ def write_report(result: SimulationResult, out: Path) -> list[Path]:
         written.append(path)
     m = result.metrics
     status = ("<p class='pass'>PASS: every validation bar met</p>" if result.passed else
-              "<p class='fail'>FAIL:<br>" + "<br>".join(html.escape(f) for f in result.failures)
+              "<p class='fail'>FAIL:<br>" + "<br>".join(esc(f) for f in result.failures)
               + "</p>")
-    keys = ["steps", "duration_s", "fk_max_error_m", "fk_max_rotation_error_rad",
-            "jacobian_max_error", "twist_max_error", "tracking_rms_m", "tracking_max_m",
-            "sigma_min_min", "max_joint_speed", "max_joint_speed_ratio",
-            "max_commanded_speed_ratio", "velocity_limit_violations", "velocity_tracking_max",
-            "monitor_levels", "first_warn_s", "first_stop_s", "monitor_metric_min",
-            "monitor_warn_threshold", "monitor_stop_threshold", "monitor_scale_min",
-            "monitor_halted", "halted_s"]
     runs = list(m["scenarios"])
-    rows = "".join(f"<tr><th>{k}</th>" + "".join(f"<td>{_fmt(m['scenarios'][r][k])}</td>"
-                                                   for r in runs) + "</tr>" for k in keys)
-    table = (f"<table><tr><th>metric</th>{''.join(f'<th>{r}</th>' for r in runs)}</tr>"
-             f"{rows}</table>")
+    metrics = table(([k, *(fmt(m["scenarios"][r][k]) for r in runs)] for k in _TABLE_KEYS),
+                    header=["metric", *map(esc, runs)])
     bars = "".join(f"<li>{k} &lt; {v:g}</li>" for k, v in m["bars"].items())
-    imgs = "".join(
-        f"<figure><img alt='{name}' src='data:image/png;base64,"
-        f"{base64.b64encode(data).decode()}'><figcaption>{html.escape(cap)}</figcaption>"
-        f"</figure>" for name, (cap, data) in figs.items())
+    imgs = "".join(f"<figure>{img(data, name)}<figcaption>{esc(cap)}</figcaption></figure>"
+                   for name, (cap, data) in figs.items())
     q0 = ", ".join(f"{v:.3f}" for v in result.start_q)
-    doc = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>kinematics simulate {html.escape(result.robot.name)}</title>
-<style>
-body {{ font-family: sans-serif; max-width: 1250px; margin: 2em auto; color: #222; }}
-table {{ border-collapse: collapse; font-size: 0.9em; }}
-td, th {{ border: 1px solid #ccc; padding: 3px 8px; text-align: right; }}
-th:first-child {{ text-align: left; }}
-.pass {{ color: #0a6b20; font-weight: bold; }} .fail {{ color: #b00020; font-weight: bold; }}
-figure {{ margin: 1.5em 0; }} img {{ max-width: 100%; }}
-figcaption {{ color: #555; font-size: 0.9em; }}
-</style></head><body>
-<h1>kinematics simulate {html.escape(result.robot.name)}</h1>
-<p>{html.escape(result.robot.base_link)} → {html.escape(result.robot.tip_link)},
-{result.robot.dof} joints, URDF <code>{html.escape(result.robot.source)}</code>.<br>
+    robot = result.robot
+    doc = page(f"kinematics simulate {robot.name}", css=_CSS, body=f"""\
+<h1>kinematics simulate {esc(robot.name)}</h1>
+<p>{esc(robot.base_link)} → {esc(robot.tip_link)},
+{robot.dof} joints, URDF <code>{esc(robot.source)}</code>.<br>
 PyBullet {'GUI' if m['gui'] else 'DIRECT'} at dt = {m['dt']:.6g} s (control every step),
 VELOCITY_CONTROL bounded by the URDF effort limits, gravity on.
 Start configuration (seed {m['seed']}): [{q0}] rad.
 Wall time {m['wall_time_s']:.1f} s.</p>
 {status}
-<h2>Metrics</h2>{table}
+<h2>Metrics</h2>{metrics}
 <div>Bars (circle and singularity runs): <ul>{bars}<li>velocity_limit_violations = 0</li>
 <li>singularity: the monitor warns, then halts the approach (level <i>stop</i>, or its
 velocity scale ≤ 1 % at the stop threshold: the monitor scales approaching motion linearly
@@ -289,9 +287,7 @@ to 0 there, so in closed loop the metric settles on the threshold from above);
 sigma_min_min &gt; 0</li></ul>
 The undamped pseudo-inverse run is the comparison baseline: only the FK/J/twist agreement
 bars apply to it; its monitor is passive (levels recorded, scale not applied).</div>
-<h2>Figures</h2>{imgs}
-</body></html>
-"""
+<h2>Figures</h2>{imgs}""")
     path = out / "report.html"
     path.write_text(doc, encoding="utf-8")
     return [path, *written]

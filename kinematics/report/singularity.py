@@ -1,4 +1,4 @@
-"""Singularity analysis report: ``kinematics report ROBOT|URDF --out DIR``.
+"""Singularity analysis report (``kinematics report ROBOT|URDF --out DIR``).
 
 Writes ``DIR/report.html`` (self-contained: figures are embedded base64 PNGs rendered with
 matplotlib's Agg canvas, no pyplot state, no network) and ``DIR/summary.json`` (the numbers
@@ -11,21 +11,19 @@ behind it). The report explains itself to a reader who did not run it:
    manipulability) in two planes, and histograms over the workspace;
 4. a table of the worst sampled configurations with the nearest exactly singular
    configuration, its lost direction and the joints involved;
-5. a PyBullet TinyRenderer picture of the arm at the worst pose, when PyBullet is installed.
+5. a picture of the arm at the worst pose, from a renderer the caller passes in (the CLI
+   passes PyBullet's, :func:`kinematics.sims.bullet.render_png`).
 
-matplotlib is imported lazily (only here, only when a report is made); PyBullet only inside
-:func:`render_pybullet`.
+matplotlib is imported lazily (only when a report is made). This module knows nothing of
+PyBullet or of the command line.
 """
 
 from __future__ import annotations
 
-import argparse
-import base64
-import html
-import io
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,36 +31,29 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .analysis import (
+from .. import robots
+from ..analysis import (
     TrajectoryAnalysis,
     WorkspaceSweep,
     analyze_trajectory,
     nearest_singularity,
     workspace_sweep,
 )
-from .cli import add_robot_arguments, robot_from_args
-from .exceptions import InvalidValueError, ShapeError
-from .forward import fk_all
-from .jacobian import jacobian
-from .robot import Robot
-from .singularity import LEVELS, SingularityMonitor
+from ..exceptions import InvalidValueError, ShapeError
+from ..forward import fk_all
+from ..jacobian import jacobian
+from ..robot import Robot
+from ..singularity import LEVELS, SingularityMonitor
+from .page import esc, figure_png, img, jsonable, page, table
 
-__all__ = ["ReportResult", "make_report", "load_trajectory", "default_trajectory",
-           "render_pybullet", "add_report_parser", "run_report"]
+__all__ = ["ReportResult", "Renderer", "make_report", "load_trajectory", "default_trajectory"]
 
 Array = NDArray[np.float64]
-DEFAULT_OUT = "out/report"
 WORST_ROWS = 8
 
-# Sweeps through a known singularity, per bundled robot: (start, end, joint moved, what).
-_KNOWN_SWEEPS: dict[str, tuple[list[float], int, float, float, str]] = {
-    "planar2r": ([0.3, 0.0], 1, 1.2, -0.6, "elbow stretched (q2 = 0)"),
-    "ur5": ([0.0, -1.2, 1.5, -0.3, 0.0, 0.0], 4, 0.6, -0.4, "wrist singularity (q5 = 0)"),
-    "puma560": ([0.3, 0.6, -0.4, 0.5, 0.0, -0.2], 4, 0.6, -0.4,
-                "wrist singularity (theta5 = 0)"),
-    "iiwa14": ([0.0, 0.5, 0.0, 0.0, 0.0, 0.8, 0.0], 3, -0.9, 0.5,
-               "stretched elbow (q4 = 0)"),
-}
+Renderer = Callable[[Robot, Array], tuple[bytes | None, str]]
+"""``render(robot, q (dof,)) -> (PNG bytes or None, note)``: a picture of the arm at ``q``
+and a line saying how it was made (or why there is none)."""
 
 
 @dataclass(frozen=True)
@@ -90,16 +81,18 @@ def default_trajectory(robot: Robot, n: int = 241, duration: float = 4.0
                        ) -> tuple[Array, Array, str]:
     """A sweep through a known singularity: ``(q (n, dof), t (n,), description)``.
 
-    Bundled arms use a documented one (UR5 and PUMA wrist, iiwa stretched elbow, 2R elbow);
-    any other robot goes from the middle of its joint ranges to the nearest singular
-    configuration found by :func:`~kinematics.analysis.nearest_singularity` and 30 % past it.
+    Bundled arms use their registry sweep (``kinematics.robots``: UR5 and PUMA wrist, iiwa
+    stretched elbow, 2R elbow); any other robot goes from the middle of its joint ranges to
+    the nearest singular configuration found by
+    :func:`~kinematics.analysis.nearest_singularity` and 30 % past it.
     """
     t = np.linspace(0.0, duration, n)
-    if robot.name in _KNOWN_SWEEPS and len(_KNOWN_SWEEPS[robot.name][0]) == robot.dof:
-        base, j, a, b, what = _KNOWN_SWEEPS[robot.name]
-        q = np.tile(np.array(base, dtype=float), (n, 1))
-        q[:, j] = np.linspace(a, b, n)
-        return q, t, f"constant-velocity sweep through the {what}"
+    entry = robots.REGISTRY.get(robot.name)
+    sweep = None if entry is None else entry.singular_sweep
+    if sweep is not None and len(sweep.start) == robot.dof:
+        q = np.tile(np.array(sweep.start, dtype=float), (n, 1))
+        q[:, sweep.joint] = np.linspace(sweep.begin, sweep.end, n)
+        return q, t, f"constant-velocity sweep through the {sweep.description}"
     lo, hi = robot.joint_limits[:, 0].copy(), robot.joint_limits[:, 1].copy()
     lo[~np.isfinite(lo)], hi[~np.isfinite(hi)] = -np.pi, np.pi
     q0 = np.clip(0.5 * (lo + hi) + 0.3 * (hi - lo) * np.linspace(-0.5, 0.5, robot.dof), lo, hi)
@@ -187,18 +180,7 @@ def load_trajectory(path: str | Path, robot: Robot) -> tuple[Array, Array | None
 # figures
 
 
-def figure_png(fig: Any) -> str:
-    """A matplotlib ``Figure`` as base64 PNG, for embedding in a self-contained HTML page
-    (Agg canvas, no pyplot, no global backend switch)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _fig_trajectory(a: TrajectoryAnalysis) -> str:
+def _fig_trajectory(a: TrajectoryAnalysis) -> bytes:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(9.5, 6.2))
@@ -242,7 +224,7 @@ def _ellipsoid_axes(robot: Robot, q: Array) -> tuple[Array, Array]:
     return U, s3
 
 
-def _fig_ellipsoids(robot: Robot, poses: list[tuple[str, Array]]) -> str:
+def _fig_ellipsoids(robot: Robot, poses: list[tuple[str, Array]]) -> bytes:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(4.2 * len(poses), 4.4))
@@ -270,7 +252,7 @@ def _fig_ellipsoids(robot: Robot, poses: list[tuple[str, Array]]) -> str:
     return figure_png(fig)
 
 
-def _fig_workspace(w: WorkspaceSweep) -> str:
+def _fig_workspace(w: WorkspaceSweep) -> bytes:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(11, 4.6))
@@ -294,7 +276,7 @@ def _fig_workspace(w: WorkspaceSweep) -> str:
     return figure_png(fig)
 
 
-def _fig_histograms(w: WorkspaceSweep, warn: float, stop: float) -> str:
+def _fig_histograms(w: WorkspaceSweep, warn: float, stop: float) -> bytes:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(11, 3.8))
@@ -317,67 +299,6 @@ def _fig_histograms(w: WorkspaceSweep, warn: float, stop: float) -> str:
     return figure_png(fig)
 
 
-def render_pybullet(robot: Robot, q: ArrayLike, width: int = 640, height: int = 480
-                    ) -> tuple[str | None, str]:
-    """PNG (base64) of the arm at ``q`` from PyBullet's TinyRenderer in DIRECT mode.
-
-    PyBullet is reached only through :mod:`sims.bullet` (the project's one boundary with
-    it), imported here lazily.
-
-    Returns:
-        ``(png_base64 or None, note)``: ``None`` with the reason when PyBullet is not
-        installed or cannot load ``robot.source``.
-    """
-    try:
-        from sims.bullet import Sim
-        from sims.bullet import p as pybullet
-    except ImportError:
-        return None, "PyBullet is not installed (pip install 'kinematics[sim]'): no rendering"
-    if not Path(robot.source).is_file():
-        return None, f"robot source {robot.source!r} is not a file PyBullet can load"
-    qa = robot.check_q(q)
-    P = fk_all(robot, qa)[:, :3, 3]
-    target = 0.5 * (P.min(0) + P.max(0))
-    distance = 1.1 * max(float(np.ptp(P, 0).max()), 0.3) + 0.6
-    try:
-        with Sim.open(robot) as sim:
-            sim.reset_q(qa)
-            rgb = sim.snapshot(target, distance, width, height, yaw=40.0, pitch=-25.0)
-    except (pybullet.error, KeyError) as exc:
-        return None, f"PyBullet could not load {robot.source}: {exc}"
-    from matplotlib.image import imsave
-
-    buf = io.BytesIO()
-    imsave(buf, rgb, format="png")
-    return base64.b64encode(buf.getvalue()).decode("ascii"), "PyBullet TinyRenderer (DIRECT)"
-
-
-# ---------------------------------------------------------------------------------------
-# report
-
-
-def jsonable(x: Any, nonfinite: str = "str") -> Any:
-    """``x`` with numpy scalars and arrays turned into JSON types, recursively. Non-finite
-    floats become their string (``"inf"``, ``nonfinite="str"``) or ``None``
-    (``nonfinite="null"``): JSON has no inf/NaN."""
-    if isinstance(x, dict):
-        return {k: jsonable(v, nonfinite) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [jsonable(v, nonfinite) for v in x]
-    if isinstance(x, np.ndarray):
-        return jsonable(x.tolist(), nonfinite)
-    if isinstance(x, (np.floating, float)):
-        v = float(x)
-        return v if math.isfinite(v) else (str(v) if nonfinite == "str" else None)
-    if isinstance(x, np.integer):
-        return int(x)
-    return x
-
-
-def _esc(x: Any) -> str:
-    return html.escape(str(x))
-
-
 _CSS = """body{font-family:system-ui,sans-serif;max-width:1150px;margin:2em auto;color:#222;
 line-height:1.45;padding:0 1em}h1{margin-bottom:.2em}h2{border-bottom:1px solid #ddd;
 padding-bottom:.2em;margin-top:1.8em}table{border-collapse:collapse;font-size:.85em;margin:1em 0}
@@ -388,7 +309,7 @@ img{max-width:100%}.note{color:#555;font-size:.9em}code{background:#f5f5f5;paddi
 
 def make_report(robot: Robot, out_dir: str | Path, *, trajectory: ArrayLike | None = None,
                 t: ArrayLike | None = None, samples: int = 100_000, seed: int | None = 0,
-                monitor: SingularityMonitor | None = None, render: bool = True,
+                monitor: SingularityMonitor | None = None, render: Renderer | None = None,
                 progress: bool = True) -> ReportResult:
     """Write ``out_dir/report.html`` and ``out_dir/summary.json``.
 
@@ -401,7 +322,7 @@ def make_report(robot: Robot, out_dir: str | Path, *, trajectory: ArrayLike | No
         seed: Seed of the workspace samples.
         monitor: Monitor whose metric and thresholds are shown (default
             ``SingularityMonitor(robot)``).
-        render: Render the worst pose with PyBullet when it is installed.
+        render: Picture of the arm at the worst pose (:data:`Renderer`); ``None``: none.
         progress: Progress bar on stderr (only drawn on a terminal).
 
     Returns:
@@ -459,7 +380,7 @@ def make_report(robot: Robot, out_dir: str | Path, *, trajectory: ArrayLike | No
     timings["figures_s"] = time.perf_counter() - tic
     tic = time.perf_counter()
     worst_pose = worst[0][1].q if worst[0][1].converged else w.q[worst_idx[0]]
-    render_png, render_note = (render_pybullet(robot, worst_pose) if render
+    render_png, render_note = (render(robot, worst_pose) if render is not None
                                else (None, "rendering disabled"))
     timings["render_s"] = time.perf_counter() - tic
 
@@ -509,46 +430,44 @@ def make_report(robot: Robot, out_dir: str | Path, *, trajectory: ArrayLike | No
     return ReportResult(html_path, json_path, summary, time.perf_counter() - start)
 
 
-def _img(b64: str, alt: str) -> str:
-    return f'<img alt="{_esc(alt)}" src="data:image/png;base64,{b64}">'
-
-
 def _html(robot: Robot, mon: SingularityMonitor, a: TrajectoryAnalysis, w: WorkspaceSweep,
-          traj_what: str, figs: dict[str, str], worst: list, render_png: str | None,
+          traj_what: str, figs: dict[str, bytes], worst: list, render_png: bytes | None,
           render_note: str, summary: dict[str, Any]) -> str:
     ws, tr = summary["workspace"], summary["trajectory"]
     pct = ws["sigma_min_scaled_percentiles"]
-    rows = []
+    rows: list[list[str]] = []
     for rank, (i, s) in enumerate(worst, 1):
         c = s.classification
         joints = ", ".join(f"{n} ({x:+.2f})" for n, x in zip(c.involved, c.weights, strict=True))
         lost = np.array2string(c.lost_twist, precision=2, separator=", ")
-        rows.append(
-            f"<tr><td>{rank}</td><td>{i}</td>"
-            f"<td>{w.measures.sigma_min_scaled[i]:.2e}</td>"
-            f"<td><code>{_esc(np.array2string(w.q[i], precision=2, separator=', '))}</code></td>"
-            f"<td>{s.distance:.3f}{'' if s.converged else ' (not reached)'}</td>"
-            f"<td>{_esc(c.kind)}: <code>{_esc(lost)}</code></td>"
-            f"<td>{_esc(joints)}</td><td>{_esc(c.description)}</td></tr>")
+        rows.append([
+            str(rank), str(i), f"{w.measures.sigma_min_scaled[i]:.2e}",
+            f"<code>{esc(np.array2string(w.q[i], precision=2, separator=', '))}</code>",
+            f"{s.distance:.3f}{'' if s.converged else ' (not reached)'}",
+            f"{esc(c.kind)}: <code>{esc(lost)}</code>", esc(joints), esc(c.description)])
     first = ", ".join(f"{k} at {v:.2f} s" for k, v in tr["first_time_s"].items()
                       if isinstance(v, float)) or "never"
-    render_html = (_img(render_png, "robot at the worst configuration") if render_png
-                   else f'<p class="note">{_esc(render_note)}</p>')
+    render_html = (img(render_png, "robot at the worst configuration") if render_png
+                   else f'<p class="note">{esc(render_note)}</p>')
     t = summary["timings"]
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Singularity report: {_esc(robot.name)}</title><style>{_CSS}</style></head><body>
-<h1>Singularity report: {_esc(robot.name)}</h1>
+    meta = table([
+        ["robot", f"{esc(robot.name)} ({robot.dof} joints, {esc(robot.base_link)} &rarr; "
+                  f"{esc(robot.tip_link)}), reach {robot.reach:.3f} m; source "
+                  f"<code>{esc(robot.source)}</code>"],
+        ["monitor", f"metric <code>{esc(mon.metric)}</code>, warn below {mon.warn:.4g}, "
+                    f"stop below {mon.stop:.4g}, hysteresis {mon.hysteresis:.0%}, Jacobian "
+                    f"rows {list(mon.rows)}"],
+        ["workspace", f"{ws['samples']:,} uniform samples inside the joint limits (seed "
+                      f"{esc(ws['seed'])}), swept in {ws['seconds']:.2f} s; report made in "
+                      f"{t['total_s']:.1f} s"],
+    ], cls="meta")
+    worst_table = table(rows, header=[
+        "#", "sample", "&sigma;<sub>min,scaled</sub>", "q [rad]", "distance to singular",
+        "lost direction", "involved joints (null motion)", "explanation"])
+    return page(f"Singularity report: {robot.name}", css=_CSS, body=f"""\
+<h1>Singularity report: {esc(robot.name)}</h1>
 <p class="note">Generated by <code>kinematics report</code>. All figures are embedded.</p>
-<table class="meta">
-<tr><td>robot</td><td>{_esc(robot.name)} ({robot.dof} joints, {_esc(robot.base_link)} &rarr;
-{_esc(robot.tip_link)}), reach {robot.reach:.3f} m; source
-<code>{_esc(robot.source)}</code></td></tr>
-<tr><td>monitor</td><td>metric <code>{_esc(mon.metric)}</code>, warn below {mon.warn:.4g},
-stop below {mon.stop:.4g}, hysteresis {mon.hysteresis:.0%}, Jacobian rows {list(mon.rows)}</td></tr>
-<tr><td>workspace</td><td>{ws['samples']:,} uniform samples inside the joint limits (seed
-{_esc(ws['seed'])}), swept in {ws['seconds']:.2f} s; report made in {t['total_s']:.1f} s</td></tr>
-</table>
+{meta}
 
 <h2>How to read this report</h2>
 <p>The arm's geometric Jacobian <i>J</i> maps joint velocities to the tool twist
@@ -567,19 +486,19 @@ all of the slowest joint's speed limit) and scales the commanded velocity from 1
 0 at stop only while the motion approaches the singularity.</p>
 
 <h2>1. Along a trajectory</h2>
-<p>{_esc(traj_what)}; {tr['samples']} samples over {tr['duration_s']:.2f} s. Smallest
+<p>{esc(traj_what)}; {tr['samples']} samples over {tr['duration_s']:.2f} s. Smallest
 monitored value {tr['min_value']:.3g} at t = {tr['t_min_value']:.2f} s; first level change:
-{_esc(first)}; time spent in warn {tr['fraction_by_level']['warn']:.0%}, in stop
+{esc(first)}; time spent in warn {tr['fraction_by_level']['warn']:.0%}, in stop
 {tr['fraction_by_level']['stop']:.0%}. Yellow/red bands: warn/stop zones (top) and the
 monitor's level along time (bottom); the dashed line is the velocity scale the monitor would
 apply to this motion.</p>
-{_img(figs['trajectory'], 'singular values along the trajectory')}
+{img(figs['trajectory'], 'singular values along the trajectory')}
 
 <h2>2. Velocity ellipsoids on the arm</h2>
 <p>Translational manipulability ellipsoids at the tool (principal axes = left singular
 vectors of the linear rows J<sub>v</sub>, lengths &prop; their singular values, same scale in
 all panels). A flat ellipsoid means the tool can hardly move along its short axis.</p>
-{_img(figs['ellipsoids'], 'manipulability ellipsoids')}
+{img(figs['ellipsoids'], 'manipulability ellipsoids')}
 
 <h2>3. Workspace</h2>
 <p>Tool positions of the sampled configurations, each cell coloured by the mean
@@ -587,8 +506,8 @@ manipulability of the configurations that put the tool there. Percentiles of
 &sigma;<sub>min,scaled</sub>: 1 % {pct['p1']:.2g}, 5 % {pct['p5']:.2g}, median
 {pct['p50']:.2g}, 95 % {pct['p95']:.2g}. {ws['fraction_below_warn']:.1%} of the samples
 are below the warn threshold, {ws['fraction_below_stop']:.1%} below stop.</p>
-{_img(figs['workspace'], 'workspace map')}
-{_img(figs['histograms'], 'histograms')}
+{img(figs['workspace'], 'workspace map')}
+{img(figs['histograms'], 'histograms')}
 
 <h2>4. Worst configurations</h2>
 <p>The {len(worst)} samples closest to a singularity. From each, a Newton search on
@@ -596,64 +515,11 @@ are below the warn threshold, {ws['fraction_below_stop']:.1%} below stop.</p>
 (distance = joint-space distance [rad]); the lost direction is the unit left singular vector
 [vx vy vz &omega;x &omega;y &omega;z] there, and the involved joints are the large components of
 the null joint motion (right singular vector).</p>
-<table><tr><th>#</th><th>sample</th><th>&sigma;<sub>min,scaled</sub></th><th>q [rad]</th>
-<th>distance to singular</th><th>lost direction</th><th>involved joints (null motion)</th>
-<th>explanation</th></tr>
-{''.join(rows)}
-</table>
+{worst_table}
 
 <h2>5. The arm at the worst configuration</h2>
 {render_html}
 <p class="note">Timings: trajectory {t['trajectory_s']:.2f} s, workspace
 {t['workspace_sweep_s']:.2f} s, nearest singularities {t['nearest_singularities_s']:.2f} s,
-figures {t['figures_s']:.2f} s, rendering {t['render_s']:.2f} s. Numbers: summary.json.</p>
-</body></html>
-"""
+figures {t['figures_s']:.2f} s, rendering {t['render_s']:.2f} s. Numbers: summary.json.</p>""")
 
-
-# ---------------------------------------------------------------------------------------
-# command line
-
-
-def add_report_parser(sub: Any) -> argparse.ArgumentParser:
-    """Add the ``report`` subcommand to the CLI's subparsers."""
-    p = sub.add_parser("report", help="singularity analysis report (HTML + JSON)",
-                       description="Write DIR/report.html (self-contained) and "
-                       "DIR/summary.json: singular values along a trajectory, manipulability "
-                       "ellipsoids, workspace maps, worst configurations.")
-    add_robot_arguments(p)
-    p.add_argument("--trajectory", metavar="FILE",
-                   help="joint trajectory .csv or .npy: N x dof, or N x (1 + dof) with time "
-                   "first (default: a sweep through a known singularity)")
-    p.add_argument("--dt", type=float, default=0.01,
-                   help="sample step [s] of a trajectory without a time column (default 0.01)")
-    p.add_argument("--samples", type=int, default=100_000,
-                   help="workspace samples (default 100000)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the workspace samples")
-    p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
-                   help=f"output folder (default {DEFAULT_OUT})")
-    p.add_argument("--no-render", action="store_true", help="skip the PyBullet picture")
-    p.add_argument("--quiet", action="store_true", help="no progress bar, no summary line")
-    p.set_defaults(func=run_report)
-    return p
-
-
-def run_report(args: argparse.Namespace) -> int:
-    """``kinematics report``: returns the exit code (0 ok; bad input raises a
-    :class:`~kinematics.KinematicsError`, which the CLI maps to 2)."""
-    robot = robot_from_args(args)
-    if args.samples < 1:
-        raise InvalidValueError(f"--samples {args.samples}: expected a positive integer")
-    q = t = None
-    if args.trajectory is not None:
-        q, t = load_trajectory(args.trajectory, robot)
-        if t is None:
-            if not (math.isfinite(args.dt) and args.dt > 0):
-                raise InvalidValueError(f"--dt {args.dt}: expected a positive step [s]")
-            t = np.arange(len(q)) * args.dt
-    res = make_report(robot, args.out, trajectory=q, t=t, samples=args.samples,
-                      seed=args.seed, render=not args.no_render, progress=not args.quiet)
-    if not args.quiet:
-        print(f"report: {res.html} ({args.samples} samples, {res.seconds:.1f} s); "
-              f"numbers: {res.summary_json}")
-    return 0
