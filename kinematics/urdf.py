@@ -46,6 +46,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,20 +87,29 @@ MAX_LIMIT = 1e6
 #: velocity [rad/s or m/s] and effort [N·m or N] above this mean "not given".
 MAX_RATE = 1e12
 
+_FLOAT_MAX = sys.float_info.max
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _LATE_DECLARATION = re.compile(rb"(\s+)(<\?xml[^>]*\?>)")
 _JOINT_CHILDREN = frozenset(("parent", "child", "origin", "axis", "limit", "mimic"))
 
 
-@dataclass
 class _Node:
-    tag: str
-    attrib: dict[str, str]
-    line: int
-    children: list[_Node] = field(default_factory=list)
+    """An XML element as kept: tag, attributes, start line, kept children."""
+
+    __slots__ = ("tag", "attrib", "line", "children")
+
+    def __init__(self, tag: str, attrib: dict[str, str], line: int):
+        self.tag = tag
+        self.attrib = attrib
+        self.line = line
+        self.children: list[_Node] = []
 
     def find(self, tag: str) -> _Node | None:
-        return next((c for c in self.children if c.tag == tag), None)
+        """First child with this tag (as urdfdom: later duplicates are ignored)."""
+        for c in self.children:
+            if c.tag == tag:
+                return c
+        return None
 
     def findall(self, tag: str) -> list[_Node]:
         return [c for c in self.children if c.tag == tag]
@@ -151,12 +161,10 @@ def _parse_xml(data: bytes, source: str, max_elements: int) -> _Node:
     def start(tag: str, attrib: dict[str, str]) -> None:
         nonlocal count
         depth = len(stack)
-        parent = stack[-1] if stack else None
-        keep = (depth == 0
-                or (depth == 1 and tag in ("link", "joint"))
-                or (depth == 2 and parent is not None and parent.tag == "joint"
-                    and tag in _JOINT_CHILDREN))
-        if depth == 1 and keep:
+        if depth == 1:
+            if tag != "link" and tag != "joint":
+                stack.append(None)
+                return
             count += 1
             if count > max_elements:
                 raise _Refused(
@@ -164,10 +172,13 @@ def _parse_xml(data: bytes, source: str, max_elements: int) -> _Node:
                     f"with max_elements= or the environment variable {MAX_ELEMENTS_ENV}",
                     parser.CurrentLineNumber,
                 )
-        node = None
-        if keep and (depth == 0 or parent is not None):
-            node = _Node(tag, attrib, parser.CurrentLineNumber)
-            (parent.children if parent is not None else root).append(node)
+        elif depth:
+            parent = stack[-1]
+            if depth > 2 or parent is None or parent.tag != "joint" or tag not in _JOINT_CHILDREN:
+                stack.append(None)
+                return
+        node = _Node(tag, attrib, parser.CurrentLineNumber)
+        (stack[-1].children if depth else root).append(node)  # type: ignore[union-attr]
         stack.append(node)
 
     def end(_tag: str) -> None:
@@ -331,6 +342,9 @@ class _JointReader:
     def __init__(self, name: str, node: _Node):
         self.name = name
         self.node = node
+        self.kids: dict[str, _Node] = {}
+        for c in reversed(node.children):  # the first of duplicates wins, as in urdfdom
+            self.kids[c.tag] = c
         self.problems: list[tuple[int, str]] = []
 
     def defect(self, line: int, message: str) -> None:
@@ -340,10 +354,23 @@ class _JointReader:
                 bound: float | None = None, unit: str = "") -> tuple[float, ...] | None:
         """``n`` finite numbers from ``el``'s attribute (``default`` if absent), or ``None``
         (with a defect recorded) if the value is malformed, non-finite or beyond ``bound``."""
-        if el is None or attr not in el.attrib:
+        if el is None:
             return default
-        raw = el.attrib[attr]
+        raw = el.attrib.get(attr)
+        if raw is None:
+            return default
         tokens = raw.split()
+        if len(tokens) == n and raw.isascii() and "_" not in raw:  # fast path: plain numbers
+            try:
+                fast = tuple(map(float, tokens))
+            except ValueError:
+                fast = None
+            limit = _FLOAT_MAX if bound is None else bound
+            # min/max skip a nan, the sum does not (a finite sum that overflows: slow path)
+            if (fast is not None and -limit <= min(fast) and max(fast) <= limit
+                    and math.isfinite(sum(fast))):
+                return fast
+        # slow path: say what is wrong
         what = f"<{el.tag} {attr}={truncate(raw, 80)!r}>: expected {n} finite number(s)"
         if bound is not None:
             what += f" of magnitude ≤ {bound:g}{unit}"
@@ -379,12 +406,12 @@ class _JointReader:
             jtype = "fixed"
         links = {}
         for tag in ("parent", "child"):
-            el = node.find(tag)
+            el = self.kids.get(tag)
             if el is None or not el.attrib.get("link"):
                 # the tree cannot be built without it: a file-level error
                 raise _Refused(f"joint {name!r} has no <{tag} link=...>", node.line)
             links[tag] = el.attrib["link"]
-        origin = node.find("origin")
+        origin = self.kids.get("origin")
         xyz = self.numbers(origin, "xyz", 3, (0.0, 0.0, 0.0), MAX_LENGTH, " m") or (0.0,) * 3
         rpy = self.numbers(origin, "rpy", 3, (0.0, 0.0, 0.0), MAX_ANGLE, " rad") or (0.0,) * 3
         axis: tuple[float, ...] = (1.0, 0.0, 0.0)
@@ -400,21 +427,22 @@ class _JointReader:
         )
 
     def axis(self) -> tuple[float, ...]:
-        el = self.node.find("axis")
+        el = self.kids.get("axis")
         raw = self.numbers(el, "xyz", 3, (1.0, 0.0, 0.0))
         if raw is None:
             return (0.0, 0.0, 1.0)
-        scale = max(abs(a) for a in raw)  # scale first: the norm of (0, 0, 1e200) overflows
+        scale = max(map(abs, raw))  # scale first: the norm of (0, 0, 1e200) overflows
         if scale == 0.0:
             self.defect(el.line if el is not None else self.node.line,
                         f"has a zero axis {raw}; expected a non-zero direction")
             return (0.0, 0.0, 1.0)
-        scaled = [a / scale for a in raw]
-        norm = math.sqrt(sum(a * a for a in scaled))
-        return tuple(a / norm for a in scaled)
+        if scale != 1.0:
+            raw = tuple(a / scale for a in raw)
+        norm = math.hypot(*raw)
+        return raw if norm == 1.0 else tuple(a / norm for a in raw)
 
     def limits(self, jtype: str) -> tuple[float, float, float, float]:
-        el = self.node.find("limit")
+        el = self.kids.get("limit")
         if el is None:
             if jtype != "continuous":
                 self.defect(self.node.line, f"is {jtype} but has no <limit>; the URDF spec "
@@ -444,7 +472,7 @@ class _JointReader:
         return lower, upper, rates[0], rates[1]
 
     def mimic(self) -> tuple[str, float, float] | None:
-        el = self.node.find("mimic")
+        el = self.kids.get("mimic")
         if el is None:
             return None
         leader = el.attrib.get("joint")
@@ -575,9 +603,8 @@ def parse_urdf(text: str | bytes, source: str = "<string>", *, max_bytes: int | 
         name = el.attrib.get("name")
         if not name:
             raise URDFError("<joint> without a name attribute", source, el.line)
-        shown = truncate(repr(name), 80)
         if name in joint_lines:
-            raise URDFError(f"joint {shown} is declared twice (lines {joint_lines[name]} and "
+            raise URDFError(f"joint {truncate(repr(name), 80)} is declared twice (lines {joint_lines[name]} and "
                             f"{el.line})", source, el.line)
         joint_lines[name] = el.line
         reader = _JointReader(name, el)
@@ -587,12 +614,13 @@ def parse_urdf(text: str | bytes, source: str = "<string>", *, max_bytes: int | 
             raise URDFError(str(exc), source, exc.line) from None
         for role, link in (("parent", j.parent), ("child", j.child)):
             if link not in link_lines:
-                raise URDFError(f"joint {shown} names {role} link {truncate(repr(link), 80)}, "
+                raise URDFError(f"joint {truncate(repr(name), 80)} names {role} link {truncate(repr(link), 80)}, "
                                 "which is not declared", source, j.line)
         if j.child in parent_of:
             raise URDFError(
                 f"link {truncate(repr(j.child), 80)} has two parent joints "
-                f"({truncate(repr(parent_of[j.child]), 80)} and {shown}); a URDF must be a tree",
+                f"({truncate(repr(parent_of[j.child]), 80)} and {truncate(repr(name), 80)}); a "
+                "URDF must be a tree",
                 source,
                 j.line,
             )
