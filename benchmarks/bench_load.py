@@ -83,7 +83,7 @@ def main() -> None:
     lines = [
         "# URDF parse: generated serial chains",
         "",
-        f"`kin.parse_urdf` on a chain of n revolute joints (one `<link>` with an `<inertial>`",
+        "`kin.parse_urdf` on a chain of n revolute joints (one `<link>` with an `<inertial>`",
         f"and one `<joint>` with origin, axis and limit per joint). Median of {args.repeats} "
         "runs after one warm-up, GC off while timing; peak = largest Python allocation total "
         "during one parse (tracemalloc, includes the parser's own nodes and the model).",

@@ -3,8 +3,8 @@
 No macro expander lives here: :func:`expand_xacro` runs ``xacro`` itself and only hooks
 how it finds packages. ``$(find pkg)`` (and ``find('pkg')`` in expressions) resolve
 against the ``package_dirs`` the caller gives, never against a ROS installation, and
-``package://pkg/...`` mesh file names in the result become absolute paths when ``pkg`` is
-found (meshes are still never opened).
+``package://pkg/...`` mesh and texture file names in the result become absolute paths when
+``pkg`` is found (they are still never opened).
 
 Expanding a xacro file runs its expressions and reads every file it includes: expand only
 files you trust. Each file xacro reads is refused if it holds a DOCTYPE or is larger than
@@ -118,12 +118,12 @@ def _package_xml_name(folder: Path) -> str | None:
     return m.group(1).decode("utf-8", "replace") if m else None
 
 
-def _check_safe(data: bytes, filename: str, cap: int) -> None:
+def _check_safe(data: bytes, filename: str, cap: int, size: int) -> None:
     """Refuse a DOCTYPE/entity or an oversized file before xacro's minidom sees it."""
-    if len(data) > cap:
-        raise URDFError(f"xacro input is {len(data)} bytes, more than the cap of {cap} bytes; "
-                        f"raise it with max_bytes= or the environment variable {MAX_BYTES_ENV}",
-                        filename)
+    if size > cap or len(data) > cap:
+        raise URDFError(f"xacro input is {max(size, len(data))} bytes, more than the cap of "
+                        f"{cap} bytes; raise it with max_bytes= or the environment variable "
+                        f"{MAX_BYTES_ENV}", filename)
     parser = expat.ParserCreate()
 
     def refuse(*_args: object) -> None:
@@ -169,11 +169,12 @@ def _hooked(xacro: Any, index: _PackageIndex, cap: int) -> Iterator[None]:
             path = os.path.join(xacro.root_dir, filename)
             try:
                 with open(path, "rb") as f:
-                    data = f.read(cap + 1)
+                    size = os.fstat(f.fileno()).st_size
+                    data = f.read(cap + 1) if size <= cap else b""
             except OSError as e:
                 xacro.filestack.pop()  # as xacro does: the error is not "in" this file
                 raise xacro.XacroException(f"{e.strerror}: {e.filename}", exc=e) from None
-            _check_safe(data, filename, cap)
+            _check_safe(data, filename, cap, max(size, len(data)))
             return original_parse(data.decode("utf-8"), filename)
         return original_parse(inp, filename)
 
@@ -199,22 +200,26 @@ def _where(xacro: Any, top: str) -> tuple[str, str]:
               if getattr(m, "body", None) is not None]
     context = ""
     if macros:
-        context += f" (in macro {format_names(macros[::-1], 150)})"
+        inner = macros[::-1]
+        called = f", called from {format_names(inner[1:], 150)}" if len(inner) > 1 else ""
+        context += f" (in macro {truncate(repr(inner[0]), 80)}{called})"
     if len(files) > 1:
         context += f" (included from {format_names(files[-2::-1], 150)})"
     return (files[-1] if files else top), context
 
 
-def _resolve_meshes(doc: Any, index: _PackageIndex) -> None:
-    """``package://pkg/rest`` in ``<mesh filename>`` → absolute path, when pkg is found."""
-    for mesh in doc.getElementsByTagName("mesh"):
-        name = mesh.getAttribute("filename")
-        if not name.startswith("package://"):
-            continue
-        package, _, rest = name[len("package://"):].partition("/")
-        folder = index.find(package) if package else None
-        if folder is not None:
-            mesh.setAttribute("filename", str(folder / rest) if rest else str(folder))
+def _resolve_assets(doc: Any, index: _PackageIndex) -> None:
+    """``package://pkg/rest`` in ``<mesh filename>`` and ``<texture filename>`` → absolute
+    path, when pkg is found."""
+    for tag in ("mesh", "texture"):
+        for el in doc.getElementsByTagName(tag):
+            name = el.getAttribute("filename")
+            if not name.startswith("package://"):
+                continue
+            package, _, rest = name[len("package://"):].partition("/")
+            folder = index.find(package) if package else None
+            if folder is not None:
+                el.setAttribute("filename", str(folder / rest) if rest else str(folder))
 
 
 def expand_xacro(
@@ -240,7 +245,7 @@ def expand_xacro(
 
     Returns:
         The URDF document as text (what ``xacro file.xacro`` prints), with ``package://``
-        mesh file names rewritten to absolute paths for the packages found.
+        mesh and texture file names rewritten to absolute paths for the packages found.
 
     Raises:
         URDFError: xacro is not installed (the message names the extra); the file cannot be
@@ -288,5 +293,5 @@ def expand_xacro(
             message = " ".join(str(exc).split()) or type(exc).__name__
             raise URDFError(f"xacro could not expand the file: {truncate(message, 300)}"
                             f"{context}", where) from None
-        _resolve_meshes(doc, index)
+        _resolve_assets(doc, index)
         return str(doc.toprettyxml(indent="  "))

@@ -47,7 +47,7 @@ import math
 import os
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
@@ -90,6 +90,7 @@ MAX_RATE = 1e12
 _FLOAT_MAX = sys.float_info.max
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _LATE_DECLARATION = re.compile(rb"(\s+)(<\?xml[^>]*\?>)")
+_LATE_DECLARATION_STR = re.compile(r"(\s+)(<\?xml[^>]*\?>)")
 _JOINT_CHILDREN = frozenset(("parent", "child", "origin", "axis", "limit", "mimic"))
 
 
@@ -140,7 +141,7 @@ def _limit_from(value: int | None, env: str, default: int, what: str) -> int:
     return cap
 
 
-def _parse_xml(data: bytes, source: str, max_elements: int) -> _Node:
+def _parse_xml(data: str | bytes, source: str, max_elements: int) -> _Node:
     """Parse with expat, keeping only ``<robot>``, its ``<link>``/``<joint>`` children and
     the joint sub-elements kinematics reads (memory stays linear in what is used)."""
     parser = expat.ParserCreate()
@@ -204,6 +205,9 @@ def _parse_xml(data: bytes, source: str, max_elements: int) -> _Node:
 @dataclass(frozen=True)
 class Defect:
     """A per-element defect of a URDF document, recorded instead of raised.
+
+    Only joints have defects today (a link contributes only its name, whose problems are
+    file-level); ``kind="link"`` is reserved for link-level checks.
 
     Attributes:
         kind: ``"joint"`` or ``"link"``.
@@ -463,8 +467,10 @@ class _JointReader:
         lower = -math.inf if lo[0] < -MAX_LIMIT else lo[0]  # ±1e16 in real files: unbounded
         upper = math.inf if hi[0] > MAX_LIMIT else hi[0]
         if lower > MAX_LIMIT or upper < -MAX_LIMIT:
-            self.defect(el.line, f"limit lower={lo[0]:g} upper={hi[0]:g}; expected limits "
-                                 f"that are not both beyond ±{MAX_LIMIT:g} on one side")
+            self.defect(el.line, f"limit lower={lo[0]:g} upper={hi[0]:g} is out of range; "
+                                 f"expected |lower|, |upper| ≤ {MAX_LIMIT:g} (a lower limit "
+                                 f"below -{MAX_LIMIT:g} or an upper limit above it reads as "
+                                 "unbounded)")
             return -math.inf, math.inf, rates[0], rates[1]
         if lower > upper:
             self.defect(el.line, f"limit lower={lower} > upper={upper}")
@@ -490,6 +496,7 @@ def _check_mimics(joints: list[URDFJoint], readers: list[_JointReader]) -> list[
     """Record mimic defects that need the whole file (missing, non-moving, self, cycles) and
     drop the mimic of each such joint (placeholder)."""
     by_name = {j.name: j for j in joints}
+    reader_of = {r.name: r for r in readers}
     bad: set[str] = set()
     for j, r in zip(joints, readers, strict=True):
         if j.mimic is None:
@@ -500,6 +507,9 @@ def _check_mimics(joints: list[URDFJoint], readers: list[_JointReader]) -> list[
             r.defect(j.line, f"mimics {shown}, which is not a joint in this URDF")
         elif leader.name == j.name:
             r.defect(j.line, "mimics itself")
+        elif leader.type not in MOVING_TYPES and reader_of[leader.name].problems:
+            r.defect(j.line, f"mimics {shown}, which has a defect of its own (line "
+                             f"{reader_of[leader.name].problems[0][0]})")
         elif leader.type not in MOVING_TYPES:
             r.defect(j.line, f"mimics {shown}, which is a {leader.type} joint; expected a "
                              "revolute, continuous or prismatic leader")
@@ -508,7 +518,6 @@ def _check_mimics(joints: list[URDFJoint], readers: list[_JointReader]) -> list[
         bad.add(j.name)
     # cycles a → b → a: each joint has at most one leader, so one walk per joint, each
     # joint visited once overall (0 new, 1 on the current walk, 2 done)
-    reader_of = {r.name: r for r in readers}
     state = dict.fromkeys(by_name, 0)
     for j in joints:
         walk: list[str] = []
@@ -532,17 +541,23 @@ def _check_mimics(joints: list[URDFJoint], readers: list[_JointReader]) -> list[
         j.velocity, j.effort, None, j.line) for j in joints]
 
 
-def _prepare(text: str | bytes, source: str, max_bytes: int) -> bytes:
+def _prepare(text: str | bytes, source: str, max_bytes: int) -> str | bytes:
+    """Check the size; forgive blank lines before the XML declaration and NUL padding after
+    the document. A ``str`` stays a ``str`` (expat then ignores a declared encoding)."""
     size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8"))
     if size > max_bytes:
         raise URDFError(f"document is {size} bytes, more than the cap of {max_bytes} bytes; "
                         f"raise it with max_bytes= or the environment variable "
                         f"{MAX_BYTES_ENV}", source)
-    data = text if isinstance(text, bytes) else text.encode("utf-8")
-    decl = _LATE_DECLARATION.match(data)
-    if decl:  # blank lines before <?xml ...?>: move it first, so every line number stays
-        data = decl.group(2) + decl.group(1) + data[decl.end():]
-    return data.rstrip(b"\0")  # NUL padding after the document
+    if isinstance(text, bytes):
+        decl = _LATE_DECLARATION.match(text)
+        if decl:  # move <?xml ...?> first: every line number stays what it was
+            text = decl.group(2) + decl.group(1) + text[decl.end():]
+        return text.rstrip(b"\0")
+    sdecl = _LATE_DECLARATION_STR.match(text)
+    if sdecl:
+        text = sdecl.group(2) + sdecl.group(1) + text[sdecl.end():]
+    return text.rstrip("\0")
 
 
 def parse_urdf(text: str | bytes, source: str = "<string>", *, max_bytes: int | None = None,
@@ -604,8 +619,8 @@ def parse_urdf(text: str | bytes, source: str = "<string>", *, max_bytes: int | 
         if not name:
             raise URDFError("<joint> without a name attribute", source, el.line)
         if name in joint_lines:
-            raise URDFError(f"joint {truncate(repr(name), 80)} is declared twice (lines {joint_lines[name]} and "
-                            f"{el.line})", source, el.line)
+            raise URDFError(f"joint {truncate(repr(name), 80)} is declared twice (lines "
+                            f"{joint_lines[name]} and {el.line})", source, el.line)
         joint_lines[name] = el.line
         reader = _JointReader(name, el)
         try:
@@ -614,8 +629,9 @@ def parse_urdf(text: str | bytes, source: str = "<string>", *, max_bytes: int | 
             raise URDFError(str(exc), source, exc.line) from None
         for role, link in (("parent", j.parent), ("child", j.child)):
             if link not in link_lines:
-                raise URDFError(f"joint {truncate(repr(name), 80)} names {role} link {truncate(repr(link), 80)}, "
-                                "which is not declared", source, j.line)
+                raise URDFError(f"joint {truncate(repr(name), 80)} names {role} link "
+                                f"{truncate(repr(link), 80)}, which is not declared", source,
+                                j.line)
         if j.child in parent_of:
             raise URDFError(
                 f"link {truncate(repr(j.child), 80)} has two parent joints "
@@ -661,8 +677,8 @@ def parse_urdf(text: str | bytes, source: str = "<string>", *, max_bytes: int | 
 def read_urdf(path: str | os.PathLike[str], *, max_bytes: int | None = None,
               max_elements: int | None = None,
               xacro_args: Mapping[str, str] | None = None,
-              package_dirs: Iterable[str | os.PathLike[str]] | Mapping[str, str | os.PathLike[str]]
-              | None = None) -> URDFModel:
+              package_dirs: Sequence[str | os.PathLike[str]]
+              | Mapping[str, str | os.PathLike[str]] | None = None) -> URDFModel:
     """Read and parse a URDF file (see :func:`parse_urdf`); expand it with xacro first if its
     name ends in ``.xacro`` (see :func:`kinematics._xacro.expand_xacro`).
 

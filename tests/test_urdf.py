@@ -142,7 +142,7 @@ DEFECTS = [
     (_joint("", limit='<limit lower="-1.57." upper="1" velocity="1" effort="1"/>'), 4,
      r"<limit lower='-1.57.'>: expected 1 finite number"),
     (_joint("", limit='<limit lower="1e16" upper="2e16" velocity="1" effort="1"/>'), 4,
-     r"limit lower=1e\+16 upper=2e\+16; expected limits that are not both beyond"),
+     r"limit lower=1e\+16 upper=2e\+16 is out of range; expected \|lower\|, \|upper\| ≤ 1e\+06"),
     (_joint("", limit='<limit lower="-1" upper="1" velocity="nan" effort="1"/>'), 4,
      r"<limit velocity='nan'>.*'nan' is not finite"),
     (_joint('<mimic joint="ghost"/>'), 3, "joint 'j': mimics 'ghost', which is not a joint"),
@@ -190,6 +190,11 @@ def test_placeholders_of_a_defective_joint() -> None:
     assert "nan" in str(model.defect_error("j"))
     unknown = kin.parse_urdf(_joint("", jtype="spherical")).joint("j")
     assert (unknown.type, unknown.axis, unknown.lower) == ("fixed", (1.0, 0.0, 0.0), -np.inf)
+    follower = ('<link name="c"/><joint name="k" type="continuous"><parent link="b"/>'
+                '<child link="c"/><mimic joint="j"/></joint>')
+    model = kin.parse_urdf(_joint("", jtype="spherical").replace("</robot>", follower + "</robot>"))
+    assert [(d.name, d.message) for d in model.defects][1] == (
+        "k", "joint 'k': mimics 'j', which has a defect of its own (line 3)")
 
 
 def test_defects_only_in_other_joints_leave_the_rest_clean() -> None:
@@ -306,8 +311,16 @@ def test_only_what_kinematics_needs_is_read() -> None:
 def test_lenient_whitespace_before_declaration_and_nul_after_document() -> None:
     text = "\n\n\n" + _joint('<origin xyz="1 nan 2"/>') + "\n\0\0"
     text = text.replace('<robot name="r">', '<?xml version="1.0"?>\n<robot name="r">', 1)
-    model = kin.parse_urdf(text.encode())
-    assert model.defects[0].line == 8  # 3 blank lines + declaration line + 4: unchanged
+    for doc in (text, text.encode()):
+        model = kin.parse_urdf(doc)
+        assert model.defects[0].line == 8  # 3 blank lines + declaration line + 4: unchanged
+
+
+def test_text_and_bytes_with_a_declared_encoding() -> None:
+    text = ('<?xml version="1.0" encoding="ISO-8859-1"?>'
+            '<robot name="Würfel"><link name="a"/></robot>')
+    assert kin.parse_urdf(text).name == "Würfel"  # a str is already decoded
+    assert kin.parse_urdf(text.encode("latin-1")).name == "Würfel"  # bytes follow the declaration
 
 
 def test_ten_thousand_joint_chain_parses() -> None:
