@@ -32,13 +32,17 @@ the caller to raise when the element is part of the model it was asked for.
 means "unbounded on that side" (``∓inf``; files write ±1e16 for that); whitespace before
 the XML declaration and NUL bytes after the document are ignored.
 
-**Bounds on numbers** (beyond them a number is a defect): origin xyz
-``|x| ≤ MAX_LENGTH = 1e9`` m; origin rpy ``|a| ≤ MAX_ANGLE = 1e6`` rad; a limit that
-would be inside-out beyond ``MAX_LIMIT = 1e6`` (rad or m); mimic multiplier and offset
-``≤ MAX_LIMIT``; velocity and effort above ``MAX_RATE = 1e12`` mean "not given". An axis
-may have any finite components: it is scaled by its largest component before it is
-normalised, so ``0 0 1e200`` is the unit z axis. Every number must be finite: ``nan``,
-``inf`` and literals that overflow a double (``1e400``) are defects.
+**Bounds on numbers** (beyond them a number is a defect naming file, line and attribute):
+origin xyz ``|x| ≤ MAX_LENGTH = 1e9`` m; origin rpy ``|a| ≤ MAX_ANGLE = 1e6`` rad; a lower
+limit above ``MAX_LIMIT = 1e6`` or an upper limit below ``-MAX_LIMIT`` (rad or m); mimic
+multiplier and offset ``|m| ≤ MAX_LIMIT``; velocity and effort above ``MAX_RATE = 1e12``
+mean "not given". An axis may have any finite components: it is scaled by its largest
+component before it is normalised, so ``0 0 1e200`` is the unit z axis. Every number must
+be a plain finite decimal: ``nan``, ``inf``, literals that overflow a double (``1e400``),
+``1_0`` and ``0.07,`` are defects.
+
+**xacro:** :func:`read_urdf` expands ``*.xacro`` files first (optional extra ``xacro``; see
+:mod:`kinematics._xacro`).
 """
 
 from __future__ import annotations
