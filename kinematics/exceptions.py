@@ -8,21 +8,111 @@ never an exception.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 __all__ = [
+    "MAX_MESSAGE_CHARS",
     "KinematicsError",
+    "KinematicsWarning",
+    "URDFWarning",
     "URDFError",
     "ShapeError",
     "InvalidValueError",
     "UnknownLinkError",
     "UnknownRobotError",
     "JointLimitError",
-    "KinematicsWarning",
-    "URDFWarning",
+    "format_names",
+    "truncate",
 ]
+
+#: Longest message (in characters) that a :class:`KinematicsError` carries. Longer messages
+#: keep their head and tail and lose the middle, marked ``…[N chars]…``.
+MAX_MESSAGE_CHARS = 500
+
+
+def truncate(text: str, limit: int = MAX_MESSAGE_CHARS, *, keep: str = "middle") -> str:
+    """Cap ``text`` at ``limit`` characters, marking the cut with ``…``.
+
+    Args:
+        text: Any text (a message, a value's ``repr``, a file path).
+        limit: Maximum length of the result, in characters (at least 16).
+        keep: ``"middle"`` cuts out the middle (head and tail survive: the element named at
+            the start and the "expected ..." at the end of a message); ``"end"`` keeps the
+            end only (file paths: the file name survives); ``"start"`` keeps the start only.
+
+    Returns:
+        ``text`` unchanged if short enough, else a string of at most ``limit`` characters.
+
+    Examples:
+        >>> truncate("abcdefghij" * 10, 30)
+        'abcdefghijab…[82 chars]…efghij'
+        >>> truncate("/home/user/robots/descriptions/urdf/arm.urdf", 30, keep="end")
+        '…[26 chars]…ions/urdf/arm.urdf'
+    """
+    limit = max(int(limit), 16)
+    if len(text) <= limit:
+        return text
+    cut = len(text) - limit
+    while True:  # the marker's own length depends on how much is cut
+        marker = f"…[{cut} chars]…"
+        kept = limit - len(marker)
+        if len(text) - kept == cut:
+            break
+        cut = len(text) - kept
+    if keep == "end":
+        return marker + text[len(text) - kept:]
+    if keep == "start":
+        return text[:kept] + marker
+    head = kept * 2 // 3
+    return text[:head] + marker + text[len(text) - (kept - head):]
+
+
+def format_names(names: Iterable[object], limit: int = 200) -> str:
+    """Render names as a Python-style list of at most about ``limit`` characters.
+
+    Items are ``repr``'d and listed in order until the next one would pass ``limit``; the
+    rest are counted: ``['a', 'b', … (+998 more)]``. Each item is itself capped.
+
+    Examples:
+        >>> format_names(["base", "link1"])
+        "['base', 'link1']"
+        >>> format_names([f"l{i}" for i in range(1000)], 40)
+        "['l0', 'l1', 'l2', 'l3', 'l4', 'l5', … (+994 more)]"
+    """
+    items = [truncate(repr(n), 60) for n in names]
+    shown: list[str] = []
+    used = 2
+    for item in items:
+        if shown and used + len(item) + 2 > limit:
+            break
+        shown.append(item)
+        used += len(item) + 2
+    rest = len(items) - len(shown)
+    return "[" + ", ".join(shown) + (f", … (+{rest} more)" if rest else "") + "]"
 
 
 class KinematicsError(Exception):
-    """Root of every error raised by :mod:`kinematics`."""
+    """Root of every error raised by :mod:`kinematics`.
+
+    A string message longer than :data:`MAX_MESSAGE_CHARS` is cut in the middle (see
+    :func:`truncate`), so an absurd input never produces an absurd message.
+    """
+
+    def __init__(self, *args: object) -> None:
+        if args and isinstance(args[0], str):
+            args = (truncate(args[0]), *args[1:])
+        super().__init__(*args)
+
+
+class KinematicsWarning(UserWarning):
+    """Root of every warning emitted by :mod:`kinematics`."""
+
+
+class URDFWarning(KinematicsWarning):
+    """A defect in a part of a URDF document that the requested model does not use.
+
+    The part is skipped; the message names file, line and the element.
+    """
 
 
 class URDFError(KinematicsError, ValueError):
@@ -34,8 +124,9 @@ class URDFError(KinematicsError, ValueError):
     """
 
     def __init__(self, message: str, source: str = "<string>", line: int | None = None):
-        where = source if line is None else f"{source}:{line}"
-        super().__init__(f"{where}: {message}")
+        where = truncate(str(source), 160, keep="end")
+        where = where if line is None else f"{where}:{line}"
+        super().__init__(f"{where}: {truncate(message, MAX_MESSAGE_CHARS - len(where) - 2)}")
         self.source = source
         self.line = line
 
@@ -72,8 +163,8 @@ class UnknownLinkError(KinematicsError, KeyError):
         self.name = name
         self.available = tuple(available)
         super().__init__(
-            f"{what} {name!r} does not exist in the model. Available {what} names: "
-            f"{list(self.available)}"
+            f"{what} {truncate(repr(name), 80)} does not exist in the model. Available {what} "
+            f"names: {format_names(self.available, 300)}"
         )
 
     def __str__(self) -> str:  # KeyError would repr() the message
@@ -87,8 +178,8 @@ class UnknownRobotError(KinematicsError, KeyError):
         self.name = name
         self.available = tuple(available)
         super().__init__(
-            f"robot {name!r} is neither a bundled robot nor an existing URDF file. "
-            f"Bundled robots: {list(self.available)}"
+            f"robot {truncate(repr(name), 120)} is neither a bundled robot nor an existing URDF "
+            f"file. Bundled robots: {format_names(self.available, 300)}"
         )
 
     def __str__(self) -> str:
@@ -113,11 +204,3 @@ class JointLimitError(KinematicsError, ValueError):
         self.value = value
         self.lower = lower
         self.upper = upper
-
-
-class KinematicsWarning(UserWarning):
-    """Root of every warning issued by :mod:`kinematics`."""
-
-
-class URDFWarning(KinematicsWarning):
-    """A defect in a part of a URDF that the requested model does not use (file:line)."""
