@@ -54,12 +54,12 @@ except ImportError:  # pragma: no cover - Windows
 __all__ = [
     "ChunkRun",
     "CheckpointError",
+    "CheckpointLock",
     "CheckpointLockedError",
     "CheckpointWarning",
     "ClusterError",
     "WORKER_ENVIRON",
     "check_worker_environ",
-    "checkpoint_lock",
     "connect",
     "run_chunks",
     "run_key",
@@ -256,7 +256,7 @@ def _write_chunk(path: Path, key: str, i: int, result: Mapping[str, np.ndarray])
     if _META in arrays:
         raise InvalidValueError(f"a task result may not use the reserved name {_META!r}")
     meta = np.array([key, str(i), _digest(key, i, arrays)])
-    _write_atomic(path, lambda f: np.savez(f, **arrays, **{_META: meta}))
+    _write_atomic(path, lambda f: np.savez(f, **arrays, **{_META: meta}))  # type: ignore[arg-type]
 
 
 # -- the folder: checks, lock, manifest -------------------------------------------------------
@@ -269,8 +269,8 @@ def _read_pid(fd: int) -> int | None:
         return None
 
 
-class checkpoint_lock:  # noqa: N801 - used as a context manager, like open()
-    """Exclusive use of a checkpoint folder by this run (``with checkpoint_lock(folder):``).
+class CheckpointLock:
+    """Exclusive use of a checkpoint folder by this run (``with CheckpointLock(folder): ...``).
 
     The lock is an OS advisory lock (``flock``) on ``folder/lock``, which holds the owner's
     pid: the OS drops it when the owner dies, so a lock left by a dead process is simply
@@ -318,7 +318,7 @@ class checkpoint_lock:  # noqa: N801 - used as a context manager, like open()
             fd, self._fd = self._fd, None
             os.close(fd)  # closing the last descriptor drops the flock
 
-    def __enter__(self) -> checkpoint_lock:
+    def __enter__(self) -> CheckpointLock:
         self.acquire()
         return self
 
@@ -343,7 +343,7 @@ class _Folder:
         except OSError as exc:
             raise CheckpointError(f"cannot create checkpoint folder {str(folder)!r} "
                                   f"({exc.strerror})", folder) from None
-        self.lock = checkpoint_lock(folder)
+        self.lock = CheckpointLock(folder)
         self.lock.acquire()
         try:
             self._probe()
@@ -549,8 +549,11 @@ def run_chunks(
     Warns:
         CheckpointWarning: A chunk file or the manifest failed verification (it is rebuilt).
     """
-    if workers is not None and (isinstance(workers, bool) or workers < 1):
-        raise InvalidValueError(f"workers={workers}; expected >= 1")
+    if workers is not None and (isinstance(workers, bool)
+                                or not isinstance(workers, (int, np.integer)) or workers < 1):
+        raise InvalidValueError(f"workers={workers!r}; expected >= 1 (an integer)")
+    if checkpoint is not None and not isinstance(checkpoint, (str, os.PathLike)):
+        raise InvalidValueError(f"checkpoint={checkpoint!r}; expected a folder path")
     worker_timeout = _positive("worker_timeout", worker_timeout)
     size = [1] * len(tasks) if units is None else [int(u) for u in units]
     if len(size) != len(tasks):
@@ -558,6 +561,7 @@ def run_chunks(
                                 f"({len(tasks)})")
     manifest = dict(manifest or {})
     key = run_key(manifest) if key is None else str(key)
+    bar = Progress.from_arg(sum(size), progress, label)
     folder = None if checkpoint is None else _Folder(Path(checkpoint), manifest, key)
     try:
         if folder is not None:
@@ -567,7 +571,6 @@ def run_chunks(
         loaded = [i for i, r in enumerate(results) if r is not None]
         todo = [i for i, r in enumerate(results) if r is None]
         computed: list[int] = []
-        bar = Progress.from_arg(sum(size), progress, label)
         if loaded:
             bar.resume(sum(size[i] for i in loaded),
                        f"resuming {len(loaded)}/{len(tasks)} chunks from "

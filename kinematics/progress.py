@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from .exceptions import InvalidValueError
+
 __all__ = ["Progress", "format_duration"]
 
 
@@ -74,9 +76,16 @@ class Progress:
                  **kwargs: object) -> Progress:
         """From a ``progress=`` argument: a bool (draw on stderr: a bar on a terminal, plain
         lines otherwise) or a stream (always draw the bar there). ``kwargs`` go to the
-        constructor."""
+        constructor.
+
+        Raises:
+            InvalidValueError: ``progress`` is neither a bool nor a writable stream.
+        """
         if isinstance(progress, bool):
             return cls(total, label, enabled=progress, **kwargs)  # type: ignore[arg-type]
+        if not callable(getattr(progress, "write", None)):
+            raise InvalidValueError(f"progress={progress!r}; expected True, False or a text "
+                                    f"stream")
         return cls(total, label, stream=progress, force=True, **kwargs)  # type: ignore[arg-type]
 
     # -- counting ---------------------------------------------------------------------------

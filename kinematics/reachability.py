@@ -220,7 +220,8 @@ def _reach_positions(task: _Task) -> tuple[Array, NDArray[np.bool_]]:
         from .ik import solve
 
         T = transform(np.broadcast_to(np.eye(3), (len(c), 3, 3)), c)
-        q = np.asarray(solve(robot, T, seed=task.seed, mask=_POSITION_MASK, **s).q)
+        masked: dict[str, Any] = {**s, "mask": _POSITION_MASK}
+        q = np.asarray(solve(robot, T, seed=task.seed, **masked).q)
     else:
         q = _position_lm(robot, c, task.voxel, task.seed, s["tol_pos"], s["restarts"],
                          s["max_iter"])
@@ -360,18 +361,36 @@ class _Plan:
         return self.shape[0] * self.shape[1] * self.shape[2]
 
 
+def _count(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise InvalidValueError(f"{name}={value!r}; expected >= {minimum}")
+    return int(value)
+
+
 def _plan(robot: Robot, voxel: float, orientations: int, bounds: ArrayLike | None,
-          chunk: int, position_only: bool | None) -> _Plan:
+          chunk: int, position_only: bool | None, seed: int = 0,
+          solver: dict[str, Any] | None = None) -> _Plan:
     """Validate the map's parameters and check that it fits in memory, allocating nothing
     in proportion to its size."""
-    if not (isinstance(voxel, (int, float, np.integer, np.floating)) and np.isfinite(voxel)
+    if isinstance(voxel, bool) or not (
+            isinstance(voxel, (int, float, np.integer, np.floating)) and np.isfinite(voxel)
             and voxel > 0):
         raise InvalidValueError(f"voxel={voxel!r}; expected a positive size in metres")
-    if isinstance(orientations, bool) or not isinstance(orientations, (int, np.integer)) \
-            or orientations < 1:
-        raise InvalidValueError(f"orientations={orientations!r}; expected >= 1")
-    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
-        raise InvalidValueError(f"chunk={chunk!r}; expected >= 1")
+    _count("orientations", orientations, 1)
+    _count("chunk", chunk, 1)
+    _count("seed", seed, 0)
+    for name, value in (solver or {}).items():
+        if name.startswith("tol_"):
+            if isinstance(value, bool) or not (isinstance(value, (int, float, np.integer,
+                                                                  np.floating))
+                                               and np.isfinite(value) and value > 0):
+                raise InvalidValueError(f"{name}={value!r}; expected a positive finite "
+                                        f"tolerance")
+        else:
+            _count(name, value, 1 if name == "max_iter" else 0)
+    if position_only is not None and not isinstance(position_only, (bool, np.bool_)):
+        raise InvalidValueError(f"position_only={position_only!r}; expected True, False or "
+                                f"None")
     R = robot.reach
     b = np.array([[-R, R]] * 3) if bounds is None else np.asarray(bounds, dtype=float)
     if b.shape != (3, 2):
@@ -441,13 +460,16 @@ def estimate(
             cannot fit in the available memory (the message gives the size in GiB).
         ShapeError: ``bounds`` is not ``(3, 2)``.
     """
-    plan = _plan(robot, voxel, orientations, bounds, chunk, position_only)
+    solver = {"tol_pos": tol_pos, "tol_rot": tol_rot, "restarts": restarts,
+              "max_iter": max_iter}
+    plan = _plan(robot, voxel, orientations, bounds, chunk, position_only, seed, solver)
+    _count("calibration", calibration, 0)
+    if workers is not None:
+        _count("workers", workers, 1)
     centers, rots, idx, groups = _grid(robot, plan, voxel, orientations, chunk, seed)
     K = len(rots)
     seconds = float("nan")
     if calibration > 0 and idx.size:
-        solver = {"tol_pos": tol_pos, "tol_rot": tol_rot, "restarts": restarts,
-                  "max_iter": max_iter}
         rng = np.random.default_rng(seed)
         pick = rng.choice(idx, size=min(idx.size, max(1, calibration // K)), replace=False)
         task = _Task(robot, centers[np.sort(pick)], rots, seed, solver, float(voxel),
@@ -526,10 +548,10 @@ def reachability_map(
         kinematics.chunks.CheckpointWarning: A checkpointed chunk failed verification and is
             solved again.
     """
-    plan = _plan(robot, voxel, orientations, bounds, chunk, position_only)
-    centers, rots, idx, groups = _grid(robot, plan, voxel, orientations, chunk, seed)
     solver = {"tol_pos": tol_pos, "tol_rot": tol_rot, "restarts": restarts,
               "max_iter": max_iter}
+    plan = _plan(robot, voxel, orientations, bounds, chunk, position_only, seed, solver)
+    centers, rots, idx, groups = _grid(robot, plan, voxel, orientations, chunk, seed)
     seeds = np.random.SeedSequence(seed).spawn(len(groups))
     tasks = [_Task(robot, centers[g], rots, int(s.generate_state(1)[0]), solver, float(voxel),
                    plan.position_only)

@@ -23,11 +23,11 @@ import pytest
 import kinematics as kin
 from kinematics.chunks import (
     CheckpointError,
+    CheckpointLock,
     CheckpointLockedError,
     CheckpointWarning,
     ClusterError,
     _tmp_name,
-    checkpoint_lock,
     connect,
     run_chunks,
 )
@@ -172,7 +172,7 @@ def test_other_parameters_are_still_refused(done: Path) -> None:
 
 
 def test_a_locked_folder_is_refused_naming_folder_and_pid(done: Path) -> None:
-    with checkpoint_lock(done), pytest.raises(
+    with CheckpointLock(done), pytest.raises(
             CheckpointLockedError,
             match=re.escape(f"checkpoint folder '{done}' is in use by process {os.getpid()}")):
         run(done)
@@ -180,8 +180,8 @@ def test_a_locked_folder_is_refused_naming_folder_and_pid(done: Path) -> None:
 
 
 def test_a_second_process_on_the_same_folder_is_refused(done: Path) -> None:
-    code = ("import sys, time; from kinematics.chunks import checkpoint_lock\n"
-            "with checkpoint_lock(sys.argv[1]):\n"
+    code = ("import sys, time; from kinematics.chunks import CheckpointLock\n"
+            "with CheckpointLock(sys.argv[1]):\n"
             "    print('locked', flush=True); time.sleep(60)\n")
     env = {**os.environ, "PYTHONPATH": str(Path(kin.__file__).parents[1])}
     holder = subprocess.Popen([sys.executable, "-c", code, str(done)], env=env,
@@ -326,7 +326,7 @@ def test_dask_releases_finished_results_so_a_lost_worker_reruns_none(  # type: i
     log = tmp_path / "executions.log"
     n = 16
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         held: list[int] = []
         stored: list[int] = []
@@ -350,7 +350,7 @@ def test_dask_releases_finished_results_so_a_lost_worker_reruns_none(  # type: i
 
 def test_dask_without_workers_fails_after_the_timeout(distributed) -> None:  # type: ignore[no-untyped-def]
     with distributed.LocalCluster(n_workers=0, processes=False,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         with pytest.raises(ClusterError, match=r"has had no workers for 0.3 s with 3 of 3 "
                                                r"chunks unfinished"):
