@@ -230,14 +230,17 @@ def _reach_positions(task: _Task) -> tuple[Array, NDArray[np.bool_]]:
 
 
 def _position_lm(robot: Robot, p_target: Array, voxel: float, seed: int, tol_pos: float,
-                 restarts: int, max_iter: int) -> Array:
+                 restarts: int, max_iter: int, patience: int = 6) -> Array:
     """Position-only IK for :func:`_reach_positions` while ``ik.solve`` has no ``mask``.
 
     Bounded Levenberg–Marquardt on ``e = p_target − p(q)`` (the position rows of the
     Jacobian; damping ``λ = μ ½‖e‖²``, ``μ`` ×4 on a rejected step, ×½ down to 0.1 on an
-    accepted one), all targets in lockstep, from the middle of the joint ranges and then
-    ``robot.random_q(restarts, seed, margin=0.02)`` (the same seeds for every target) for
-    the targets not yet inside their voxel. Returns ``(N, dof)``: the closest found.
+    accepted one), all targets in lockstep. An attempt ends at ``‖e‖ <= tol_pos``, after
+    ``max_iter`` evaluations, or when ``½‖e‖²`` has not dropped by 1 % for ``patience``
+    evaluations in a row. The first attempt starts from the middle of the joint ranges; the
+    targets whose closest point found is not inside their voxel try again from
+    ``robot.random_q(restarts, seed, margin=0.02)`` (the same seeds for every target).
+    Returns ``(N, dof)``: the closest configurations found.
     """
     from ._ik_solve import default_seed
 
@@ -251,6 +254,7 @@ def _position_lm(robot: Robot, p_target: Array, voxel: float, seed: int, tol_pos
         robot.reach + 0.5 * np.sqrt(3) * voxel + tol_pos)
     active = np.arange(N)
     eye = np.eye(dof)
+    tol2 = 0.5 * tol_pos * tol_pos
 
     def evaluate(q: Array, pt: Array) -> tuple[Array, Array, Array]:
         T, J = fk_jacobian(robot, q)
@@ -266,14 +270,22 @@ def _position_lm(robot: Robot, p_target: Array, voxel: float, seed: int, tol_pos
         q = np.broadcast_to(start, (active.size, dof)).copy()
         e, E, J = evaluate(q, pt)
         mu = np.full(active.size, 0.1)
+        stall = np.zeros(active.size, dtype=np.int64)
+        run = np.flatnonzero(E > tol2)  # rows still iterating
         for _ in range(max_iter - 1):
-            A = np.swapaxes(J, 1, 2) @ J + (mu * E + 1e-12)[:, None, None] * eye
-            dq = np.linalg.solve(A, np.einsum("nki,nk->ni", J, e)[..., None])[..., 0]
-            qc = np.clip(q + dq, lo, hi)
-            ec, Ec, Jc = evaluate(qc, pt)
-            acc = Ec < E
-            q[acc], e[acc], E[acc], J[acc] = qc[acc], ec[acc], Ec[acc], Jc[acc]
-            mu = np.where(acc, np.maximum(0.5 * mu, 0.1), 4.0 * mu)
+            if not run.size:
+                break
+            Jr, Er = J[run], E[run]
+            A = np.swapaxes(Jr, 1, 2) @ Jr + (mu[run] * Er + 1e-12)[:, None, None] * eye
+            dq = np.linalg.solve(A, np.einsum("nki,nk->ni", Jr, e[run])[..., None])[..., 0]
+            qc = np.clip(q[run] + dq, lo, hi)
+            ec, Ec, Jc = evaluate(qc, pt[run])
+            acc = Ec < Er
+            a = run[acc]
+            q[a], e[a], E[a], J[a] = qc[acc], ec[acc], Ec[acc], Jc[acc]
+            mu[run] = np.where(acc, np.maximum(0.5 * mu[run], 0.1), 4.0 * mu[run])
+            stall[run] = np.where(Ec < 0.99 * Er, 0, stall[run] + 1)
+            run = run[(E[run] > tol2) & (stall[run] < patience)]
         better = E < best_E[active]
         best_q[active[better]], best_E[active[better]] = q[better], E[better]
         p = fk(robot, best_q[active])[:, :3, 3]
