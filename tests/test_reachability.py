@@ -1,16 +1,24 @@
 """Reachability maps: correctness, determinism in-process / process pool / Dask, worker
-loss, checkpoint-resume, and bad input."""
+loss, checkpoint-resume (and verified checkpoints), position-only maps for robots with
+fewer than 6 DoF, size/memory/time estimates, and bad input."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 
 import numpy as np
 import pytest
 
 import kinematics as kin
-from kinematics.reachability import ReachabilityMap, orientation_set, reachability_map
+from kinematics.chunks import CheckpointWarning
+from kinematics.reachability import (
+    ReachabilityMap,
+    estimate,
+    orientation_set,
+    reachability_map,
+)
 
 SMALL = {"voxel": 0.3, "orientations": 6, "chunk": 120, "progress": False}
 
@@ -92,12 +100,122 @@ def test_resume_solves_only_missing_chunks(tmp_path, ur5: kin.Robot,  # type: ig
         reachability_map(ur5, checkpoint=tmp_path / "ck", **{**SMALL, "voxel": 0.31})
 
 
+def test_a_damaged_checkpoint_is_solved_again_and_the_map_is_identical(
+        tmp_path, ur5: kin.Robot, reference: ReachabilityMap) -> None:  # type: ignore[no-untyped-def]
+    ck = tmp_path / "ck"
+    assert reachability_map(ur5, checkpoint=ck, **SMALL).equals(reference)
+    chunks = sorted(ck.glob("chunk_*.npz"))
+    with np.load(chunks[1]) as d:  # NaN over the data, the verification record kept
+        arrays = {k: d[k] if k == "__checkpoint__" else np.full_like(d[k], np.nan)
+                  for k in d.files}
+    np.savez(chunks[1], **arrays)
+    chunks[2].write_bytes(chunks[0].read_bytes())  # a copy of another chunk
+    with pytest.warns(CheckpointWarning) as record:
+        m = reachability_map(ur5, checkpoint=ck, **SMALL)
+    messages = [str(w.message) for w in record]
+    assert any(re.search(re.escape(f"'{chunks[1]}' does not match its digest"), t)
+               for t in messages)
+    assert any(re.search(re.escape(f"'{chunks[2]}' holds the data of chunk 0, not 2"), t)
+               for t in messages)
+    assert m.chunks_rejected == 2 and m.chunks_computed == 2
+    assert m.equals(reference)
+
+
+def test_planar2r_is_mapped_position_only_in_its_plane() -> None:
+    arm = kin.load_robot("planar2r")  # l1 = 1.0 m, l2 = 0.8 m, in the xy plane, joints ±pi
+    v = 0.3
+    m = reachability_map(arm, voxel=v, progress=False)
+    assert m.position_only and m.orientations.shape == (1, 3, 3)
+    reached = m.reach_fraction > 0
+    assert set(np.unique(m.reach_fraction)) <= {0.0, 1.0}
+    assert m.solves == int(np.sum(np.linalg.norm(m.centers, axis=1) <= arm.reach + v))
+    z = np.abs(m.centers[:, 2])
+    r = np.linalg.norm(m.centers[:, :2], axis=1)
+    tol = 1e-9 + m.tol_pos
+    # a voxel over the annulus 0.2 m <= r <= 1.8 m and astride the plane z = 0 is reached
+    assert np.all(reached[(z <= v / 2 + 1e-9) & (r >= 0.2) & (r <= 1.8)])
+    # and nothing else, up to the half-diagonal of a voxel around the annulus
+    assert np.all(z[reached] <= v / 2 + tol)
+    assert np.all((r[reached] >= 0.2 - v / np.sqrt(2) - tol)
+                  & (r[reached] <= 1.8 + v / np.sqrt(2) + tol))
+    assert 0.05 < reached.mean() < 0.2  # two layers of the cube's 12
+    # the sample puts the tool inside its voxel; manipulability l1 l2 |sin q2| (closed form)
+    p = kin.fk(arm, m.sample_q[reached])[:, :3, 3]
+    assert np.all(np.abs(p - m.centers[reached]) <= v / 2 + tol)
+    np.testing.assert_allclose(m.best_manipulability[reached],
+                               0.8 * np.abs(np.sin(m.sample_q[reached, 1])), rtol=1e-12,
+                               atol=1e-14)
+    np.testing.assert_array_equal(m.best_manipulability, m.mean_manipulability)
+    assert m.equals(reachability_map(arm, voxel=v, progress=False, workers=2))
+
+
+def test_position_only_uses_ik_solve_mask_when_it_has_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plumbing for ``ik.solve(mask=...)``: same call shape, same map."""
+    from types import SimpleNamespace
+
+    from kinematics import ik, reachability
+
+    arm = kin.load_robot("planar2r")
+    plain = reachability_map(arm, voxel=0.3, progress=False)
+    calls: list[tuple[float, ...]] = []
+
+    def masked_solve(robot, target_T, q0=None, *, seed=0, mask=None, tol_pos=1e-6,  # type: ignore[no-untyped-def]
+                     tol_rot=1e-6, max_iter=60, restarts=50):
+        calls.append(tuple(mask))
+        T = np.asarray(target_T)
+        assert T.shape[-2:] == (4, 4) and np.all(T[:, :3, :3] == np.eye(3))
+        voxel = 0.3  # stands in for a masked solver: the fallback's own answer
+        q = reachability._position_lm(robot, T[:, :3, 3], voxel, seed, tol_pos, restarts,
+                                      max_iter)
+        return SimpleNamespace(q=q)
+
+    monkeypatch.setattr(ik, "solve", masked_solve)
+    m = reachability_map(arm, voxel=0.3, progress=False)
+    assert calls and set(calls) == {(1.0, 1.0, 1.0, 0.0, 0.0, 0.0)}
+    assert m.equals(plain)
+
+
+def test_position_only_on_request_and_saved(tmp_path, ur5: kin.Robot) -> None:  # type: ignore[no-untyped-def]
+    box = [[0.2, 0.5], [-0.15, 0.15], [0.2, 0.5]]
+    m = reachability_map(ur5, voxel=0.15, bounds=box, position_only=True, progress=False)
+    assert m.position_only and m.solves == len(m.centers) == 8
+    assert np.all(m.reach_fraction == 1.0)  # well inside the UR5's workspace
+    loaded = ReachabilityMap.load(m.save(tmp_path / "m.npz"))
+    assert loaded.position_only and loaded.equals(m)
+    assert not reachability_map(ur5, voxel=0.15, bounds=box, progress=False).position_only
+
+
+def test_estimate_matches_the_map_it_predicts(ur5: kin.Robot,
+                                              reference: ReachabilityMap) -> None:
+    e = estimate(ur5, **{k: v for k, v in SMALL.items() if k != "progress"})
+    assert e.voxels == len(reference.centers) and e.solves == reference.solves
+    assert e.orientations == 6 and e.candidates * 6 == e.solves and not e.position_only
+    assert e.chunks == reference.chunks_computed + reference.chunks_loaded
+    arrays = sum(getattr(reference, n).nbytes for n in ReachabilityMap._ARRAYS)
+    assert arrays <= e.memory_bytes < 10 * arrays
+    assert 0 < e.seconds < 600
+    assert str(e).startswith(f"{e.voxels:,} voxels ({e.candidates:,} within reach) x 6 "
+                             f"orientations = {e.solves:,} IK problems")
+    quiet = estimate(kin.load_robot("planar2r"), 0.3, calibration=0)
+    assert quiet.position_only and quiet.orientations == 1 and np.isnan(quiet.seconds)
+
+
+def test_a_map_too_large_for_memory_is_refused_before_any_work() -> None:
+    panda = kin.load_robot("panda")
+    message = r"voxel=0.001: a map of (\d+) x \1 x \1 = [\d,]+ voxels needs about [\d,.]+ GiB"
+    with pytest.raises(kin.InvalidValueError, match=message):
+        estimate(panda, voxel=0.001)
+    with pytest.raises(kin.InvalidValueError, match=message):
+        reachability_map(panda, voxel=0.001, progress=False)
+
+
 @pytest.mark.slow
 def test_dask_cluster_equals_in_process_even_when_a_worker_dies(
         ur5: kin.Robot, reference: ReachabilityMap) -> None:
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as cluster, \
+                                  host="127.0.0.1", dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         assert reference.equals(reachability_map(ur5, client=client, **SMALL))
         pids = list(client.run(os.getpid).values())
@@ -119,11 +237,23 @@ def test_dask_cluster_equals_in_process_even_when_a_worker_dies(
 
 @pytest.mark.parametrize(("kwargs", "error", "message"), [
     ({"voxel": 0.0}, kin.InvalidValueError, r"voxel=0.0; expected a positive size"),
+    ({"voxel": "0.1"}, kin.InvalidValueError, r"voxel='0.1'; expected a positive size"),
+    ({"orientations": 2.5}, kin.InvalidValueError, r"orientations=2.5; expected >= 1"),
     ({"orientations": 0}, kin.InvalidValueError, r"orientations=0; expected >= 1"),
     ({"chunk": 0}, kin.InvalidValueError, r"chunk=0; expected >= 1"),
     ({"bounds": [[0, 1], [0, 1]]}, kin.ShapeError, r"bounds: expected shape \(3, 2\)"),
     ({"bounds": [[1, 0], [0, 1], [0, 1]]}, kin.InvalidValueError, r"expected finite min < max"),
     ({"workers": 0}, kin.InvalidValueError, r"workers=0; expected >= 1"),
+    ({"workers": 2.5}, kin.InvalidValueError, r"workers=2.5; expected >= 1 \(an integer\)"),
+    ({"seed": -1}, kin.InvalidValueError, r"seed=-1; expected >= 0"),
+    ({"tol_pos": "abc"}, kin.InvalidValueError, r"tol_pos='abc'; expected a positive finite"),
+    ({"tol_rot": float("nan")}, kin.InvalidValueError, r"tol_rot=nan; expected a positive"),
+    ({"restarts": -1}, kin.InvalidValueError, r"restarts=-1; expected >= 0"),
+    ({"max_iter": 0}, kin.InvalidValueError, r"max_iter=0; expected >= 1"),
+    ({"position_only": "yes"}, kin.InvalidValueError, r"position_only='yes'; expected True"),
+    ({"progress": 5}, kin.InvalidValueError, r"progress=5; expected True, False or a text"),
+    ({"checkpoint": 123}, kin.InvalidValueError, r"checkpoint=123; expected a folder path"),
+    ({"worker_timeout": -1}, kin.InvalidValueError, r"worker_timeout=-1; expected a positive"),
 ])
 def test_bad_input(ur5: kin.Robot, kwargs: dict, error: type, message: str) -> None:
     with pytest.raises(error, match=message):
