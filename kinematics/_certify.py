@@ -8,7 +8,9 @@ box ``B(q, r) = {q′ : |q′_i − q_i| ≤ r s_i}`` (``s = 1``: the ∞-ball) 
 invertible, *whether* ``W J`` is singular does not depend on ``L``; nor, with all six rows,
 on the reference point ``c`` fixed to the link whose velocity the linear rows give
 (``J_c = [[I, −[c − p]×], [0, I]] J_p``). Both only tune the proof, so ``metric="auto"``
-takes the largest radius over a few ``L`` and points.
+takes the largest radius over a few ``L``, and every metric the largest over three points
+(the link origin, the last joint's origin, the point of the last axis nearest the one
+before it: with intersecting wrist axes, the wrist centre).
 
 **Proof.** Weyl: ``|σ_k(A′) − σ_k(A)| ≤ ‖A′ − A‖₂ ≤ ‖A′ − A‖_F``. On the straight segment
 ``q → q′`` (inside the convex box) ``J(q′) − J(q) = ∫₀¹ Σ_i Δq_i ∂J/∂q_i dt``, so column
@@ -245,10 +247,11 @@ class _Bound:
 
 def _check_metric(robot: Robot, metric: str | float, auto: bool) -> tuple[float, ...]:
     if isinstance(metric, str):
+        reach = robot.reach if robot.reach > 0 else 1.0  # 1 m for a chain of zero length
         if metric == "unit":
-            return (robot.reach,)
+            return (reach,)
         if metric == "auto" and auto:
-            return tuple(robot.reach * f for f in _AUTO_LENGTHS)
+            return tuple(reach * f for f in _AUTO_LENGTHS)
         choices = "'unit', 'auto'" if auto else "'unit'"
         raise InvalidValueError(f"metric={metric!r}; expected {choices} or a positive "
                                 "length L [m] that divides the linear rows")
@@ -304,14 +307,14 @@ def _problems(robot: Robot, q: ArrayLike, metric: str | float, link: str | None,
     s = _check_scale(robot, scale)
     ch = _chain(robot, link)
     batch = qa.shape[:-1]
-    flat = qa.reshape(-1, robot.dof)
+    flat = qa.reshape(-1, robot.dof) if qa.size else np.zeros((1, robot.dof))  # empty: dummy
     z, o, T = _frames(robot, ch, link, flat)
     J = jacobian(robot, flat, link)
     if point is not None:
         pts = [np.asarray(point, dtype=float)]
         if pts[0].shape != (3,) or not np.isfinite(pts[0]).all():
             raise ShapeError("point", "(3,) finite, in the link frame [m]", pts[0].shape)
-    elif auto and metric == "auto" and (sel.size == 6 or np.all(sel >= 3)) and flat.shape[0]:
+    elif auto and (sel.size == 6 or np.all(sel >= 3)):
         pts = _candidate_points(ch, z[0], o[0], T[0])
     else:
         pts = [np.zeros(3)]
@@ -354,9 +357,9 @@ def certified_radius(robot: Robot, q: ArrayLike, metric: str | float = "auto",
             with its leader times its multiplier).
         q: ``(..., dof)`` joint values [rad or m].
         metric: ``"auto"`` (default: the largest radius over ``L = robot.reach × {1, 1/2,
-            1/4, 1/8}`` and, with all six rows, three reference points fixed to the link),
-            ``"unit"`` (``L = robot.reach``, the link origin) or a length ``L`` [m]. The
-            certified property does not depend on it; the radius does.
+            1/4, 1/8}``), ``"unit"`` (``L = robot.reach``) or a length ``L`` [m]. With all
+            six rows the best of three reference points fixed to the link is used too
+            (module docstring). The certified property depends on neither; the radius does.
         link: Link whose Jacobian is certified (default: the tool frame).
         rows: Task rows of ``J`` (default :func:`kinematics.singularity.default_rows`,
             ``(0, 1)`` for the planar 2R arm).
@@ -379,6 +382,8 @@ def certified_radius(robot: Robot, q: ArrayLike, metric: str | float = "auto",
     (True, 0.0)
     """
     bound, sigma, batch, K = _problems(robot, q, metric, link, rows, scale, auto=True)
+    if 0 in batch:
+        return np.zeros(batch)
     return bound.radius(sigma).reshape((K, -1)).max(axis=0).reshape(batch)
 
 
@@ -415,6 +420,8 @@ def jacobian_lipschitz(robot: Robot, q: ArrayLike, radius: ArrayLike,
         raise ShapeError("radius", f"broadcastable to {batch}", np.shape(radius)) from None
     if np.any(np.isnan(r) | (r < 0)):
         raise InvalidValueError(f"radius: expected values >= 0, got {radius!r}")
+    if 0 in batch:
+        return np.zeros(batch)
     return bound(np.minimum(r, 1e300)).reshape(batch)
 
 
@@ -477,8 +484,9 @@ def certify_segments(robot: Robot, Q: ArrayLike, metric: str | float = "auto",
     sel = _check_rows(robot, rows)
     det = np.full(Qa.shape[0], np.nan)
     if sel.size == robot.dof:
-        WJ = jacobian(robot, Qa, link)[:, sel] * np.where(sel < 3, 1 / robot.reach, 1.0)[:, None]
-        det = np.linalg.det(WJ)
+        L = _check_metric(robot, "unit", auto=False)[0]
+        det = np.linalg.det(jacobian(robot, Qa, link)[:, sel]
+                            * np.where(sel < 3, 1.0 / L, 1.0)[:, None])
     step = np.abs(np.diff(Qa, axis=0)).max(axis=-1) if Qa.shape[0] > 1 else np.zeros(0)
     r0, r1 = radius[:-1], radius[1:]
     status = np.full(step.shape, POSSIBLE, dtype=np.int8)

@@ -25,7 +25,7 @@ the pose covariance is ``Σ_x = J Σ_q Jᵀ`` (:func:`pose_covariance`).
 
 Odd moments of a Gaussian vanish, so ``J Σ_q Jᵀ`` is off by ``O(σ⁴)``: a relative error
 of order ``(σ/σ_1)²`` (``σ_1 = σ_ρ`` at ``ρ = 1``). On the bundled arms ``σ_0.1`` is
-0.03-0.3 rad at typical configurations: encoder noise (1e-5-1e-3 rad) is deep inside.
+0.06-0.1 rad at typical configurations: encoder noise (1e-5-1e-3 rad) is deep inside.
 """
 
 from __future__ import annotations
