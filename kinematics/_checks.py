@@ -10,6 +10,7 @@ One tolerance for rigid transforms: :data:`RIGID_TOL`.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -226,3 +227,22 @@ def model_pose(value: ArrayLike | None, name: str) -> Array:
     U, _, Vt = np.linalg.svd(A[:3, :3])
     A[:3, :3] = U @ Vt
     return A
+
+
+def cap(value: int | None, env: str, default: int, what: str) -> int:
+    """The effective cap: the explicit value, else the environment variable, else default."""
+    if value is not None:
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise InvalidValueError(f"{what}: expected a positive integer, got {value!r}")
+        return value
+    raw = os.environ.get(env)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        cap = int(raw.strip())
+    except ValueError:
+        cap = 0
+    if cap <= 0:
+        raise InvalidValueError(f"environment variable {env}={show(raw.strip()[:40])}: expected "
+                                "a positive integer")
+    return cap

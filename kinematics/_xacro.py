@@ -28,7 +28,12 @@ from typing import Any
 from xml.parsers import expat
 
 from .exceptions import URDFError, format_names, truncate
-from .urdf import DEFAULT_MAX_BYTES, MAX_BYTES_ENV, _limit_from
+from ._checks import cap as _cap
+
+#: As :data:`kinematics.urdf.DEFAULT_MAX_BYTES` and its environment variable (the reader
+#: passes its own cap; these apply when this module is called directly).
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+MAX_BYTES_ENV = "KINEMATICS_URDF_MAX_BYTES"
 
 __all__ = ["expand_xacro", "PackageDirs"]
 
@@ -260,7 +265,7 @@ def expand_xacro(
     except ImportError as exc:
         raise URDFError(f"expanding a .xacro file needs the optional 'xacro' package "
                         f"({exc}); install it with {_EXTRA}", top) from None
-    cap = _limit_from(max_bytes, MAX_BYTES_ENV, DEFAULT_MAX_BYTES, "max_bytes")
+    cap = _cap(max_bytes, MAX_BYTES_ENV, DEFAULT_MAX_BYTES, "max_bytes")
     if not Path(top).is_file():
         raise URDFError("cannot read file: no such file", top)
     mappings = {str(k): str(v) for k, v in (xacro_args or {}).items()}

@@ -32,7 +32,6 @@ from numpy.typing import ArrayLike, NDArray
 from . import _checks, _engine
 from .chunks import run_chunks
 from .exceptions import InvalidValueError, ShapeError
-from .forward import fk
 from .jacobian import fk_jacobian, jacobian_dot, jacobian_dot_from
 from .robot import Robot
 from .singularity import (

@@ -36,7 +36,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -590,6 +590,8 @@ def run_chunks(
                 _run_dask(client, func, tasks, todo, finish, worker_timeout,
                           None if folder is None else folder.folder)
             elif workers is not None and workers > 1 and todo:
+                from concurrent.futures import ProcessPoolExecutor
+
                 pool = ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent,
                                            initargs=(os.getpid(),))
                 try:

@@ -242,7 +242,7 @@ def _position_lm(robot: Robot, p_target: Array, voxel: float, seed: int, tol_pos
     ``robot.random_q(restarts, seed, margin=0.02)`` (the same seeds for every target).
     Returns ``(N, dof)``: the closest configurations found.
     """
-    from ._ik_solve import default_seed
+    from .ik.solve import default_seed
 
     N, dof = len(p_target), robot.dof
     lo, hi = robot.joint_limits[:, 0], robot.joint_limits[:, 1]

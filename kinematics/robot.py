@@ -670,11 +670,6 @@ def load_robot(
         return robot_from_urdf(model, base or entry.base, tip or entry.tip,
                                base_pose=base_pose, tool=tool, name=key)
     if os.path.isfile(key):
-        if key.endswith(".xacro"):
-            from ._xacro import expand_xacro
-
-            model = parse_urdf(expand_xacro(key, xacro_args, package_dirs), key)
-        else:
-            model = read_urdf(key)
+        model = read_urdf(key, xacro_args=xacro_args, package_dirs=package_dirs)
         return robot_from_urdf(model, base, tip, base_pose=base_pose, tool=tool)
     raise UnknownRobotError(key, robots.names())

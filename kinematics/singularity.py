@@ -567,6 +567,9 @@ _SEVERITY = {"ok": 0, "warn": 1, "stop": 2}
 #: Change of the metric (absolute plus relative) below which a motion counts as neither
 #: approaching nor leaving (motion along a singular set; rounding).
 _FLAT = 1e-12
+#: Outward rate the safe command keeps along each near-singular value's gradient while it
+#: removes an approach, as a fraction of ``‖g‖ ‖q̇‖``.
+_PUSH = 0.05
 HALT_SCALE = 0.01  # an approach scaled to ≤ 1 % of the command is halted: level "stop"
 
 
@@ -761,9 +764,11 @@ class SingularityMonitor:
         Every singular value ``σ_i`` of the monitored (scaled) Jacobian inside the warn zone
         gives a constraint on the rate ``g_iᵀ x`` (``g_i = ∂σ_i/∂q``, from the exact
         ``∂J/∂q``): ``g_iᵀ x ≥ scale · min(g_iᵀ qd, 0)``. ``x`` is the Euclidean projection of
-        ``qd`` on those half-spaces (active set, at most ``k`` constraints), then shortened
-        (halved up to 8 times) until the metric over the period does not decrease; ``0``
-        when no length works. Motion that leaves stays untouched; the rest goes on."""
+        ``qd`` on those half-spaces (active set, at most ``k`` constraints). Inside the stop
+        zone (``scale = 0``) the constraints ask for a small outward rate, and ``x`` is
+        shortened (halved up to 8 times) until the metric over the period does not
+        decrease; ``0`` when no length works. Motion that leaves stays untouched; the rest
+        of the command goes on."""
         active_rows = np.flatnonzero(ss < self.warn) if self.metric.endswith("_scaled") \
             else np.flatnonzero(s < self.warn)
         if active_rows.size == 0:
@@ -773,7 +778,11 @@ class SingularityMonitor:
         Uu, Vv = (Us, Vts) if scaled else (U, Vt)
         Hs = H * self._scale_rows[:, None] if scaled else H
         G = np.einsum("mk,imn,kn->ki", Uu[:, active_rows], Hs, Vv[active_rows])  # (a, dof)
-        b = scale * np.minimum(G @ qd, 0.0)
+        # approaching rates scaled by ``scale``; inside the stop zone (scale 0) a little
+        # outward rate (5 % of the command along each gradient) so that the metric grows
+        # over the period despite the curvature the first-order rates ignore
+        push = (1.0 - scale) * _PUSH * np.linalg.norm(G, axis=1) * float(np.linalg.norm(qd))
+        b = np.where(G @ qd < 0.0, scale * (G @ qd) + push, -np.inf)
         x = qd.copy()
         act = np.zeros(len(b), dtype=bool)
         for _ in range(len(b)):
@@ -784,6 +793,8 @@ class SingularityMonitor:
             Ga = G[act]
             lam = np.linalg.lstsq(Ga @ Ga.T, Ga @ qd - b[act], rcond=None)[0]
             x = qd - Ga.T @ lam
+        if scale > 0.0:
+            return x          # in the band: approach allowed at the scaled rate
         step = 1.0
         for _ in range(9):
             if not approaches(self, q, x * step, np.float64(value), dt=dt):

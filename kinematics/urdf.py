@@ -58,7 +58,8 @@ from xml.parsers import expat
 
 import numpy as np
 
-from .exceptions import InvalidValueError, URDFError, format_names, truncate
+from . import _checks
+from .exceptions import URDFError, format_names, truncate
 from .spatial import rpy_to_matrix, transform
 
 __all__ = [
@@ -124,25 +125,6 @@ class _Refused(Exception):
     def __init__(self, message: str, line: int):
         super().__init__(message)
         self.line = line
-
-
-def _limit_from(value: int | None, env: str, default: int, what: str) -> int:
-    """The effective cap: the explicit value, else the environment variable, else default."""
-    if value is not None:
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise InvalidValueError(f"{what}: expected a positive integer, got {value!r}")
-        return value
-    raw = os.environ.get(env)
-    if raw is None or not raw.strip():
-        return default
-    try:
-        cap = int(raw.strip())
-    except ValueError:
-        cap = 0
-    if cap <= 0:
-        raise InvalidValueError(f"environment variable {env}={truncate(raw, 40)!r}: expected "
-                                "a positive integer")
-    return cap
 
 
 def _parse_xml(data: str | bytes, source: str, max_elements: int) -> _Node:
@@ -595,8 +577,8 @@ def parse_urdf(text: str | bytes, source: str = "<string>", *, max_bytes: int | 
         >>> m.joint("j").axis, m.joint("j").velocity, m.defects
         ((0.0, 0.0, 1.0), inf, ())
     """
-    cap_bytes = _limit_from(max_bytes, MAX_BYTES_ENV, DEFAULT_MAX_BYTES, "max_bytes")
-    cap_elements = _limit_from(max_elements, MAX_ELEMENTS_ENV, DEFAULT_MAX_ELEMENTS,
+    cap_bytes = _checks.cap(max_bytes, MAX_BYTES_ENV, DEFAULT_MAX_BYTES, "max_bytes")
+    cap_elements = _checks.cap(max_elements, MAX_ELEMENTS_ENV, DEFAULT_MAX_ELEMENTS,
                                "max_elements")
     data = _prepare(text, source, cap_bytes)
     root = _parse_xml(data, source, cap_elements)
@@ -707,7 +689,7 @@ def read_urdf(path: str | os.PathLike[str], *, max_bytes: int | None = None,
     if not is_xacro and (xacro_args or package_dirs):
         raise URDFError("xacro_args/package_dirs are given but the file name does not end in "
                         "'.xacro'; expected a xacro file", str(p))
-    cap = _limit_from(max_bytes, MAX_BYTES_ENV, DEFAULT_MAX_BYTES, "max_bytes")
+    cap = _checks.cap(max_bytes, MAX_BYTES_ENV, DEFAULT_MAX_BYTES, "max_bytes")
     try:
         size = p.stat().st_size
     except OSError as exc:

@@ -311,8 +311,12 @@ class ResolvedRateController:
             if command is None:
                 qd = qd * float(scale)
             else:
+                # the monitor's safe command, held to the same velocity and position limits
                 qd = _checks.vector(command, "monitor command", self.robot.dof,
                                     "joint velocities")
+                qd = self._scale_to_velocity_limits(qd)[0]
+                qd = np.minimum(np.maximum(qd, np.minimum((self._lo - qa) / dt, 0.0)),
+                                np.maximum((self._hi - qa) / dt, 0.0))
         return qd
 
     def _damping(self, s: Array) -> Array | float:

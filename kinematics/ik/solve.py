@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.linalg.lapack import dposv
 
 from .. import _checks
-from ..exceptions import InvalidValueError, ShapeError
+from ..exceptions import ShapeError
 from ..forward import fk
 from ..jacobian import fk_jacobian
 from ..robot import Robot
