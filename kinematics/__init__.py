@@ -4,7 +4,7 @@ Conventions (see DESIGN.md): SI units; twists ``[v; ω]`` linear first; ``q`` ha
 ``(..., dof)`` and every result keeps the leading dimensions.
 """
 
-from . import accel, analysis, ik, numdiff, singularity, spatial
+from . import accel, analysis, ik, numdiff, singularity, spatial, uncertainty
 from .exceptions import (
     InvalidValueError,
     JointLimitError,
@@ -27,7 +27,7 @@ from .jacobian import (
 )
 from .robot import Robot, list_robots, load_robot, robot_from_urdf
 from .singularity import MonitorState, SingularityMeasures, SingularityMonitor, measures
-from .urdf import parse_urdf, read_urdf
+from .urdf import Defect, parse_urdf, read_urdf
 
 __version__ = "0.1.0"
 
@@ -65,4 +65,6 @@ __all__ = [
     "singularity",
     "spatial",
     "twist",
+    "uncertainty",
+    "Defect",
 ]

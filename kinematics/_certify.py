@@ -69,6 +69,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .exceptions import InvalidValueError, ShapeError, UnknownLinkError
+from ._rows import task_rows
 from .forward import fk
 from .jacobian import jacobian
 from .robot import Robot
@@ -265,19 +266,6 @@ def _check_metric(robot: Robot, metric: str | float, auto: bool) -> tuple[float,
     return (L,)
 
 
-def _check_rows(robot: Robot, rows: ArrayLike | None) -> NDArray[np.intp]:
-    if rows is None:
-        from .singularity import default_rows
-
-        return np.array(default_rows(robot), dtype=np.intp)
-    sel = np.asarray(rows)
-    if (sel.ndim != 1 or sel.size == 0 or not np.issubdtype(sel.dtype, np.integer)
-            or np.any((sel < 0) | (sel > 5)) or len(set(sel.tolist())) != sel.size):
-        raise InvalidValueError(f"rows={rows!r}; expected distinct Jacobian row indices in "
-                                "0..5 (0-2 vx vy vz, 3-5 wx wy wz)")
-    return sel.astype(np.intp)
-
-
 def _check_scale(robot: Robot, scale: ArrayLike | None) -> Array:
     if scale is None:
         return np.ones(robot.dof)
@@ -303,7 +291,7 @@ def _problems(robot: Robot, q: ArrayLike, metric: str | float, link: str | None,
     ``K`` blocks of ``N`` rows; returns ``(bound, sigma, batch, K)``."""
     qa = robot.check_q(q)
     lengths = _check_metric(robot, metric, auto)
-    sel = _check_rows(robot, rows)
+    sel = task_rows(robot, rows)
     s = _check_scale(robot, scale)
     ch = _chain(robot, link)
     batch = qa.shape[:-1]
@@ -481,7 +469,7 @@ def certify_segments(robot: Robot, Q: ArrayLike, metric: str | float = "auto",
     if Qa.ndim != 2 or Qa.shape[0] < 1:
         raise ShapeError("Q", f"(N, {robot.dof}) with N >= 1", Qa.shape)
     radius = certified_radius(robot, Qa, metric, link, rows)
-    sel = _check_rows(robot, rows)
+    sel = task_rows(robot, rows)
     det = np.full(Qa.shape[0], np.nan)
     if sel.size == robot.dof:
         L = _check_metric(robot, "unit", auto=False)[0]

@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _checks, _engine
+from ._certify import SegmentCertificates, certify_segments
 from .chunks import run_chunks
 from .exceptions import InvalidValueError, ShapeError
 from .jacobian import fk_jacobian, jacobian_dot, jacobian_dot_from
@@ -84,6 +85,7 @@ class TrajectoryAnalysis:
         scale: ``(N,)`` velocity scale the monitor would apply.
         time_to_singularity: ``(N,)`` first-order estimate [s], ``inf`` when not approaching.
         warn, stop: The monitor's thresholds on ``value``.
+        link, rows: The monitored link and Jacobian rows.
     """
 
     t: Array
@@ -98,6 +100,8 @@ class TrajectoryAnalysis:
     time_to_singularity: Array
     warn: float
     stop: float
+    link: str | None = None
+    rows: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
 
     @property
     def worst_index(self) -> int:
@@ -108,6 +112,21 @@ class TrajectoryAnalysis:
     def level_names(self) -> tuple[str, ...]:
         """``level`` as names."""
         return tuple(LEVELS[i] for i in self.level)
+
+    def certify(self, robot: Robot, metric: str | float = "auto") -> SegmentCertificates:
+        """Certificate of every segment between consecutive samples: ``"certified"``
+        singularity-free (by :func:`~kinematics.singularity.certified_radius`), a proven
+        ``"crossing"`` (``det J`` changes sign along the straight joint-space segment, for
+        square ``J``), or ``"possible"``. See :func:`kinematics._certify.certify_segments`.
+
+        Args:
+            robot: The model the trajectory was analysed with.
+            metric: As :func:`~kinematics.singularity.certified_radius`.
+
+        Returns:
+            ``SegmentCertificates`` with ``N − 1`` segments, over the monitored rows.
+        """
+        return certify_segments(robot, self.q, metric, link=self.link, rows=self.rows)
 
 
 def _check_trajectory(robot: Robot, q: ArrayLike, t: ArrayLike | None,
@@ -195,7 +214,7 @@ def analyze_trajectory(robot: Robot, q: ArrayLike, *, t: ArrayLike | None = None
         name, scale[i] = mon.step(v, a)
         level[i] = LEVELS.index(name)
     return TrajectoryAnalysis(ta, qa, qd, meas, mon.metric, value, rate, level, scale, tts,
-                              mon.warn, mon.stop)
+                              mon.warn, mon.stop, mon.link, tuple(mon.rows))
 
 
 # ---------------------------------------------------------------------------------------

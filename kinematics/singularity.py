@@ -34,8 +34,9 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -43,6 +44,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _checks, _engine
 from .exceptions import InvalidValueError, ShapeError
+from ._certify import certified_radius
+from ._rows import default_rows, task_rows
 from .jacobian import fk_jacobian, jacobian_dot, jacobian_dot_from, jacobian_hessian
 from .robot import Robot
 
@@ -54,6 +57,7 @@ __all__ = [
     "SingularityMonitor",
     "default_thresholds",
     "default_rows",
+    "certified_radius",
     "singular_value_rates",
     "scaled_svd",
     "row_scale",
@@ -390,43 +394,6 @@ def measures_at(robot: Robot, q: ArrayLike, *, link: str | None = None,
     return measures(J[..., sel, :], length=L, linear=sel < 3)
 
 
-def default_rows(robot: Robot) -> tuple[int, ...]:
-    """Task rows monitored by default: all six, except for planar arms.
-
-    A planar arm (at most 3 joints, all revolute with axes along the same base axis ``e_k``
-    at ``q = 0``) works in the plane normal to ``e_k``: its rows are the two in-plane linear
-    velocities, plus ``ω_k`` for three joints. (Its 6-row Jacobian never loses column rank:
-    the ``ω_k`` row keeps two joints apart even when the arm is stretched.) The bundled
-    planar 2R arm gets ``(0, 1)``.
-    """
-    if len(robot.tip_links) != 1:
-        return (0, 1, 2, 3, 4, 5)
-    chain = robot.chain(None)
-    if 2 <= chain.n <= 3 and chain.simple and bool(np.all(chain.revolute)):
-        z = _engine.frames(chain, np.zeros(chain.n)).z
-        k = int(np.argmax(np.abs(z[0])))
-        if np.allclose(np.abs(z[:, k]), 1.0, atol=1e-9):
-            plane = tuple(i for i in range(3) if i != k)
-            return plane + ((3 + k,) if chain.n == 3 else ())
-    return (0, 1, 2, 3, 4, 5)
-
-
-def task_rows(robot: Robot, rows: ArrayLike | None) -> NDArray[np.intp]:
-    """Validated Jacobian row indices (``None``: :func:`default_rows`).
-
-    Raises:
-        InvalidValueError: Not distinct integers in 0..5.
-    """
-    if rows is None:
-        return np.array(default_rows(robot), dtype=np.intp)
-    r = np.asarray(rows)
-    if (r.ndim != 1 or r.size == 0 or not np.issubdtype(r.dtype, np.integer)
-            or np.any((r < 0) | (r > 5)) or len(set(r.tolist())) != r.size):
-        raise InvalidValueError(f"rows={rows!r}; expected distinct Jacobian row indices in "
-                                "0..5 (0-2 vx vy vz, 3-5 wx wy wz)")
-    return r.astype(np.intp)
-
-
 def default_thresholds(robot: Robot, *, length: float | None = None,
                        jog: float = JOG_SPEED) -> tuple[float, float]:
     """Default ``(warn, stop)`` thresholds on ``sigma_min_scaled`` for any robot.
@@ -547,6 +514,22 @@ class MonitorState:
     rate: float = 0.0
     approaching: bool = False
     command: Array | None = None
+    _certify: Any = field(default=None, repr=False)
+
+    @property
+    def certified_time(self) -> float:
+        """Time [s] during which no singularity is *possible* at the joint velocity limits:
+        :func:`certified_radius` with ``scale = robot.velocity_limits`` (joints without a
+        limit count at 1 rad/s or m/s). A proven lower bound, unlike the first-order
+        :attr:`time_to_singularity`. Computed on first access (a few ms), not in the loop.
+        """
+        if self._certify is None:
+            return math.nan
+        cached = self.__dict__.get("_certified_time")
+        if cached is None:
+            cached = float(self._certify())
+            object.__setattr__(self, "_certified_time", cached)
+        return cached
 
 
 class Monitor(Protocol):
@@ -754,7 +737,12 @@ class SingularityMonitor:
             command = qda if scale >= 1.0 else self._safe_command(
                 qa, qda, J, value, scale, U, s, Vt, Us, ss, Vts, h)
         return MonitorState(level, scale, meas, tts, value, float(rate), bool(approaching),
-                            command)
+                            command, functools.partial(self._certified_time, qa))
+
+    def _certified_time(self, q: Array) -> float:
+        v = np.asarray(self.robot.velocity_limits, dtype=float)
+        v = np.where(np.isfinite(v) & (v > 0), v, 1.0)
+        return float(certified_radius(self.robot, q, link=self.link, rows=self._sel, scale=v))
 
     def _safe_command(self, q: Array, qd: Array, J: Array, value: float, scale: float,
                       U: Array, s: Array, Vt: Array, Us: Array, ss: Array, Vts: Array,

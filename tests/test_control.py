@@ -56,18 +56,56 @@ def test_servo_never_crosses_a_joint_limit(name: str, rate_hz: int) -> None:
     assert worst <= 1e-12, f"{name} at {rate_hz} Hz crossed a limit by {worst:.3g}"
 
 
-def test_monitored_controller_leaves_the_ur5_home_singularity() -> None:
-    """From the exact double singularity at home, every reachable target is reached."""
-    ur5 = kin.load_robot("ur5")
-    rng = np.random.default_rng(7)
-    for trial in range(20):
-        ctrl = ik.ResolvedRateController(ur5, gain=4.0, monitor=SingularityMonitor(ur5))
-        q_goal = UR5_HOME + rng.uniform(-0.6, 0.6, size=6)
-        target = kin.fk(ur5, q_goal)
-        q = UR5_HOME.copy()
+def _leaving_targets(robot: kin.Robot, q_s: np.ndarray, count: int, seed: int
+                     ) -> list[np.ndarray]:
+    """Goal configurations whose straight joint path from ``q_s`` leaves the singularity
+    (the monitored metric grows along its first half) and ends outside the stop zone."""
+    lo, hi = robot.joint_limits.T
+    lo, hi = np.where(np.isfinite(lo), lo, -np.pi), np.where(np.isfinite(hi), hi, np.pi)
+    mon = SingularityMonitor(robot)
+    rng = np.random.default_rng(seed)
+    goals: list[np.ndarray] = []
+    for _ in range(400):
+        q_g = np.clip(q_s + rng.uniform(-0.8, 0.8, robot.dof), lo + 0.05, hi - 0.05)
+        path = q_s + (q_g - q_s) * np.linspace(0.0, 1.0, 11)[:, None]
+        values = kin.analysis.analyze_trajectory(robot, path, monitor=mon).value
+        if values[-1] > 2 * mon.stop and np.all(np.diff(values[:6]) > 0):
+            goals.append(q_g)
+            if len(goals) == count:
+                break
+    return goals
+
+
+SINGULAR_STARTS = [(name, s.name, s.q) for name in kin.list_robots()
+                   for s in kin.robots.REGISTRY[name].singular_sets]
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e-6])
+@pytest.mark.parametrize(("name", "set_name", "q_set"), SINGULAR_STARTS,
+                         ids=[f"{n}-{s}" for n, s, _ in SINGULAR_STARTS])
+def test_monitored_controller_leaves_every_known_singular_set(
+        name: str, set_name: str, q_set: tuple[float, ...], offset: float) -> None:
+    """From exactly on (and 1e-6 off) each known singular set of every bundled arm, the
+    monitored controller reaches targets that require leaving the singularity."""
+    robot = kin.load_robot(name)
+    q_s = np.array(q_set) + offset
+    goals = _leaving_targets(robot, q_s, 3, seed=len(set_name))
+    assert goals, f"no leaving target found for {name} {set_name}"
+    rows = list(kin.singularity.default_rows(robot))
+    reached = 0
+    for q_g in goals:
+        mon = SingularityMonitor(robot)
+        ctrl = ik.ResolvedRateController(robot, gain=4.0, monitor=mon,
+                                         task_weights=np.isin(np.arange(6), rows) * 1.0)
+        target = kin.fk(robot, q_g)
+        q = q_s.copy()
         for _ in range(3000):
             q = ctrl.step(q, target, dt=2e-3)
-        assert _pose_error(ur5, q, target) < 1e-4, trial
+        err = kin.spatial.pose_error(kin.fk(robot, q), target)[rows]
+        reached += bool(np.linalg.norm(err) < 1e-4)
+        # never frozen: whatever the target, the arm has left the stop zone
+        assert mon.update(q).value > mon.stop, (name, set_name, q_g)
+    assert reached >= len(goals) - 1, (name, set_name, reached, len(goals))
 
 
 @pytest.mark.parametrize("offset", [0.0, 1e-6])
