@@ -49,11 +49,19 @@ from ..exceptions import InvalidValueError, ShapeError
 from ..robot import Chain, Robot
 from ..spatial import so3_log
 
-try:  # the gufunc behind numpy.linalg.solve, without its ~5 µs Python wrapper; it solves a
-    # stack matrix by matrix with LAPACK gesv, so a row's step is the same in any batch
-    from numpy.linalg._umath_linalg import solve as _gesv
-except ImportError:  # pragma: no cover - numpy layout changed: same numbers, slower
-    _gesv = np.linalg.solve
+
+def _find_gesv() -> Any:
+    """The gufunc behind ``numpy.linalg.solve`` without its ~5 µs Python wrapper. It solves
+    a stack matrix by matrix (LAPACK gesv), so a row's step is the same in any batch."""
+    try:
+        from numpy.linalg import _umath_linalg
+
+        return _umath_linalg.solve
+    except (ImportError, AttributeError):  # pragma: no cover - numpy layout changed
+        return np.linalg.solve  # the same numbers, slower
+
+
+_gesv = _find_gesv()
 
 __all__ = ["IKResult", "solve", "default_seed"]
 
@@ -221,15 +229,18 @@ def solve(
             raise ShapeError("q0", f"(dof,) or broadcastable to {batch + (dof,)}",
                              q_start.shape) from None
 
-    P = _Problem.make(prep, w, tol_pos, tol_rot, max_iter, patience, bias,
-                      None if budget is None else time.perf_counter() + budget, nearest,
-                      q_start.reshape(-1, dof) if nearest else None)
+    kept = range(6) if w is None else np.flatnonzero(w > 0).tolist()
+    P = _Problem(prep, w, tol_pos, tol_rot, max_iter, patience, bias,
+                 None if budget is None else time.perf_counter() + budget, nearest,
+                 q_start.reshape(-1, dof) if nearest else None,
+                 tuple(i for i in kept if i < 3), tuple(i for i in kept if i >= 3),
+                 None if w is None else w.tolist())
     seeds = _Seeds(robot, restarts, seed)
     N = math.prod(batch)
     if N == 1:
-        q, e, iters = _solve_one(P, Tt.reshape(4, 4), q_start.reshape(1, dof), seeds,
-                                 q0 is None)
-        q, e1 = _finish_one(P, Tt.reshape(4, 4), q, e)
+        q, e1, iters = _solve_one(P, Tt.reshape(4, 4), q_start.reshape(1, dof), seeds,
+                                  q0 is None)
+        q, e1 = _finish_one(P, Tt.reshape(4, 4), q, e1)
         q = q.reshape(batch + (dof,))
         q.setflags(write=False)
         p1, r1 = _kept_norms_one(P, e1)
@@ -340,17 +351,9 @@ class _Problem:
     deadline: float | None    # time.perf_counter() value; None: no limit
     nearest: bool
     q0: Array | None          # (N, dof) first seeds, the reference of nearest
-    kept_p: tuple[int, ...] = (0, 1, 2)   # error axes judged for position
-    kept_r: tuple[int, ...] = (3, 4, 5)   # error axes judged for rotation
-    w_list: list[float] | None = None     # w as floats (scalar path)
-
-    @classmethod
-    def make(cls, prep: _Prepared, w: Array | None, *args: Any) -> _Problem:
-        if w is None:
-            return cls(prep, w, *args)
-        kept = np.flatnonzero(w > 0).tolist()
-        return cls(prep, w, *args, tuple(i for i in kept if i < 3),  # type: ignore[misc]
-                   tuple(i for i in kept if i >= 3), w.tolist())
+    kept_p: tuple[int, ...]   # error axes judged for position (0, 1, 2 without a mask)
+    kept_r: tuple[int, ...]   # error axes judged for rotation (3, 4, 5 without a mask)
+    w_list: list[float] | None   # w as floats (scalar path)
 
     def timed_out(self) -> bool:
         return self.deadline is not None and time.perf_counter() > self.deadline
@@ -592,6 +595,7 @@ class _Best:
         """Record converged attempts ending now: the first (lowest seed) per target, or
         with ``nearest`` the one closest to ``q0`` (ties: lowest seed index)."""
         if P.nearest:
+            assert P.q0 is not None  # set with nearest
             d = _distance(P, q, P.q0[t])
             order = np.lexsort((seed, d, t))
             tt, first = np.unique(t[order], return_index=True)
