@@ -19,17 +19,19 @@ targets. One iteration of a row:
 5. Restarts: a target whose first attempt (from ``q0``) fails runs up to 8 attempts side by
    side, from the seeds of the fixed sequence ``robot.random_q(restarts, seed)``, each
    ended attempt replaced at once by the next seed; the first to converge wins (lowest
-   seed index on a tie). Targets farther from the base origin than the link can reach are
-   not restarted.
+   seed index on a tie). With ``nearest=True`` every seed is run and the converged ``q``
+   closest to ``q0`` wins. Targets whose kept position components lie beyond the link's
+   reach (link offsets plus prismatic travel) are not restarted.
 
 Batch invariance: a row's arithmetic depends only on its target and seed. One target
 (``(4, 4)``) runs its first attempt with scalar bookkeeping, and every array operation it
-makes is the batched one on a batch of one; the only scalar arithmetic (pose error,
-``E``, the convergence test, the damping update) is written operation for operation like
-its array twin. A target's result is therefore bitwise the same alone or in any batch
-(``tests/test_ik.py`` checks this on 200 targets per robot and backend). Across the two
-evaluation backends (numba / numpy, :mod:`kinematics.accel`) the kinematics themselves
-differ by rounding (~1e-16); see :func:`solve` for what that leaves.
+makes is the batched one on a batch of one; the only scalar arithmetic (pose error, ``E``,
+the convergence test, the damping update, the blocked joints) is written operation for
+operation like its array twin, and sums are added in a fixed order, never by a reduction
+whose order could depend on the batch shape. A target's result is therefore bitwise the
+same alone or in any batch (``tests/test_ik.py`` checks this on 200 targets per robot and
+backend). Across the two evaluation backends (numba / numpy, :mod:`kinematics.accel`) the
+kinematics themselves differ by rounding (~1e-16); see :func:`solve` for what that leaves.
 """
 
 from __future__ import annotations
@@ -172,12 +174,13 @@ def solve(
         single ``(4, 4)`` target, ``q`` of shape ``(dof,)``).
 
     Determinism and batch invariance: without a hit ``max_time``, results depend only on
-    the arguments: a target's result is bitwise identical whether solved alone or in any
-    batch, in any order. The compiled and numpy backends compute the kinematics with
-    different rounding (~1e-16); from the same arguments they give the same ``success``
-    and ``q`` within 1e-9 except where an attempt's path is chaotic enough to amplify that
-    rounding into reaching another solution (or a different failed attempt): measured on
-    600 random reachable 6-D targets (Panda, UR5, iiwa14), see ``tests/test_ik.py``.
+    the arguments and the backend: a target's result is bitwise identical whether solved
+    alone or in any batch, in any order. The compiled and numpy backends compute the
+    kinematics with different rounding (~1e-16), which the iterations carry along: from the
+    same arguments they give the same ``success`` and ``q`` within 1e-9 unless an attempt's
+    path is chaotic enough to amplify that rounding into another solution (measured: none
+    of 600 random reachable 6-D targets on the Panda, UR5 and iiwa14, largest difference
+    1e-10; ``tests/test_ik.py`` checks those 600).
 
     Raises:
         ShapeError: ``target_T`` is not ``(..., 4, 4)``, ``q0`` is not ``(..., dof)`` or
@@ -390,7 +393,7 @@ class _Seeds:
 
 
 # ----------------------------------------------------------------------------- row arithmetic
-# Every function here works row by row; _error_one / _weigh_one / _converged_one are the
+# Every function here works row by row; _error_one, _measure_one and _kept_norms_one are the
 # scalar twins of _errors / _weigh / _converged, written operation for operation alike so
 # that one target gives the same bits alone (scalar path) as in a batch.
 
@@ -479,11 +482,13 @@ def _weigh(P: _Problem, e: Array) -> tuple[Array, Array]:
     return r, 0.5 * (sq[:, 0] + sq[:, 1] + sq[:, 2] + sq[:, 3] + sq[:, 4] + sq[:, 5])
 
 
-def _weigh_one(P: _Problem, e: list[float]) -> tuple[list[float], float]:
-    """:func:`_weigh` of one row, scalar."""
+def _measure_one(P: _Problem, e: list[float]) -> tuple[list[float], float, bool]:
+    """:func:`_weigh` and :func:`_converged` of one row, scalar: ``(r, E, converged)``."""
     r = e if P.w_list is None else [a * b for a, b in zip(e, P.w_list, strict=True)]
-    return r, 0.5 * (r[0] * r[0] + r[1] * r[1] + r[2] * r[2] + r[3] * r[3] + r[4] * r[4]
-                     + r[5] * r[5])
+    E = 0.5 * (r[0] * r[0] + r[1] * r[1] + r[2] * r[2] + r[3] * r[3] + r[4] * r[4]
+               + r[5] * r[5])
+    pos, rot = _kept_norms_one(P, e)
+    return r, E, pos <= P.tol_pos and rot <= P.tol_rot
 
 
 def _kept_norms(P: _Problem, e: Array) -> tuple[Array, Array]:
@@ -508,31 +513,25 @@ def _kept_norms_one(P: _Problem, e: list[float]) -> tuple[float, float]:
     return pos, math.sqrt(acc)
 
 
-def _converged_one(P: _Problem, e: list[float]) -> bool:
-    """:func:`_converged` of one row, scalar."""
-    pos, rot = _kept_norms_one(P, e)
-    return pos <= P.tol_pos and rot <= P.tol_rot
-
-
-def _step(P: _Problem, q: Array, J: Array, r: Array, lam: Any, bounds: bool) -> Array:
-    """Candidates ``(R, dof)`` from the LM step of every row (``lam``: a float or
-    ``(R, 1, 1)``). ``bounds``: look for joints at a limit that the step pushes further
-    out; they are frozen and the row's step re-solved with the others."""
-    prep = P.prep
-    lo, hi = prep.lo_row, prep.hi_row
+def _lm_step(P: _Problem, J: Array, r: Array, lam: Any) -> Array:
+    """``δq = (Jᵀ J + λ I)⁻¹ Jᵀ r`` ``(R, dof)`` of every row (``lam``: a float or
+    ``(R, 1, 1)``)."""
     Jt = J.transpose(0, 2, 1)
     A = Jt @ J
-    A += lam * prep.eye
-    dq = _gesv(A, Jt @ r[:, :, None])[:, :, 0]
-    if bounds:
-        blocked = ((q <= lo) & (dq < 0)) | ((q >= hi) & (dq > 0))
-        rb = np.flatnonzero(blocked.any(axis=1))
-        if rb.size:
-            Jm = J[rb] * ~blocked[rb, None, :]
-            Jt = Jm.transpose(0, 2, 1)
-            A = Jt @ Jm
-            A += (lam if isinstance(lam, float) else lam[rb]) * prep.eye
-            dq[rb] = _gesv(A, Jt @ r[rb][:, :, None])[:, :, 0]
+    A += lam * P.prep.eye
+    return _gesv(A, Jt @ r[:, :, None])[:, :, 0]
+
+
+def _step(P: _Problem, q: Array, J: Array, r: Array, lam: Array) -> Array:
+    """Candidates ``(R, dof)``: the LM step of every row, where joints at a limit that the
+    step pushes further out are frozen and the row's step re-solved with the others, then
+    clipped into the limits."""
+    lo, hi = P.prep.lo_row, P.prep.hi_row
+    dq = _lm_step(P, J, r, lam)
+    blocked = ((q <= lo) & (dq < 0)) | ((q >= hi) & (dq > 0))
+    rb = np.flatnonzero(blocked.any(axis=1))
+    if rb.size:
+        dq[rb] = _lm_step(P, J[rb] * ~blocked[rb, None, :], r[rb], lam[rb])
     return np.minimum(np.maximum(q + dq, lo), hi)
 
 
@@ -621,26 +620,33 @@ def _solve_one(P: _Problem, T_t: Array, q: Array, seeds: _Seeds, from_mid: bool
     number of evaluations."""
     p_t, R_t = T_t[:3, 3].tolist(), T_t[:3, :3].ravel().tolist()
     lo, hi = P.prep.lo_list, P.prep.hi_list
+    lo_row, hi_row = P.prep.lo_row, P.prep.hi_row
     patience, max_iter, bias, deadline = P.patience, P.max_iter, P.bias, P.deadline
     T, J = _evaluate_mid(P) if from_mid else _evaluate(P, q)
     e = _error_one(T, p_t, R_t)
-    r, E = _weigh_one(P, e)
+    r, E, conv = _measure_one(P, e)
     mu, stall, n = _MU_MIN, 0, 1
     ql = q.ravel().tolist()
     at_bound = any(map(operator.le, ql, lo)) or any(map(operator.ge, ql, hi))
-    while True:
-        conv = _converged_one(P, e)
-        if (conv or stall >= patience or n >= max_iter
-                or (deadline is not None and time.perf_counter() > deadline)):
-            break
-        qc = _step(P, q, J, np.array([r]), mu * (E + bias), at_bound)
+    while not (conv or stall >= patience or n >= max_iter
+               or (deadline is not None and time.perf_counter() > deadline)):
+        # _step of one row (blocked joints found with scalar comparisons: the same booleans)
+        ra, lam = np.array([r]), mu * (E + bias)
+        dq = _lm_step(P, J, ra, lam)
+        if at_bound:
+            blocked = [(a <= lo_a and d < 0.0) or (a >= hi_a and d > 0.0)
+                       for a, d, lo_a, hi_a in zip(ql, dq.ravel().tolist(), lo, hi, strict=True)]
+            if any(blocked):
+                keep = np.array(blocked) == False  # noqa: E712 (~blocked, as in _step)
+                dq = _lm_step(P, J * keep[None, None, :], ra, lam)
+        qc = np.minimum(np.maximum(q + dq, lo_row), hi_row)
         T, Jc = _evaluate(P, qc)
         ec = _error_one(T, p_t, R_t)
-        rc, Ec = _weigh_one(P, ec)
+        rc, Ec, conv_c = _measure_one(P, ec)
         n += 1
         stall = 0 if Ec < 0.99 * E else stall + 1
         if Ec < E:
-            q, J, e, r, E = qc, Jc, ec, rc, Ec
+            q, J, e, r, E, conv = qc, Jc, ec, rc, Ec, conv_c
             mu = max(mu * 0.5, _MU_MIN)
             ql = q.ravel().tolist()
             at_bound = any(map(operator.le, ql, lo)) or any(map(operator.ge, ql, hi))
@@ -737,7 +743,7 @@ def _run(P: _Problem, tgt: _Targets, rows: _Rows, best: _Best, next_seed: NDArra
         if step.size:
             lam = rows.mu[step] * (rows.E[step] + P.bias)
             rows.qc[step] = _step(P, rows.q[step], rows.J[step], rows.r[step],
-                                  lam[:, None, None], True)
+                                  lam[:, None, None])
 
 
 @dataclass
