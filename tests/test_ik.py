@@ -233,6 +233,28 @@ def test_bad_arguments_are_refused_even_when_the_first_attempt_converges() -> No
             ik.solve(robot, T, q, **kwargs)
 
 
+@pytest.mark.parametrize("angle", [0.0, 1e-8, 0.5, 3.0, np.pi - 1e-4, np.pi - 2e-6,
+                                   np.pi - 1e-6, np.pi - 5e-7, np.pi - 1e-9, np.pi])
+def test_rotation_error_is_the_angle_up_to_pi(angle: float) -> None:
+    """With one evaluation (max_iter=1) the answer is q0 and rot_error is the angle between
+    the target and fk(q0): closed form, including the log map's branch near π."""
+    robot = kin.load_robot("panda")
+    q0 = robot.random_q(seed=34)
+    T0 = kin.fk(robot, q0)
+    axes = np.random.default_rng(35).normal(size=(5, 3))
+    axes /= np.linalg.norm(axes, axis=1, keepdims=True)
+    T = np.repeat(T0[None], 5, axis=0)
+    T[:, :3, :3] = kin.spatial.axis_angle_to_matrix(axes, angle) @ T0[:3, :3]
+    res = ik.solve(robot, T, q0, max_iter=1, restarts=0)
+    np.testing.assert_array_equal(res.q, np.broadcast_to(q0, (5, 7)))
+    np.testing.assert_array_equal(res.iterations, 1)
+    np.testing.assert_allclose(res.rot_error, angle, rtol=0, atol=2e-9)
+    assert (res.pos_error == 0.0).all()
+    for k in range(5):
+        one = ik.solve(robot, T[k], q0, max_iter=1, restarts=0)
+        assert one.rot_error == res.rot_error[k]
+
+
 # --------------------------------------------------------------------------- solve: mask
 
 

@@ -49,7 +49,6 @@ from numpy.typing import ArrayLike, NDArray
 from .. import _checks, _engine
 from ..exceptions import InvalidValueError, ShapeError
 from ..robot import Chain, Robot
-from ..spatial import so3_log
 
 
 def _find_gesv() -> Any:
@@ -430,7 +429,10 @@ def _weighted(P: _Problem, T: Array, J: Array) -> tuple[Array, Array]:
 
 
 def _errors(T: Array, p_t: Array, R_t: Array) -> Array:
-    """Unweighted errors ``(R, 6)`` ``[p_t − p; log(R_t Rᵀ)]`` (base axes)."""
+    """Unweighted errors ``(R, 6)`` ``[p_t − p; log(R_t Rᵀ)]`` (base axes).
+
+    The angle comes from ``math.atan2`` (libm) in both paths: numpy may use its own
+    vectorised version, whose last bit can differ."""
     R = T.shape[0]
     Rc = T[:, None, :3, :3]
     Re = (R_t[:, :, None, 0] * Rc[..., 0] + R_t[:, :, None, 1] * Rc[..., 1]
@@ -441,13 +443,12 @@ def _errors(T: Array, p_t: Array, R_t: Array) -> Array:
     c2 = Re[:, 0] + Re[:, 4] + Re[:, 8] - 1.0          # 2 cos θ
     vv = v * v
     s = np.sqrt(vv[:, 0] + vv[:, 1] + vv[:, 2])        # 2 sin θ
-    theta = np.arctan2(s, c2)
+    theta = np.array(list(map(math.atan2, s.tolist(), c2.tolist())))
     factor = np.full(R, 0.5)
     np.divide(theta, s, out=factor, where=s > 0.0)     # θ / (2 sin θ)
     e[:, 3:] = v * factor[:, None]
-    near = theta > _NEAR_PI
-    if near.any():
-        e[near, 3:] = so3_log(Re[near].reshape(-1, 3, 3))
+    for i in np.flatnonzero(theta > _NEAR_PI).tolist():
+        e[i, 3:] = _log_near_pi(Re[i].tolist(), v[i].tolist(), float(theta[i]))
     return e
 
 
@@ -470,9 +471,25 @@ def _error_one(T: Array, p_t: list[float], R_t: list[float]) -> list[float]:
     f = theta / s if s > 0.0 else 0.5
     e = [p_t[0] - t[3], p_t[1] - t[7], p_t[2] - t[11], v0 * f, v1 * f, v2 * f]
     if theta > _NEAR_PI:
-        Re = np.array([[r00, r01, r02], [r10, r11, r12], [r20, r21, r22]])
-        e[3:] = so3_log(Re[None])[0].tolist()
+        e[3:] = _log_near_pi([r00, r01, r02, r10, r11, r12, r20, r21, r22], [v0, v1, v2],
+                             theta)
     return e
+
+
+def _log_near_pi(r: list[float], v: list[float], theta: float) -> list[float]:
+    """Rotation vector ``θ a`` of ``R`` (row-major ``r``) for ``θ`` near π, where the skew
+    part ``v = 2 sin θ a`` is too small to give the axis: ``(R + Rᵀ)/2 + I =
+    (1 + cos θ) I + (1 − cos θ) a aᵀ``, whose largest column is ``∝ a``; ``v`` gives the
+    sign."""
+    d = [r[0] + 1.0, r[4] + 1.0, r[8] + 1.0]
+    k = d.index(max(d))
+    col = [0.5 * (r[3 * i + k] + r[3 * k + i]) for i in range(3)]
+    col[k] = d[k]
+    n = math.sqrt(col[0] * col[0] + col[1] * col[1] + col[2] * col[2])
+    a = [c / n for c in col]
+    if a[0] * v[0] + a[1] * v[1] + a[2] * v[2] < 0.0:
+        theta = -theta
+    return [a[0] * theta, a[1] * theta, a[2] * theta]
 
 
 def _weigh(P: _Problem, e: Array) -> tuple[Array, Array]:
