@@ -187,7 +187,33 @@ def test_solve_other_link() -> None:
     ({"restarts": -1}, InvalidValueError, "restarts=-1"),
     ({"restarts": 2.5}, InvalidValueError, "restarts=2.5"),
     ({"damping_bias": -1.0}, InvalidValueError, "damping_bias=-1.0"),
+    ({"damping_bias": 0.0}, InvalidValueError, "damping_bias=0.0; expected a finite number > 0"),
     ({"link": "nope"}, UnknownLinkError, "link 'nope' does not exist"),
+    # issue 15: refused up front, whether or not a restart would have needed the seed
+    ({"seed": -1}, InvalidValueError, "seed=-1; expected an integer >= 0"),
+    ({"seed": 1.5}, InvalidValueError, "seed=1.5; expected an integer >= 0"),
+    ({"seed": None}, InvalidValueError, "seed=None; expected an integer >= 0"),
+    ({"seed": True}, InvalidValueError, "seed=True; expected an integer"),
+    ({"tol_pos": "abc"}, InvalidValueError, "tol_pos='abc'; expected a real number"),
+    ({"tol_rot": np.nan}, InvalidValueError, "tol_rot=nan; expected a finite number > 0"),
+    ({"patience": 0}, InvalidValueError, "patience=0; expected an integer >= 1"),
+    ({"max_time": -1}, InvalidValueError, "max_time=-1; expected a finite number > 0"),
+    ({"max_time": 0.0}, InvalidValueError, "max_time=0.0; expected a finite number > 0"),
+    ({"max_time": "1"}, InvalidValueError, "max_time='1'; expected a real number"),
+    ({"max_time": np.inf}, InvalidValueError, "max_time=inf; expected a finite number"),
+    ({"mask": [1, 1, 1, 0, 0]}, ShapeError, r"mask: expected shape \(\) or \(6,\)"),
+    ({"mask": np.ones((2, 6))}, ShapeError, r"mask: expected shape .* got \(2, 6\)"),
+    ({"mask": [1, 1, 1, -1, 0, 0]}, InvalidValueError,
+     r"mask=\[1.0, 1.0, 1.0, -1.0, 0.0, 0.0\]; expected finite weights >= 0"),
+    ({"mask": [1, 1, np.nan, 0, 0, 0]}, InvalidValueError, r"mask=\[1.0, 1.0, nan, .*finite"),
+    ({"mask": [0, 0, 0, 0, 0, 0]}, InvalidValueError,
+     r"mask=\[0.0, .*\]; expected at least one weight > 0"),
+    ({"mask": 0.0}, InvalidValueError, "expected at least one weight > 0"),
+    ({"mask": "xyz"}, InvalidValueError, "mask='xyz'; expected weights >= 0"),
+    ({"mask": np.ma.masked_array(np.ones(6))}, InvalidValueError, "mask: masked arrays"),
+    ({"mask": [1j, 1, 1, 1, 1, 1]}, InvalidValueError, "mask: complex values"),
+    ({"nearest": "yes"}, InvalidValueError, "nearest='yes'; expected True or False"),
+    ({"nearest": 1}, InvalidValueError, "nearest=1; expected True or False"),
 ])
 def test_solve_bad_input(kwargs: dict, exc: type, match: str) -> None:
     robot = kin.load_robot("panda")
@@ -195,6 +221,312 @@ def test_solve_bad_input(kwargs: dict, exc: type, match: str) -> None:
     T = args.pop("target_T")
     with pytest.raises(exc, match=match):
         ik.solve(robot, T, **args)
+
+
+def test_bad_arguments_are_refused_even_when_the_first_attempt_converges() -> None:
+    robot = kin.load_robot("panda")
+    q = robot.random_q(seed=2)
+    T = kin.fk(robot, q)
+    assert ik.solve(robot, T, q).iterations == 1          # no restart needs the seed
+    for kwargs in ({"seed": -1}, {"seed": 1.5}, {"max_time": -1.0}, {"mask": [1] * 5}):
+        with pytest.raises((InvalidValueError, ShapeError), match=next(iter(kwargs))):
+            ik.solve(robot, T, q, **kwargs)
+
+
+@pytest.mark.parametrize("angle", [0.0, 1e-8, 0.5, 3.0, np.pi - 1e-4, np.pi - 2e-6,
+                                   np.pi - 1e-6, np.pi - 5e-7, np.pi - 1e-9, np.pi])
+def test_rotation_error_is_the_angle_up_to_pi(angle: float) -> None:
+    """With one evaluation (max_iter=1) the answer is q0 and rot_error is the angle between
+    the target and fk(q0): closed form, including the log map's branch near π."""
+    robot = kin.load_robot("panda")
+    q0 = robot.random_q(seed=34)
+    T0 = kin.fk(robot, q0)
+    axes = np.random.default_rng(35).normal(size=(5, 3))
+    axes /= np.linalg.norm(axes, axis=1, keepdims=True)
+    T = np.repeat(T0[None], 5, axis=0)
+    T[:, :3, :3] = kin.spatial.axis_angle_to_matrix(axes, angle) @ T0[:3, :3]
+    res = ik.solve(robot, T, q0, max_iter=1, restarts=0)
+    np.testing.assert_array_equal(res.q, np.broadcast_to(q0, (5, 7)))
+    np.testing.assert_array_equal(res.iterations, 1)
+    np.testing.assert_allclose(res.rot_error, angle, rtol=0, atol=2e-9)
+    assert (res.pos_error == 0.0).all()
+    for k in range(5):
+        one = ik.solve(robot, T[k], q0, max_iter=1, restarts=0)
+        assert one.rot_error == res.rot_error[k]
+
+
+# --------------------------------------------------------------------------- solve: mask
+
+
+def random_orientations(robot: kin.Robot, positions: np.ndarray, seed: int) -> np.ndarray:
+    """Targets at ``positions`` (n, 3) with the orientations of unrelated configurations."""
+    T = kin.fk(robot, robot.random_q(len(positions), seed=seed)).copy()
+    T[:, :3, 3] = positions
+    return T
+
+
+@pytest.mark.parametrize(("tip", "dof"), [("wrist_2_link", 5), ("wrist_1_link", 4)])
+def test_position_only_ik_for_4_and_5_dof_arms(tip: str, dof: int) -> None:
+    robot = kin.load_robot("ur5", tip=tip)
+    assert robot.dof == dof
+    p = kin.fk(robot, robot.random_q(30, seed=20))[:, :3, 3]     # reachable positions
+    T = random_orientations(robot, p, seed=21)                  # orientations it cannot reach
+    full = ik.solve(robot, T, restarts=5)
+    assert not full.success.any() and np.median(full.pos_error) > 1e-3   # 6-D: impossible
+    res = ik.solve(robot, T, mask=[1, 1, 1, 0, 0, 0])
+    assert res.success.all()
+    pos = np.linalg.norm(kin.fk(robot, res.q)[:, :3, 3] - p, axis=1)    # recomputed
+    assert (pos <= 1e-6).all()
+    np.testing.assert_allclose(res.pos_error, pos, rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(res.rot_error, 0.0)          # no rotation axis is kept
+    assert inside(robot, res.q).all()
+
+
+def test_planar_2r_mask_keeps_x_and_y_only() -> None:
+    robot = kin.load_robot("planar2r")                         # l1 = 1.0 m, l2 = 0.8 m
+    rng = np.random.default_rng(22)
+    radius = rng.uniform(0.3, 1.75, 20)                         # inside the annulus
+    angle = rng.uniform(-np.pi, np.pi, 20)
+    p = np.stack([radius * np.cos(angle), radius * np.sin(angle), rng.uniform(-1, 1, 20)], 1)
+    T = random_orientations(robot, p, seed=23)                  # z and rotation: ignored
+    res = ik.solve(robot, T, mask=[1, 1, 0, 0, 0, 0], tol_pos=1e-9)
+    assert res.success.all()
+    xy = kin.fk(robot, res.q)[:, :2, 3]
+    np.testing.assert_allclose(xy, p[:, :2], atol=1e-9)
+    # closed form: |p_xy| = |l1 + l2 e^{i q2}| fixes cos q2
+    c2 = (radius**2 - 1.0 - 0.64) / (2 * 0.8)
+    np.testing.assert_allclose(np.cos(res.q[:, 1]), c2, atol=1e-8)
+    np.testing.assert_array_equal(res.rot_error, 0.0)
+
+
+def test_mask_weights_scale_rows_but_success_ignores_them() -> None:
+    robot = kin.load_robot("iiwa14")
+    T = kin.fk(robot, robot.random_q(20, seed=24))
+    plain = ik.solve(robot, T)
+    weighted = ik.solve(robot, T, mask=[2.0, 2.0, 2.0, 0.5, 0.5, 0.5])
+    assert plain.success.all() and weighted.success.all()
+    pos, rot = errors(robot, weighted.q, T)
+    assert (pos <= 1e-6).all() and (rot <= 1e-6).all()
+    # a mask of ones is no mask: the same bits
+    ones = ik.solve(robot, T, mask=np.ones(6))
+    np.testing.assert_array_equal(ones.q, plain.q)
+
+
+def test_dropping_one_rotation_axis() -> None:
+    """Tool axis pointing: keep x, y, z and the rotation about base x and y."""
+    robot = kin.load_robot("panda")
+    Q = robot.random_q(10, seed=25)
+    T = kin.fk(robot, Q)
+    spun = T.copy()                                # orientation turned about base z
+    spun[:, :3, :3] = kin.spatial.axis_angle_to_matrix([0, 0, 1], 0.7) @ T[:, :3, :3]
+    res = ik.solve(robot, spun, mask=[1, 1, 1, 1, 1, 0])
+    e = kin.spatial.pose_error(kin.fk(robot, res.q), spun)
+    assert res.success.all()
+    assert (np.linalg.norm(e[:, :3], axis=1) <= 1e-6).all()
+    assert (np.linalg.norm(e[:, 3:5], axis=1) <= 1e-6).all()
+    np.testing.assert_allclose(res.rot_error, np.linalg.norm(e[:, 3:5], axis=1), atol=1e-12)
+    assert (np.abs(e[:, 5]) > 1e-3).any()          # the dropped axis was not solved for
+
+
+# --------------------------------------------------------------------------- solve: joints
+
+
+def continuous_2r() -> kin.Robot:
+    return kin.robot_from_urdf(planar2r_urdf().replace('type="revolute"', 'type="continuous"'))
+
+
+@pytest.mark.parametrize("q0", [[-3.0, 0.5], [-3.1, 0.4], [2.5, 0.6]])
+def test_continuous_joints_come_back_wrapped(q0: list[float]) -> None:
+    robot = continuous_2r()
+    assert np.isinf(robot.joint_limits).all()
+    T = kin.fk(robot, [3.0, 0.5])
+    res = ik.solve(robot, T, q0=q0, tol_pos=1e-12, tol_rot=1e-12)
+    assert res.success
+    np.testing.assert_allclose(res.q, [3.0, 0.5], atol=1e-9)   # not 3.0 − 2π = −3.283
+    pos, rot = errors(robot, res.q, T)
+    assert pos <= 1e-12 and rot <= 1e-12
+
+
+def test_wrap_range_is_half_open_at_pi() -> None:
+    robot = continuous_2r()
+    Q = np.array([[np.pi, -np.pi], [-np.pi + 1e-3, 2.0], [0.1, -3.0]])
+    res = ik.solve(robot, kin.fk(robot, Q), q0=Q)              # q0 is the answer
+    assert res.success.all()
+    assert ((res.q > -np.pi) & (res.q <= np.pi)).all()
+    np.testing.assert_allclose(res.q[0], [np.pi, np.pi], atol=1e-12)
+    np.testing.assert_allclose(res.q[1:], Q[1:], atol=1e-12)
+
+
+def test_reach_bound_counts_prismatic_travel() -> None:
+    extra = """<link name="slide"/>
+  <joint name="j3" type="prismatic"><parent link="tip"/><child link="slide"/>
+    <axis xyz="1 0 0"/><limit lower="0" upper="1.5" velocity="1" effort="10"/></joint>"""
+    robot = kin.robot_from_urdf(planar2r_urdf(extra=extra), tip="slide")
+    q = np.array([0.2, 0.1, 1.4])                               # 3.2 m out: beyond l1 + l2
+    res = ik.solve(robot, kin.fk(robot, q), q0=[0.0, 0.0, 0.0])
+    assert res.success
+    assert np.linalg.norm(kin.fk(robot, res.q)[:3, 3]) > 1.8
+
+
+MIMIC_URDF = """<?xml version="1.0"?>
+<robot name="mixed">
+  <link name="base"/><link name="a"/><link name="b"/><link name="c"/><link name="d"/>
+  <link name="e"/><link name="f"/>
+  <joint name="j1" type="continuous"><parent link="base"/><child link="a"/>
+    <origin xyz="0.1 0 0.3" rpy="0.1 0.2 0.3"/><axis xyz="0 0 1"/></joint>
+  <joint name="j2" type="prismatic"><parent link="a"/><child link="b"/>
+    <origin xyz="0 0.2 0.1" rpy="-0.4 0 0.5"/><axis xyz="1 1 0"/>
+    <limit lower="-0.2" upper="0.3" velocity="0.5" effort="100"/></joint>
+  <joint name="j3" type="revolute"><parent link="b"/><child link="c"/>
+    <origin xyz="0.3 0 0" rpy="0 1.2 0"/><axis xyz="0.3 -0.5 0.8"/>
+    <limit lower="-2" upper="2" velocity="1" effort="10"/></joint>
+  <joint name="m1" type="revolute"><parent link="c"/><child link="d"/>
+    <origin xyz="0 0.25 0.05"/><axis xyz="0 1 0"/>
+    <limit lower="-3" upper="3" velocity="1" effort="10"/>
+    <mimic joint="j3" multiplier="-0.7" offset="0.25"/></joint>
+  <joint name="j4" type="revolute"><parent link="d"/><child link="e"/>
+    <origin xyz="0.2 0.1 -0.05" rpy="1.0 0 -0.3"/><axis xyz="0 0 -1"/>
+    <limit lower="-2" upper="2" velocity="1" effort="10"/></joint>
+  <joint name="m2" type="prismatic"><parent link="e"/><child link="f"/>
+    <origin xyz="0.1 0 0"/><axis xyz="1 0 0"/>
+    <limit lower="-1" upper="1" velocity="1" effort="10"/>
+    <mimic joint="j2" multiplier="2.0"/></joint>
+</robot>"""
+
+
+def test_position_only_on_a_chain_with_mimic_prismatic_and_continuous_joints() -> None:
+    robot = kin.robot_from_urdf(MIMIC_URDF, tip="f")
+    assert robot.dof == 4 and robot.joint_types[0] == "continuous"
+    p = kin.fk(robot, robot.random_q(20, seed=32))[:, :3, 3]
+    T = random_orientations(robot, p, seed=33)
+    res = ik.solve(robot, T, mask=[1, 1, 1, 0, 0, 0])
+    assert res.success.all()
+    np.testing.assert_allclose(kin.fk(robot, res.q)[:, :3, 3], p, atol=1e-6)
+    assert ((res.q[:, 0] > -np.pi) & (res.q[:, 0] <= np.pi)).all()
+    assert inside(robot, res.q).all()
+    alone = np.array([ik.solve(robot, Tk, mask=[1, 1, 1, 0, 0, 0]).q for Tk in T])
+    np.testing.assert_array_equal(alone, res.q)
+
+
+# --------------------------------------------------------------------------- solve: options
+
+
+def test_max_time_stops_a_hopeless_search() -> None:
+    robot = tight_2r(-0.5, 0.5)
+    T = kin.fk(robot, [0.3, 1.2])                  # needs q2 = ±1.2: never converges
+    res = ik.solve(robot, T, restarts=10**6, max_time=0.05)
+    assert res.success is False
+    assert 1 <= res.iterations < 10**6             # far from the 60 · 10⁶ the budget allows
+    assert inside(robot, res.q)
+    pos, _ = errors(robot, res.q, T)
+    assert pos == pytest.approx(res.pos_error, abs=1e-12)
+
+
+def test_max_time_not_reached_changes_nothing() -> None:
+    robot = kin.load_robot("ur5")
+    T = kin.fk(robot, robot.random_q(20, seed=26))
+    a = ik.solve(robot, T)
+    b = ik.solve(robot, T, max_time=1e6)
+    np.testing.assert_array_equal(a.q, b.q)
+    np.testing.assert_array_equal(a.iterations, b.iterations)
+    c = ik.solve(robot, T[3], max_time=1e6)
+    np.testing.assert_array_equal(c.q, a.q[3])
+
+
+def test_max_time_in_a_batch_returns_every_target() -> None:
+    robot = tight_2r(-0.5, 0.5)
+    T = kin.fk(robot, np.array([[0.3, 1.2], [0.2, 0.3], [0.1, -1.0]]))
+    res = ik.solve(robot, T, restarts=10**6, max_time=0.05)
+    assert res.q.shape == (3, 2)
+    assert not res.success[0] and not res.success[2]
+    assert inside(robot, res.q).all()
+    pos, rot = errors(robot, res.q, T)
+    np.testing.assert_allclose(res.pos_error, pos, atol=1e-12)
+
+
+def two_r_solutions(p: np.ndarray) -> np.ndarray:
+    """Both (elbow up / down) joint solutions ``(2, 2)`` of the planar 2R for point ``p``."""
+    r2 = p[0] ** 2 + p[1] ** 2
+    q2 = np.arccos((r2 - 1.0 - 0.64) / 1.6)
+    out = []
+    for s in (q2, -q2):
+        q1 = np.arctan2(p[1], p[0]) - np.arctan2(0.8 * np.sin(s), 1.0 + 0.8 * np.cos(s))
+        out.append([np.angle(np.exp(1j * q1)), s])
+    return np.array(out)
+
+
+def test_nearest_returns_the_solution_closest_to_q0() -> None:
+    robot = kin.load_robot("planar2r")
+    rng = np.random.default_rng(27)
+    radius = rng.uniform(0.5, 1.7, 25)
+    angle = rng.uniform(-2.0, 2.0, 25)
+    p = np.stack([radius * np.cos(angle), radius * np.sin(angle), np.zeros(25)], 1)
+    T = random_orientations(robot, p, seed=28)
+    q0 = rng.uniform(-2.5, 2.5, (25, 2))
+    res = ik.solve(robot, T, q0, mask=[1, 1, 0, 0, 0, 0], nearest=True, tol_pos=1e-10)
+    first = ik.solve(robot, T, q0, mask=[1, 1, 0, 0, 0, 0], tol_pos=1e-10)
+    assert res.success.all() and first.success.all()
+    for k in range(25):
+        sols = two_r_solutions(p[k])
+        d = np.linalg.norm(sols - q0[k], axis=1)
+        np.testing.assert_allclose(res.q[k], sols[np.argmin(d)], atol=1e-7)
+    d_near = np.linalg.norm(res.q - q0, axis=1)
+    d_first = np.linalg.norm(first.q - q0, axis=1)
+    assert (d_near <= d_first + 1e-9).all()
+    assert (d_near < d_first - 1e-3).any()                     # the option changes answers
+    assert (res.iterations > first.iterations).all()           # it runs every restart
+
+
+def test_nearest_on_a_redundant_arm_is_never_farther() -> None:
+    robot = kin.load_robot("panda")
+    T = kin.fk(robot, robot.random_q(5, seed=29))
+    q0 = robot.random_q(5, seed=30, margin=0.1)
+    res = ik.solve(robot, T, q0, nearest=True, restarts=16)
+    first = ik.solve(robot, T, q0, restarts=16)
+    assert res.success.all()
+    assert (np.linalg.norm(res.q - q0, axis=1)
+            <= np.linalg.norm(first.q - q0, axis=1) + 1e-12).all()
+    single = ik.solve(robot, T[2], q0[2], nearest=True, restarts=16)
+    np.testing.assert_array_equal(single.q, res.q[2])
+
+
+# --------------------------------------------------------------------------- solve: invariance
+
+
+@pytest.mark.parametrize("name", ["panda", "ur5", "iiwa14"])
+def test_result_does_not_depend_on_batch_or_backend(name: str) -> None:
+    """200 random reachable targets: alone, batched, batched shuffled among other targets,
+    on the compiled and the numpy backend. Per backend: bitwise the same. Across backends
+    (kinematics differ by rounding): the same success and q within 1e-9."""
+    robot = kin.load_robot(name)
+    T = kin.fk(robot, robot.random_q(200, seed=0))
+    perm = np.random.default_rng(1).permutation(200)
+    other = kin.fk(robot, robot.random_q(40, seed=31))
+    T_mixed = np.concatenate([other[:20], T[perm], other[20:]])
+    results = {}
+    backends = [True, False] if kin.accel.available() else [False]
+    previous = kin.accel.enabled()
+    try:
+        for compiled in backends:
+            kin.accel.enable(compiled)
+            alone = [ik.solve(robot, Tk) for Tk in T]
+            q_alone = np.array([r.q for r in alone])
+            batched = ik.solve(robot, T)
+            mixed = ik.solve(robot, T_mixed)
+            q_mixed = np.empty_like(q_alone)
+            q_mixed[perm] = mixed.q[20:220]
+            np.testing.assert_array_equal(batched.q, q_alone)
+            np.testing.assert_array_equal(q_mixed, q_alone)
+            np.testing.assert_array_equal(batched.success, [r.success for r in alone])
+            np.testing.assert_array_equal(batched.iterations, [r.iterations for r in alone])
+            np.testing.assert_array_equal(batched.pos_error, [r.pos_error for r in alone])
+            assert batched.success.all()
+            results[compiled] = batched
+    finally:
+        kin.accel.enable(previous)
+    if len(results) == 2:
+        np.testing.assert_array_equal(results[True].success, results[False].success)
+        np.testing.assert_allclose(results[True].q, results[False].q, rtol=0, atol=1e-9)
 
 
 # --------------------------------------------------------------------------- hessian
