@@ -48,7 +48,7 @@ from common import RESULTS_DIR, machine_info, markdown_table, write_json
 
 import kinematics as kin
 from kinematics import ik
-from kinematics.ik.solve import default_seed
+from kinematics.ik.solver import default_seed
 
 PACKAGES = ("numpy", "scipy", "kinematics", "pin", "roboticstoolbox-python", "pybullet", "ikpy")
 TIGHT_E = 5e-13  # RTB's tol bounds E = ½ eᵀe: ‖e‖ ≤ 1e-6 ⇔ E ≤ 5e-13

@@ -25,7 +25,6 @@ it needs and about how long it takes; a map that cannot fit in memory is refused
 from __future__ import annotations
 
 import hashlib
-import inspect
 import os
 import time
 from dataclasses import dataclass, field
@@ -170,12 +169,6 @@ class _Task:
 _POSITION_MASK = (1.0, 1.0, 1.0, 0.0, 0.0, 0.0)
 
 
-def _solve_has_mask() -> bool:
-    from .ik import solve
-
-    return "mask" in inspect.signature(solve).parameters
-
-
 def _solve_task(task: _Task) -> dict[str, np.ndarray]:
     """Solve every (voxel, orientation) of one chunk; reduce per voxel."""
     from .ik import solve
@@ -216,81 +209,13 @@ def _reach_positions(task: _Task) -> tuple[Array, NDArray[np.bool_]]:
     whether that point is inside the voxel ``(v, 1)``."""
     robot, c = task.robot, task.centers
     s = task.solver
-    if _solve_has_mask():
-        from .ik import solve
+    from .ik import solve
 
-        T = transform(np.broadcast_to(np.eye(3), (len(c), 3, 3)), c)
-        masked: dict[str, Any] = {**s, "mask": _POSITION_MASK}
-        q = np.asarray(solve(robot, T, seed=task.seed, **masked).q)
-    else:
-        q = _position_lm(robot, c, task.voxel, task.seed, s["tol_pos"], s["restarts"],
-                         s["max_iter"])
+    T = transform(np.broadcast_to(np.eye(3), (len(c), 3, 3)), c)
+    masked: dict[str, Any] = {**s, "mask": _POSITION_MASK}
+    q = np.asarray(solve(robot, T, seed=task.seed, **masked).q)
     ok = _in_voxel(fk(robot, q)[:, :3, 3], c, task.voxel, s["tol_pos"])
     return q[:, None, :], ok[:, None]
-
-
-def _position_lm(robot: Robot, p_target: Array, voxel: float, seed: int, tol_pos: float,
-                 restarts: int, max_iter: int, patience: int = 6) -> Array:
-    """Position-only IK for :func:`_reach_positions` while ``ik.solve`` has no ``mask``.
-
-    Bounded Levenberg–Marquardt on ``e = p_target − p(q)`` (the position rows of the
-    Jacobian; damping ``λ = μ ½‖e‖²``, ``μ`` ×4 on a rejected step, ×½ down to 0.1 on an
-    accepted one), all targets in lockstep. An attempt ends at ``‖e‖ <= tol_pos``, after
-    ``max_iter`` evaluations, or when ``½‖e‖²`` has not dropped by 1 % for ``patience``
-    evaluations in a row. The first attempt starts from the middle of the joint ranges; the
-    targets whose closest point found is not inside their voxel try again from
-    ``robot.random_q(restarts, seed, margin=0.02)`` (the same seeds for every target).
-    Returns ``(N, dof)``: the closest configurations found.
-    """
-    from .ik.solve import default_seed
-
-    N, dof = len(p_target), robot.dof
-    lo, hi = robot.joint_limits[:, 0], robot.joint_limits[:, 1]
-    starts = np.vstack([default_seed(robot)[None],
-                        robot.random_q(restarts, seed=seed, margin=0.02).reshape(-1, dof)])
-    best_q = np.broadcast_to(starts[0], (N, dof)).copy()
-    best_E = np.full(N, np.inf)
-    far = np.linalg.norm(p_target - np.asarray(robot.base_pose)[:3, 3], axis=1) > (
-        robot.reach + 0.5 * np.sqrt(3) * voxel + tol_pos)
-    active = np.arange(N)
-    eye = np.eye(dof)
-    tol2 = 0.5 * tol_pos * tol_pos
-
-    def evaluate(q: Array, pt: Array) -> tuple[Array, Array, Array]:
-        T, J = fk_jacobian(robot, q)
-        e = pt - T[:, :3, 3]
-        return e, 0.5 * np.einsum("ij,ij->i", e, e), J[:, :3, :]
-
-    for attempt, start in enumerate(starts):
-        if attempt == 1:
-            active = active[~far[active]]  # beyond reach: the first attempt is enough
-        if not active.size:
-            break
-        pt = p_target[active]
-        q = np.broadcast_to(start, (active.size, dof)).copy()
-        e, E, J = evaluate(q, pt)
-        mu = np.full(active.size, 0.1)
-        stall = np.zeros(active.size, dtype=np.int64)
-        run = np.flatnonzero(E > tol2)  # rows still iterating
-        for _ in range(max_iter - 1):
-            if not run.size:
-                break
-            Jr, Er = J[run], E[run]
-            A = np.swapaxes(Jr, 1, 2) @ Jr + (mu[run] * Er + 1e-12)[:, None, None] * eye
-            dq = np.linalg.solve(A, np.einsum("nki,nk->ni", Jr, e[run])[..., None])[..., 0]
-            qc = np.clip(q[run] + dq, lo, hi)
-            ec, Ec, Jc = evaluate(qc, pt[run])
-            acc = Ec < Er
-            a = run[acc]
-            q[a], e[a], E[a], J[a] = qc[acc], ec[acc], Ec[acc], Jc[acc]
-            mu[run] = np.where(acc, np.maximum(0.5 * mu[run], 0.1), 4.0 * mu[run])
-            stall[run] = np.where(Ec < 0.99 * Er, 0, stall[run] + 1)
-            run = run[(E[run] > tol2) & (stall[run] < patience)]
-        better = E < best_E[active]
-        best_q[active[better]], best_E[active[better]] = q[better], E[better]
-        p = fk(robot, best_q[active])[:, :3, 3]
-        active = active[~_in_voxel(p, p_target[active], voxel, tol_pos)]
-    return best_q
 
 
 def _fingerprint(robot: Robot) -> str:
@@ -572,8 +497,7 @@ def reachability_map(
                 "orientations": orientations, "bounds": plan.bounds.tolist(), "seed": seed,
                 "chunk": chunk, "position_only": plan.position_only, **solver}
     # the key also names the position-only solver, so chunks of the two never mix
-    solver_kind = ("ik.solve(mask)" if _solve_has_mask() else "position_lm") \
-        if plan.position_only else "ik.solve"
+    solver_kind = "ik.solve(mask)" if plan.position_only else "ik.solve"
     key = run_key({**manifest, "solver_kind": solver_kind})
     run = run_chunks(_solve_task, tasks, client=client, workers=workers,
                      checkpoint=checkpoint, manifest=manifest, progress=progress,

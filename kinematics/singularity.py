@@ -42,7 +42,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _checks, _engine
+from . import _checks
 from .exceptions import InvalidValueError, ShapeError
 from ._certify import certified_radius
 from ._rows import default_rows, task_rows

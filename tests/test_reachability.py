@@ -149,33 +149,6 @@ def test_planar2r_is_mapped_position_only_in_its_plane() -> None:
     assert m.equals(reachability_map(arm, voxel=v, progress=False, workers=2))
 
 
-def test_position_only_uses_ik_solve_mask_when_it_has_one(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """The plumbing for ``ik.solve(mask=...)``: same call shape, same map."""
-    from types import SimpleNamespace
-
-    from kinematics import ik, reachability
-
-    arm = kin.load_robot("planar2r")
-    plain = reachability_map(arm, voxel=0.3, progress=False)
-    calls: list[tuple[float, ...]] = []
-
-    def masked_solve(robot, target_T, q0=None, *, seed=0, mask=None, tol_pos=1e-6,  # type: ignore[no-untyped-def]
-                     tol_rot=1e-6, max_iter=60, restarts=50):
-        calls.append(tuple(mask))
-        T = np.asarray(target_T)
-        assert T.shape[-2:] == (4, 4) and np.all(T[:, :3, :3] == np.eye(3))
-        voxel = 0.3  # stands in for a masked solver: the fallback's own answer
-        q = reachability._position_lm(robot, T[:, :3, 3], voxel, seed, tol_pos, restarts,
-                                      max_iter)
-        return SimpleNamespace(q=q)
-
-    monkeypatch.setattr(ik, "solve", masked_solve)
-    m = reachability_map(arm, voxel=0.3, progress=False)
-    assert calls and set(calls) == {(1.0, 1.0, 1.0, 0.0, 0.0, 0.0)}
-    assert m.equals(plain)
-
-
 def test_position_only_on_request_and_saved(tmp_path, ur5: kin.Robot) -> None:  # type: ignore[no-untyped-def]
     box = [[0.2, 0.5], [-0.15, 0.15], [0.2, 0.5]]
     m = reachability_map(ur5, voxel=0.15, bounds=box, position_only=True, progress=False)

@@ -1,7 +1,7 @@
 """Inverse kinematics: position IK (:func:`solve`) and resolved-rate control
 (:class:`ResolvedRateController`).
 
-- :func:`solve` (:mod:`kinematics.ik.solve`) finds joint values inside the limits that put
+- :func:`solve` (:mod:`kinematics.ik.solver`) finds joint values inside the limits that put
   a link at a pose, for one target or a batch solved together (bounded
   Levenberg–Marquardt, deterministic restarts).
 - :class:`ResolvedRateController` (:mod:`kinematics.ik.rate`) turns a pose error into joint
@@ -14,7 +14,7 @@ from ..jacobian import jacobian_hessian
 from ..singularity import manipulability
 from .objectives import manipulability_gradient
 from .rate import ResolvedRateController
-from .solve import IKResult, solve
+from .solver import IKResult, solve
 
 __all__ = [
     "IKResult",
