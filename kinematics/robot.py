@@ -326,6 +326,9 @@ class Robot:
                 values (the first offending joint is named).
             ShapeError: The last axis is not ``dof``.
         """
+        if (type(q) is np.ndarray and q.dtype == np.float64 and q.ndim
+                and q.shape[-1] == len(self.joint_names) and np.isfinite(q).all()):
+            return q  # the common case: no message is built
         return _checks.vector(q, name, self.dof, f"joint values for {self.dof} joints "
                               f"{_checks.show(list(self.joint_names))}",
                               complex_ok=complex_ok, labels=self.joint_names,

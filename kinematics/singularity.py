@@ -36,13 +36,13 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any, Literal, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _checks
+from . import _checks, _engine
 from .exceptions import InvalidValueError, ShapeError
 from ._certify import certified_radius
 from ._rows import default_rows, task_rows
@@ -484,52 +484,76 @@ def manipulability(J: Array) -> float:
 # monitor
 
 
-@dataclass(frozen=True, eq=False)
 class MonitorState:
     """What :meth:`SingularityMonitor.update` reports for one configuration.
 
+    ``level``, ``scale``, ``value`` and ``command`` are decided in the control step; the
+    diagnostics (``measures``, ``rate``, ``time_to_singularity``, ``certified_time``, and
+    ``approaching`` outside the warn zone) are computed on first access, so a control loop
+    that does not read them does not pay for them.
+
     Attributes:
         level: ``"ok"``, ``"warn"`` or ``"stop"`` (with hysteresis).
-        scale: Factor in [0, 1] to multiply the joint velocity command by: 1 unless the
-            command approaches the singularity (metric decreasing) inside the warn zone,
-            then falling linearly to 0 at ``stop``.
-        measures: :class:`SingularityMeasures` of the monitored Jacobian rows.
-        time_to_singularity: First-order estimate [s] ``σ_min / (−dσ_min/dt)`` (mixed-unit
-            ``σ_min``); ``inf`` when not approaching or when ``qd`` is not given.
+        scale: Factor in [0, 1] for the approaching part of the command: 1 unless the
+            command approaches the singularity over the period inside the warn zone, then
+            falling linearly to 0 at ``stop``.
         value: The monitored metric.
-        rate: Its time derivative along ``qd`` [1/s] (0 when ``qd`` is not given).
-        approaching: Whether the motion decreases the metric over the period.
         command: ``(dof,)`` the safe joint velocity [rad/s or m/s] to send instead of
             ``qd`` (``None`` without ``qd``): ``qd`` itself unless it approaches inside the
             warn zone; then only its approaching part is scaled by ``scale`` (the part
-            along the metric's gradient), so the rest of the motion goes on. When that is
-            not enough over the period, the whole command is scaled by ``scale``.
+            along the near-singular values' gradients), so the rest of the motion goes on.
+        approaching: Whether the motion decreases the metric (over the period inside the
+            warn zone; from the exact rate outside it).
+        measures: :class:`SingularityMeasures` of the monitored Jacobian rows.
+        rate: The metric's time derivative along ``qd`` [1/s] (0 without ``qd``), exact
+            where the singular values involved are distinct.
+        time_to_singularity: First-order estimate [s] ``σ_min / (−dσ_min/dt)`` (mixed-unit
+            ``σ_min``); ``inf`` when not approaching or without ``qd``.
+        certified_time: Time [s] during which no singularity is *possible* at the joint
+            velocity limits (:func:`certified_radius` with ``scale = velocity_limits``;
+            joints without a limit count at 1 rad/s or m/s): a proven lower bound, unlike
+            ``time_to_singularity``. A few ms.
     """
 
-    level: Level
-    scale: float
-    measures: SingularityMeasures
-    time_to_singularity: float
-    value: float = math.nan
-    rate: float = 0.0
-    approaching: bool = False
-    command: Array | None = None
-    _certify: Any = field(default=None, repr=False)
+    __slots__ = ("level", "scale", "value", "command", "_lazy", "_cache")
+
+    def __init__(self, level: Level, scale: float, value: float, command: Array | None,
+                 lazy: Any) -> None:
+        self.level = level
+        self.scale = scale
+        self.value = value
+        self.command = command
+        self._lazy = lazy
+        self._cache: dict[str, Any] = {}
+
+    def _get(self, name: str) -> Any:
+        if name not in self._cache:
+            self._cache.update(self._lazy(name))
+        return self._cache[name]
+
+    @property
+    def measures(self) -> SingularityMeasures:
+        return self._get("measures")  # type: ignore[no-any-return]
+
+    @property
+    def rate(self) -> float:
+        return self._get("rate")  # type: ignore[no-any-return]
+
+    @property
+    def time_to_singularity(self) -> float:
+        return self._get("time_to_singularity")  # type: ignore[no-any-return]
+
+    @property
+    def approaching(self) -> bool:
+        return self._get("approaching")  # type: ignore[no-any-return]
 
     @property
     def certified_time(self) -> float:
-        """Time [s] during which no singularity is *possible* at the joint velocity limits:
-        :func:`certified_radius` with ``scale = robot.velocity_limits`` (joints without a
-        limit count at 1 rad/s or m/s). A proven lower bound, unlike the first-order
-        :attr:`time_to_singularity`. Computed on first access (a few ms), not in the loop.
-        """
-        if self._certify is None:
-            return math.nan
-        cached = self.__dict__.get("_certified_time")
-        if cached is None:
-            cached = float(self._certify())
-            object.__setattr__(self, "_certified_time", cached)
-        return cached
+        return self._get("certified_time")  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return (f"MonitorState(level={self.level!r}, scale={self.scale:.3g}, "
+                f"value={self.value:.4g})")
 
 
 class Monitor(Protocol):
@@ -704,49 +728,65 @@ class SingularityMonitor:
             if J.shape != (6, self._dof):
                 raise ShapeError("J", f"(6, {self._dof}) Jacobian at q", J.shape)
             _checks.finite(J, "J")
+        qda = None if qd is None else self._check_qd(qd)
         Jm = J if self._all_rows else J[self._sel]
-        U, s, Vt, Us, ss, Vts = scaled_svd(Jm, self._scale_rows)
-        meas = _assemble_one(Jm, U, s, Vt, ss, self.length, self._linear)
-        value = float(metric_value(self.metric, s, ss))
-        tts = math.inf
-        if qd is not None:
-            qda = self._check_qd(qd)
-            if self._fast_dot:
-                Jd = jacobian_dot_from(J, qda)
-            else:
-                Jd = jacobian_dot(self.robot, qa, qda, self.link)
-            Jd = Jd if self._all_rows else Jd[self._sel]
-            # dσ_i/dt = u_iᵀ J̇ v_i for the mixed and the scaled Jacobian
-            ds = np.einsum("mi,mn,in->i", U, Jd, Vt)
-            dss = np.einsum("mi,mn,in->i", Us, Jd * self._scale_rows[:, None], Vts)
-            rate = float(metric_rate(self.metric, s, ss, ds, dss))
-            if value < self.warn:
-                approaching = bool(approaches(self, qa, qda, np.float64(value), dt=h))
-            else:
-                approaching = rate < 0.0
-            ds_min = float(ds[-1])
-            if approaching and ds_min < 0.0:
-                tts = float(s[-1]) / -ds_min
-        else:
-            rate = 0.0
+        value = float(self._value(Jm))
+        known: dict[str, Any] = {}
+        if qda is None:
             approaching = self._last_value is None or value < self._last_value
+            known.update(approaching=approaching, rate=0.0, time_to_singularity=math.inf)
+        elif value < self.warn:
+            approaching = bool(approaches(self, qa, qda, np.float64(value), dt=h))
+            known["approaching"] = approaching
+        else:
+            approaching = False  # outside the warn zone the scale is 1 either way
         self._last_value = value
-        level, scale = self.step(value, bool(approaching))
+        level, scale = self.step(value, approaching)
         command = None
-        if qd is not None:
-            command = qda if scale >= 1.0 else self._safe_command(
-                qa, qda, J, value, scale, U, s, Vt, Us, ss, Vts, h)
-        return MonitorState(level, scale, meas, tts, value, float(rate), bool(approaching),
-                            command, functools.partial(self._certified_time, qa))
+        if qda is not None:
+            command = qda if scale >= 1.0 else self._safe_command(qa, qda, J, Jm, value,
+                                                                  scale, h)
+        return MonitorState(level, scale, value, command,
+                            functools.partial(self._diagnose, qa, qda, J, Jm, known))
+
+    def _value(self, Jm: Array) -> float:
+        """The metric from singular values only (one SVD without vectors)."""
+        if self.metric.endswith("_scaled"):
+            ss = np.linalg.svd(Jm * self._scale_rows[:, None], compute_uv=False)
+            return float(metric_value(self.metric, ss, ss))
+        sv = np.linalg.svd(Jm, compute_uv=False)
+        return float(metric_value(self.metric, sv, sv))
+
+    def _diagnose(self, q: Array, qd: Array | None, J: Array, Jm: Array,
+                  known: dict[str, Any], name: str) -> dict[str, Any]:
+        """The state's lazy fields (everything, on the first access of any)."""
+        if name == "certified_time":
+            return {"certified_time": self._certified_time(q)}
+        U, s, Vt, Us, ss, Vts = scaled_svd(Jm, self._scale_rows)
+        out: dict[str, Any] = {"measures": _assemble_one(Jm, U, s, Vt, ss, self.length,
+                                                         self._linear)}
+        if qd is None:
+            return {**out, **known}
+        Jd = jacobian_dot_from(J, qd) if self._fast_dot else jacobian_dot(
+            self.robot, q, qd, self.link)
+        Jd = Jd if self._all_rows else Jd[self._sel]
+        # dσ_i/dt = u_iᵀ J̇ v_i for the mixed and the scaled Jacobian
+        ds = np.einsum("mi,mn,in->i", U, Jd, Vt)
+        dss = np.einsum("mi,mn,in->i", Us, Jd * self._scale_rows[:, None], Vts)
+        rate = float(metric_rate(self.metric, s, ss, ds, dss))
+        approaching = known.get("approaching", rate < 0.0)
+        ds_min = float(ds[-1])
+        tts = float(s[-1]) / -ds_min if approaching and ds_min < 0.0 else math.inf
+        return {**out, "rate": rate, "approaching": bool(approaching),
+                "time_to_singularity": tts}
 
     def _certified_time(self, q: Array) -> float:
         v = np.asarray(self.robot.velocity_limits, dtype=float)
         v = np.where(np.isfinite(v) & (v > 0), v, 1.0)
         return float(certified_radius(self.robot, q, link=self.link, rows=self._sel, scale=v))
 
-    def _safe_command(self, q: Array, qd: Array, J: Array, value: float, scale: float,
-                      U: Array, s: Array, Vt: Array, Us: Array, ss: Array, Vts: Array,
-                      dt: float | None) -> Array:
+    def _safe_command(self, q: Array, qd: Array, J: Array, Jm: Array, value: float,
+                      scale: float, dt: float | None) -> Array:
         """The command nearest to ``qd`` whose approaching part is scaled by ``scale``.
 
         Every singular value ``σ_i`` of the monitored (scaled) Jacobian inside the warn zone
@@ -757,6 +797,7 @@ class SingularityMonitor:
         shortened (halved up to 8 times) until the metric over the period does not
         decrease; ``0`` when no length works. Motion that leaves stays untouched; the rest
         of the command goes on."""
+        U, s, Vt, Us, ss, Vts = scaled_svd(Jm, self._scale_rows)
         active_rows = np.flatnonzero(ss < self.warn) if self.metric.endswith("_scaled") \
             else np.flatnonzero(s < self.warn)
         if active_rows.size == 0:
@@ -848,9 +889,13 @@ def approaches(monitor: SingularityMonitor, q: Array, qd: Array, value: Array, *
     speed = np.max(np.abs(qd), axis=-1)
     h = np.divide(1e-7, speed, out=np.zeros_like(speed), where=speed > 0) if dt is None \
         else np.full_like(speed, dt)
-    J1 = fk_jacobian(monitor.robot, q + qd * h[..., None], monitor.link)[1]
+    chain = monitor.robot.chain(monitor.link)
+    q1 = q + qd * h[..., None]
+    J1 = _engine.to_dof(monitor.robot, chain, _engine.pose_jacobian(
+        chain, _engine.chain_theta(chain, q1))[1])
     J1 = J1[..., monitor._sel, :]
+    if monitor.metric.endswith("_scaled"):
+        J1 = J1 * monitor._scale_rows[:, None]
     s1 = np.linalg.svd(J1, compute_uv=False)
-    ss1 = np.linalg.svd(J1 * monitor._scale_rows[:, None], compute_uv=False)
-    after = metric_value(monitor.metric, s1, ss1)
+    after = metric_value(monitor.metric, s1, s1)
     return (after < value - _FLAT * (1.0 + value)) & (speed > 0)

@@ -37,9 +37,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.linalg.lapack import dsyevd
 
-from .. import _checks
+from .. import _checks, _engine
 from ..exceptions import InvalidValueError, ShapeError
-from ..jacobian import fk_jacobian
 from ..robot import Robot
 from ..spatial import pose_error_one
 from .objectives import centering_gradient, limit_penetration, manipulability_gradient
@@ -139,7 +138,7 @@ class ResolvedRateController:
         monitor: Any = None,
         link: str | None = None,
     ) -> None:
-        robot.chain(link)
+        self._chain = robot.chain(link)
         self.robot = robot
         self.link = link
         self.gain = _checks.weights6(gain, "gain", "gains >= 0 [1/s]")
@@ -273,7 +272,9 @@ class ResolvedRateController:
     def _velocity(self, qa: Array, target_T: ArrayLike, target_twist: ArrayLike | None,
                   dt: float) -> Array:
         Tt = _checks.pose(target_T, "target_T", single=True)
-        T, J = fk_jacobian(self.robot, qa, self.link)
+        chain = self._chain  # q was validated: evaluate through the engine directly
+        T, J = _engine.pose_jacobian(chain, _engine.chain_theta(chain, qa))
+        J = _engine.to_dof(self.robot, chain, J)
         x = pose_error_one(T, Tt)
         if target_twist is not None:
             ff = _checks.vector(target_twist, "target_twist", 6, "twist [vx vy vz wx wy wz]")
