@@ -309,7 +309,9 @@ class ResolvedRateController:
                 raise InvalidValueError(f"monitor returned scale={_checks.show(scale)}; "
                                         "expected a number in [0, 1]")
             command = getattr(state, "command", None)
-            if command is None:
+            if command is qd:
+                pass  # untouched: already within the limits
+            elif command is None:
                 qd = qd * float(scale)
             else:
                 # the monitor's safe command, held to the same velocity and position limits
