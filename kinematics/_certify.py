@@ -68,8 +68,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .exceptions import InvalidValueError, ShapeError, UnknownLinkError
 from ._rows import task_rows
+from .exceptions import InvalidValueError, ShapeError, UnknownLinkError
 from .forward import fk
 from .jacobian import jacobian
 from .robot import Robot

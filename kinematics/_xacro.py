@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 from xml.parsers import expat
 
-from .exceptions import URDFError, format_names, truncate
 from ._checks import cap as _cap
+from .exceptions import URDFError, format_names, truncate
 
 #: As :data:`kinematics.urdf.DEFAULT_MAX_BYTES` and its environment variable (the reader
 #: passes its own cap; these apply when this module is called directly).

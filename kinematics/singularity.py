@@ -43,9 +43,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _checks, _engine
-from .exceptions import InvalidValueError, ShapeError
 from ._certify import certified_radius
 from ._rows import default_rows, task_rows
+from .exceptions import InvalidValueError, ShapeError
 from .jacobian import fk_jacobian, jacobian_dot, jacobian_dot_from, jacobian_hessian
 from .robot import Robot
 

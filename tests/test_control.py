@@ -144,3 +144,44 @@ def test_monitor_levels_do_not_depend_on_the_backend() -> None:
             if previous is not None:
                 kin.accel.enable(previous)
     assert out[0] == out[1]
+
+
+def _two_arm_urdf() -> str:
+    urdf = '<robot name="two"><link name="torso"/>'
+    for side, y in (("l", 0.2), ("r", -0.2)):
+        prev = "torso"
+        for i in range(6):
+            axis = ("0 1 0", "1 0 0", "0 1 0")[i % 3] if i else "0 0 1"
+            urdf += (f'<link name="{side}{i}"/><joint name="{side}j{i}" type="revolute">'
+                     f'<parent link="{prev}"/><child link="{side}{i}"/>'
+                     f'<origin xyz="0 {y if i == 0 else 0} {0.3 if i else 0.0}"/>'
+                     f'<axis xyz="{axis}"/>'
+                     '<limit lower="-3" upper="3" velocity="2" effort="1"/></joint>')
+            prev = f"{side}{i}"
+    return urdf + "</robot>"
+
+
+def test_solve_and_servo_several_links_of_a_tree() -> None:
+    """Both hands of a two-arm tree, one q: ik.solve({link: T}) and the controller."""
+    robot = kin.robot_from_urdf(_two_arm_urdf(), tip=["l5", "r5"])
+    assert robot.dof == 12 and robot.tip_links == ("l5", "r5")
+    q_goal = robot.random_q(seed=3, margin=0.2)
+    targets = {k: kin.fk(robot, q_goal, k) for k in robot.tip_links}
+    res = ik.solve(robot, targets)
+    assert res.success and res.pos_error < 1e-6 and res.rot_error < 1e-6
+    for k, T in targets.items():
+        err = kin.spatial.pose_error(kin.fk(robot, res.q, k), T)
+        assert np.linalg.norm(err) < 2e-6
+    # one hand position-only through a per-link mask
+    res = ik.solve(robot, targets, mask={"r5": [1, 1, 1, 0, 0, 0]})
+    assert res.success
+    ctrl = ik.ResolvedRateController(robot, gain=5.0, link="l5")
+    q = robot.random_q(seed=4, margin=0.3)
+    for _ in range(4000):
+        q = ctrl.step(q, targets, dt=2e-3)
+    for k, T in targets.items():
+        assert np.linalg.norm(kin.spatial.pose_error(kin.fk(robot, q, k), T)) < 1e-4
+    with pytest.raises(InvalidValueError, match="empty mapping"):
+        ik.solve(robot, {})
+    with pytest.raises(kin.UnknownLinkError):
+        ik.solve(robot, {"nope": targets["l5"]})

@@ -30,7 +30,7 @@ One call of :meth:`ResolvedRateController.velocity`, for ``q`` ``(dof,)``:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import numpy as np
@@ -253,26 +253,9 @@ class ResolvedRateController:
         inside = (qa >= self._lo) & (qa <= self._hi)
         return np.where(inside, np.minimum(np.maximum(q_next, self._lo), self._hi), q_next)
 
-    def _period(self, dt: float | None) -> float:
-        if dt is None:
-            if self.dt is None:
-                raise InvalidValueError(
-                    "dt: no control period given; pass dt= [s] (the period q̇ is applied for) "
-                    "to velocity()/step() or to the constructor")
-            return self.dt
-        return _checks.positive(dt, "dt", " [s]")
-
-    # ------------------------------------------------------------------------ helpers
-    def _check_q(self, q: ArrayLike) -> Array:
-        qa = self.robot.check_q(q)
-        if qa.ndim != 1:
-            raise ShapeError("q", f"({self.robot.dof},) one configuration", qa.shape)
-        return qa
-
-    def _velocity(self, qa: Array, target_T: ArrayLike, target_twist: ArrayLike | None,
-                  dt: float) -> Array:
-        Tt = _checks.pose(target_T, "target_T", single=True)
-        chain = self._chain  # q was validated: evaluate through the engine directly
+    def _task(self, qa: Array, link: str | None, chain: Any, Tt: Array,
+              target_twist: ArrayLike | None) -> tuple[Array, Array, Array]:
+        """Weighted task rows ``(J_task, x)`` of one link, and its base Jacobian ``J``."""
         T, J = _engine.pose_jacobian(chain, _engine.chain_theta(chain, qa))
         J = _engine.to_dof(self.robot, chain, J)
         x = pose_error_one(T, Tt)
@@ -293,6 +276,56 @@ class ResolvedRateController:
         if not self._full:
             Jt = Jt[self._rows] * self._sqrt_w[:, None]
             x = x[self._rows] * self._sqrt_w
+        return Jt, x, J
+
+    def _several(self, qa: Array, targets: Mapping[Any, ArrayLike],
+                 twists: ArrayLike | None) -> tuple[Array, Array, Array]:
+        """Stacked task rows of several links ``{link: target}`` (each with the controller's
+        gain, weights and frame; twists, if any, as ``{link: (6,)}``)."""
+        if not targets:
+            raise InvalidValueError("target_T: an empty mapping; expected {link: (4, 4)}")
+        if twists is not None and not (isinstance(twists, Mapping)
+                                       and set(twists) <= set(targets)):
+            raise InvalidValueError("target_twist: with several targets, expected a mapping "
+                                    "{link: (6,) twist} over the targets' links")
+        rows, xs, J0 = [], [], None
+        for link, T in targets.items():
+            Tt = _checks.pose(T, f"target_T[{link!r}]", single=True)
+            ff = None if twists is None else twists.get(link)  # type: ignore[union-attr]
+            Jt, x, J = self._task(qa, link, self.robot.chain(link), Tt, ff)
+            rows.append(Jt)
+            xs.append(x)
+            if link == self.link:
+                J0 = J
+        if J0 is None:  # the controller's own link (monitor, null space) is not a target
+            J0 = _engine.to_dof(self.robot, self._chain, _engine.pose_jacobian(
+                self._chain, _engine.chain_theta(self._chain, qa))[1])
+        return np.concatenate(rows), np.concatenate(xs), J0
+
+    def _period(self, dt: float | None) -> float:
+        if dt is None:
+            if self.dt is None:
+                raise InvalidValueError(
+                    "dt: no control period given; pass dt= [s] (the period q̇ is applied for) "
+                    "to velocity()/step() or to the constructor")
+            return self.dt
+        return _checks.positive(dt, "dt", " [s]")
+
+    # ------------------------------------------------------------------------ helpers
+    def _check_q(self, q: ArrayLike) -> Array:
+        qa = self.robot.check_q(q)
+        if qa.ndim != 1:
+            raise ShapeError("q", f"({self.robot.dof},) one configuration", qa.shape)
+        return qa
+
+    def _velocity(self, qa: Array, target_T: ArrayLike, target_twist: ArrayLike | None,
+                  dt: float) -> Array:
+        if isinstance(target_T, Mapping):
+            Jt, x, J = self._several(qa, target_T, target_twist)
+        else:
+            Jt, x, J = self._task(qa, self.link, self._chain,
+                                  _checks.pose(target_T, "target_T", single=True),
+                                  target_twist)
         qd, null = self._dls(Jt, x)
         z = self._nullspace_velocity(qa, J)
         if z is not None:

@@ -40,6 +40,7 @@ import math
 import operator
 import time
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,7 @@ from numpy.typing import ArrayLike, NDArray
 from .. import _checks, _engine
 from ..exceptions import InvalidValueError, ShapeError
 from ..robot import Chain, Robot
+from ..spatial import pose_error_one as spatial_error
 
 
 def _find_gesv() -> Any:
@@ -133,7 +135,10 @@ def solve(
     Args:
         robot: The model.
         target_T: ``(4, 4)`` or ``(..., 4, 4)`` target pose(s) ``T_base_link`` (base frame,
-            m); a batch is solved together, vectorised.
+            m); a batch is solved together, vectorised. Or a mapping ``{link: (4, 4)}``:
+            several links of one robot placed at once (e.g. both hands of a two-arm tree),
+            one ``q``; see :func:`_solve_several` (``link`` and ``nearest`` do not apply;
+            ``mask`` may then also be a mapping ``{link: (6,) weights}``).
         q0: ``(dof,)`` or ``(..., dof)`` (broadcast with the batch) first seed [rad or m];
             clipped into the limits. ``None``: the middle of the joint ranges.
         seed: Integer ``>= 0``, seed of the restart sequence ``robot.random_q(restarts,
@@ -206,6 +211,11 @@ def solve(
     (True, array([0.5, 1.2]))
     """
     # ---- every argument is validated before any work
+    if isinstance(target_T, Mapping):
+        return _solve_several(robot, target_T, q0, seed=seed, tol_pos=tol_pos,
+                              tol_rot=tol_rot, max_iter=max_iter, restarts=restarts,
+                              patience=patience, damping_bias=damping_bias, mask=mask,
+                              max_time=max_time)
     Tt = _checks.pose(target_T, "target_T")
     prep = _prepared(robot, link)
     tol_pos = _checks.positive(tol_pos, "tol_pos", " [m]")
@@ -839,3 +849,110 @@ def _finish(P: _Problem, tgt: _Targets, q: Array, e: Array) -> tuple[Array, Arra
             e = e.copy()
             e[moved] = _errors(T, tgt.p[moved], tgt.R[moved])
     return q, e
+
+
+# ----------------------------------------------------------------------- several links
+
+
+def _solve_several(robot: Robot, targets: Mapping[Any, ArrayLike], q0: ArrayLike | None, *,
+                   seed: int, tol_pos: float, tol_rot: float, max_iter: int, restarts: int,
+                   patience: int, damping_bias: float, mask: Any,
+                   max_time: float | None) -> IKResult:
+    """Several links at their targets with one ``q``: bounded Levenberg–Marquardt on the
+    stacked residual ``[w_1 ⊙ e_1; …; w_k ⊙ e_k]`` (each ``e_i`` the pose error of link
+    ``i``, base axes) and the stacked Jacobian, same damping, projection and restart rules
+    as the one-link solver (restarts run one after the other). Success: every link meets
+    both tolerances on its kept axes; ``pos_error``/``rot_error`` are the largest over the
+    links."""
+    if not targets:
+        raise InvalidValueError("target_T: an empty mapping; expected {link: (4, 4) pose}")
+    links = list(targets)
+    for link in links:
+        robot.chain(link)  # raises on an unknown link (or None on a multi-tip robot)
+    Tts = [_checks.pose(targets[k], f"target_T[{k!r}]", single=True) for k in links]
+    tol_pos = _checks.positive(tol_pos, "tol_pos", " [m]")
+    tol_rot = _checks.positive(tol_rot, "tol_rot", " [rad]")
+    max_iter = _checks.integer(max_iter, "max_iter", 1)
+    restarts = _checks.integer(restarts, "restarts", 0)
+    patience = _checks.integer(patience, "patience", 1)
+    bias = _checks.positive(damping_bias, "damping_bias", " [m², rad²]")
+    seed = _checks.integer(seed, "seed", 0)
+    deadline = None if max_time is None else (
+        time.perf_counter() + _checks.positive(max_time, "max_time", " [s]"))
+    if isinstance(mask, Mapping):
+        unknown = [k for k in mask if k not in targets]
+        if unknown:
+            raise InvalidValueError(f"mask: links {unknown} have no target; expected keys "
+                                    f"among {links}")
+        W = np.array([np.ones(6) if mask.get(k) is None else _mask(mask[k]) for k in links])
+    else:
+        W = np.tile(np.ones(6) if mask is None else _mask(mask), (len(links), 1))
+    lo, hi = robot.joint_limits[:, 0], robot.joint_limits[:, 1]
+    start = default_seed(robot) if q0 is None else robot.check_q(q0, "q0")
+    if start.shape != (robot.dof,):
+        raise ShapeError("q0", f"({robot.dof},) one configuration", start.shape)
+    eye = np.eye(robot.dof)
+    kept_p, kept_r = W[:, :3] > 0, W[:, 3:] > 0
+
+    def evaluate(q: Array) -> tuple[Array, Array, Array]:
+        errs, rows = [], []
+        for link, Tt, w in zip(links, Tts, W, strict=True):
+            T, J = _fk_jacobian(robot, q, link)
+            e = spatial_error(T, Tt)
+            errs.append(e)
+            rows.append(w[:, None] * J)
+        e = np.stack(errs)
+        return e, (W * e).ravel(), np.concatenate(rows)
+
+    def norms(e: Array) -> tuple[float, float]:
+        p = np.sqrt(np.sum(np.where(kept_p, e[:, :3], 0.0) ** 2, axis=1)).max()
+        r = np.sqrt(np.sum(np.where(kept_r, e[:, 3:], 0.0) ** 2, axis=1)).max()
+        return float(p), float(r)
+
+    def attempt(q: Array) -> tuple[Array, Array, int]:
+        q = np.clip(q, lo, hi)
+        e, r, J = evaluate(q)
+        E, mu, stall, n = 0.5 * float(r @ r), 0.1, 0, 1
+        while n < max_iter and stall < patience:
+            p_err, r_err = norms(e)
+            if p_err <= tol_pos and r_err <= tol_rot:
+                break
+            if deadline is not None and time.perf_counter() > deadline:
+                break
+            dq = np.linalg.solve(J.T @ J + mu * (E + bias) * eye, J.T @ r)
+            qc = np.clip(q + dq, lo, hi)
+            ec, rc, Jc = evaluate(qc)
+            Ec = 0.5 * float(rc @ rc)
+            n += 1
+            stall = 0 if Ec < 0.99 * E else stall + 1
+            if Ec < E:
+                q, e, r, J, E, mu = qc, ec, rc, Jc, Ec, max(mu * 0.5, 0.1)
+            else:
+                mu *= 4.0
+        return q, e, n
+
+    seeds = robot.random_q(restarts, seed=seed, margin=0.02) if restarts else np.zeros((0,))
+    best_q, best_E, total = start, np.inf, 0
+    for k in range(restarts + 1):
+        q, e, n = attempt(start if k == 0 else seeds[k - 1])
+        total += n
+        p_err, r_err = norms(e)
+        E = float(np.sum((W * e) ** 2))
+        if E < best_E:
+            best_q, best_E = q, E
+        if (p_err <= tol_pos and r_err <= tol_rot) or (
+                deadline is not None and time.perf_counter() > deadline):
+            break
+    cont = ~np.isfinite(lo)
+    q = np.where(cont, _wrap(best_q), best_q) if cont.any() else best_q
+    e, _, _ = evaluate(q)
+    p_err, r_err = norms(e)
+    q = np.array(q)
+    q.setflags(write=False)
+    return IKResult(q, bool(p_err <= tol_pos and r_err <= tol_rot), p_err, r_err, total)
+
+
+def _fk_jacobian(robot: Robot, q: Array, link: Any) -> tuple[Array, Array]:
+    chain = robot.chain(link)
+    T, J = _engine.pose_jacobian(chain, _engine.chain_theta(chain, q))
+    return T, _engine.to_dof(robot, chain, J)
