@@ -58,25 +58,50 @@ def short(path: Path | str) -> str:
 
 
 def pin_model(path: Path | str) -> Any:
-    """Pinocchio's fixed-base model of a file (``mimic=True``); raises what Pinocchio raises."""
+    """Pinocchio's fixed-base model of a file, with ``mimic=True`` when Pinocchio accepts it
+    (``model.kin_mimic`` True), else without (mimic joints then are free joints of the model,
+    set from their leaders here); raises what Pinocchio raises."""
     import pinocchio as pin
 
-    return pin.buildModelFromUrdf(str(path), mimic=True)
+    try:
+        model = pin.buildModelFromUrdf(str(path), mimic=True)
+        model.kin_mimic = True
+    except Exception:  # e.g. "The parent joint of the mimic joint is not in the kinematic tree"
+        model = pin.buildModelFromUrdf(str(path))
+        model.kin_mimic = False
+    return model
+
+
+def _followers(model: Any, robot: kin.Robot) -> list[tuple[Any, int, float, float]]:
+    """Mimic joints of ``robot`` that are free joints of Pinocchio's model:
+    ``(joint model, index of the leader in q, multiplier, offset)``."""
+    out = []
+    for name, (leader, m, o) in robot.mimic.items():
+        jid = model.getJointId(name)
+        if jid < model.njoints and model.joints[jid].nv == 1 and model.joints[jid].nq >= 1:
+            out.append((model.joints[jid], robot.joint_names.index(leader), m, o))
+    return out
+
+
+def _set(qp: np.ndarray, j: Any, value: float, name: str) -> None:
+    if j.nq == 1:
+        qp[j.idx_q] = value
+    elif j.nq == 2:  # continuous: (cos θ, sin θ)
+        qp[j.idx_q:j.idx_q + 2] = np.cos(value), np.sin(value)
+    else:
+        raise AssertionError(f"joint {name}: nq={j.nq} in Pinocchio")
 
 
 def pin_q(model: Any, robot: kin.Robot, q: np.ndarray) -> np.ndarray:
-    """Pinocchio's configuration with ``robot``'s joints set from ``q`` (others neutral)."""
+    """Pinocchio's configuration with ``robot``'s joints set from ``q`` (mimic joints that
+    are free in Pinocchio's model from their leaders; others neutral)."""
     import pinocchio as pin
 
     qp = pin.neutral(model)
     for name, value in zip(robot.joint_names, q):
-        j = model.joints[model.getJointId(name)]
-        if j.nq == 1:
-            qp[j.idx_q] = value
-        elif j.nq == 2:  # continuous: (cos θ, sin θ)
-            qp[j.idx_q:j.idx_q + 2] = np.cos(value), np.sin(value)
-        else:
-            raise AssertionError(f"joint {name}: nq={j.nq} in Pinocchio")
+        _set(qp, model.joints[model.getJointId(name)], value, name)
+    for j, i, m, o in _followers(model, robot):
+        _set(qp, j, m * q[i] + o, "mimic")
     return qp
 
 
@@ -95,8 +120,12 @@ def pin_frame(model: Any, robot: kin.Robot, q: np.ndarray, link: str
     T = data.oMf[fid].homogeneous.copy()
     pin.computeJointJacobians(model, data, qp)
     Jp = pin.getFrameJacobian(model, data, fid, pin.ReferenceFrame.LOCAL_WORLD_ALIGNED)
+    Jp = np.asarray(Jp).reshape(6, model.nv)  # eigenpy gives (6,) for nv=1
     cols = [model.joints[model.getJointId(n)].idx_v for n in robot.joint_names]
-    return T, np.asarray(Jp).reshape(6, model.nv)[:, cols]  # eigenpy gives (6,) for nv=1
+    J = Jp[:, cols].copy()
+    for j, i, m, _ in _followers(model, robot):  # chain rule for mimics Pinocchio left free
+        J[:, i] += m * Jp[:, j.idx_v]
+    return T, J
 
 
 def compare(model: Any, robot: kin.Robot, link: str, q: np.ndarray) -> float:
@@ -130,6 +159,7 @@ class Sweep:
 
     files: int = 0
     pin_files: int = 0                      # files Pinocchio builds a model of
+    pin_no_mimic: int = 0                   # ... only with mimic=False (mimics set here)
     chains: int = 0                         # chains root → leaf of those files
     loaded: int = 0                         # ... that we load
     agree: int = 0                          # ... that agree to TOL at every sample
@@ -153,6 +183,7 @@ def sweep(files: list[Path], samples: int = 3, seed: int = 0) -> Sweep:
             out.pin_refused.append((short(f), " ".join(str(exc).split())[:160]))
             continue
         out.pin_files += 1
+        out.pin_no_mimic += not model.kin_mimic
         try:
             urdf = kin.read_urdf(f)
         except URDFError as exc:
@@ -194,7 +225,10 @@ def report(s: Sweep, samples: int) -> str:
         "",
         "Every `.urdf` of pybullet_data and example-robot-data; every chain root → leaf whose "
         "path has a moving joint, in the files Pinocchio builds a model of "
-        "(`pin.buildModelFromUrdf(file, mimic=True)`, fixed base). Compared: `kin.fk` vs "
+        "(`pin.buildModelFromUrdf(file, mimic=True)`, fixed base; where Pinocchio refuses "
+        "`mimic=True`, the model without it, with each mimic joint set to multiplier × "
+        "leader + offset and its Jacobian column added, times the multiplier, to its "
+        "leader's). Compared: `kin.fk` vs "
         "`oMf` of the leaf's BODY frame, and `kin.jacobian(reference=\"base\")` vs "
         "`LOCAL_WORLD_ALIGNED` frame Jacobian (joints mapped by name; continuous joints as "
         f"(cos, sin); mimic followers set by Pinocchio from their leaders) at {samples} "
@@ -205,6 +239,8 @@ def report(s: Sweep, samples: int) -> str:
         "|---|---:|",
         f"| URDF files | {s.files} |",
         f"| files Pinocchio loads | {s.pin_files} |",
+        f"| ... only with mimic=False (mimic followers set from leaders by this script) | "
+        f"{s.pin_no_mimic} |",
         f"| files Pinocchio refuses | {len(s.pin_refused)} |",
         f"| chains in the files Pinocchio loads | {s.chains} |",
         f"| chains we load | {s.loaded} |",

@@ -189,7 +189,8 @@ class Robot:
             ("base frame"); identity by default.
         tool: ``(4, 4)`` tool frame relative to ``tip_link``; ``fk(robot, q)`` (``link=None``)
             returns the tool frame. Identity by default.
-        mimic: ``{joint: (leader, multiplier, offset)}`` for mimic joints of the model.
+        mimic: ``{joint: (leader, multiplier, offset)}`` for every mimic joint of the model
+            (on the paths, and on links of :attr:`links` off them); ``θ = m q[leader] + o``.
     """
 
     name: str
@@ -611,8 +612,10 @@ def robot_from_urdf(
         links=tuple(links),
         base_pose=_readonly(T_base),
         tool=_readonly(T_tool),
-        mimic=MappingProxyType({jn: (lead, m, o) for jn, (lead, m, o) in q_map.items()
-                                if jn != lead}),
+        # every mimic joint the model evaluates: on the paths, and off them (links hanging
+        # off the paths through a mimic of one of the model's joints)
+        mimic=MappingProxyType({jn: (actuated[i].name, m, o) for jn, (i, m, o) in q_of.items()
+                                if jn not in index}),
         model=model,
         _tree=tree,
         _q_of=MappingProxyType(q_of),
