@@ -37,7 +37,12 @@ needs_data = pytest.mark.skipif(len(FILES) < 100, reason="example-robot-data / p
                                 "not installed")
 
 # Chains of the real files we refuse, and why: each a real defect of the requested chain.
-REFUSED = {("cube_no_rotation.urdf", "baseLink"): "joint 'z_to_y': limit lower=1.0 > upper=-1.0"}
+# (Pinocchio refuses alex_psyonic_hands.urdf with mimic=True for the same reason, and loads it
+# without mimics, as free joints.)
+REFUSED = {("cube_no_rotation.urdf", "baseLink"): "joint 'z_to_y': limit lower=1.0 > upper=-1.0",
+           **{("alex_description/urdf/alex_psyonic_hands.urdf", f"{side}_{f}_anchor"):
+              f"joint '{side}_{f}_q2': mimics '{f}_q1', which is not a joint in this URDF"
+              for side in ("Left", "Right") for f in ("index", "middle", "ring", "pinky")}}
 
 # Ten diverse files: mimic fingers with their leader off the chain (Panda, TALOS, TIAGo Pro),
 # velocity="0" limits (Jaco, double pendulum, Romeo), continuous joints (PR2), a tree with
@@ -73,7 +78,8 @@ def test_pinocchio_agreement_on_ten_diverse_files() -> None:
 def test_pinocchio_agreement_on_every_chain() -> None:
     s = cp.sweep(FILES, samples=3)  # type: ignore[attr-defined]
     _assert_sweep(s, REFUSED)
-    assert s.pin_files > 1000 and s.chains > 600  # 1152 files, 657 chains when written
+    assert s.pin_files > 1000 and s.chains > 700  # 1156 files, 740 chains when written
+    assert s.warned_chains > 0  # chains of files with defects elsewhere load, with warnings
 
 
 # -- two-arm robots: one q, every tip --------------------------------------------------------
@@ -360,7 +366,7 @@ def _check_xacro(rel: str, tmp_path: Path) -> None:
     urdf = tmp_path / "expanded.urdf"
     urdf.write_text(expand_xacro(root / rel, package_dirs=dirs))  # type: ignore[arg-type]
     model = cp.pin_model(urdf)  # type: ignore[attr-defined]
-    assert robot.dof >= 3
+    assert robot.dof >= 2  # the Trossen turrets (pxxls, vxxm*, wxxm*) are pan-tilt
     for seed in range(2):
         q = robot.random_q(seed=seed)
         for link in robot.links:
