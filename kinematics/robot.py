@@ -131,6 +131,8 @@ class _Tree:
 
     def below(self, base: str) -> list[str]:
         """Links of the subtree under ``base`` (``base`` first), depth-first."""
+        if base == self.root:
+            return list(self.order)  # the preorder itself
         out, todo = [], [base]
         while todo:
             link = todo.pop()
