@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import sys
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,8 +24,10 @@ from typing import Any
 
 import numpy as np
 
-import kinematics as kin
-from kinematics.exceptions import URDFError, URDFWarning
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's package
+import kinematics as kin  # noqa: E402
+from kinematics.exceptions import URDFError, URDFWarning  # noqa: E402
 
 TOL = 1e-9
 """Largest absolute difference allowed [m, rad, or Jacobian units]."""
