@@ -160,7 +160,7 @@ def main() -> None:
         "peak memory |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for n, size, med, q1, q3, floor, peak, t_load, t_ready, m_load, m_ready in rows:
+    for n, _, _, _, _, _, _, t_load, t_ready, m_load, m_ready in rows:
         c_load, c_ready = (statistics.median(CPU[id(t)]) for t in (t_load, t_ready))
         lines.append(f"| {n:,} | {ms(t_load)} | {c_load * 1e3:.1f} ms | "
                      f"{statistics.median(t_load) / n * 1e6:.1f} µs | {m_load / 1e6:.1f} MB | "

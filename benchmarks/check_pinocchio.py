@@ -101,7 +101,7 @@ def pin_q(model: Any, robot: kin.Robot, q: np.ndarray) -> np.ndarray:
     import pinocchio as pin
 
     qp = pin.neutral(model)
-    for name, value in zip(robot.joint_names, q):
+    for name, value in zip(robot.joint_names, q, strict=True):
         _set(qp, model.joints[model.getJointId(name)], value, name)
     for j, i, m, o in _followers(model, robot):
         _set(qp, j, m * q[i] + o, "mimic")

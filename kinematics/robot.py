@@ -411,19 +411,19 @@ def _build_chain(robot: Robot, link: str | None) -> Chain:
     joints = robot._tree.path(robot.base_link, robot.tip_link if link is None else link)
     T = np.array(robot.base_pose)
     if joints:
-        O = transform(rpy_to_matrix(np.array([j.rpy for j in joints], dtype=float)),
+        origins = transform(rpy_to_matrix(np.array([j.rpy for j in joints], dtype=float)),
                       np.array([j.xyz for j in joints], dtype=float))
     else:
-        O = np.zeros((0, 4, 4))
+        origins = np.zeros((0, 4, 4))
     moving = [k for k, j in enumerate(joints) if j.type != "fixed"]
     A = transform(_align_z_many(np.array([joints[k].axis for k in moving], dtype=float)))
-    L = O[moving] @ A               # origin, then the joint axis onto local +z
+    L = origins[moving] @ A         # origin, then the joint axis onto local +z
     A_inv = np.swapaxes(A, -1, -2)  # pure rotations: inverse = transpose
     mats, rev, qi, mult, off = [], [], [], [], []
     i = 0
     for k, j in enumerate(joints):
         if j.type == "fixed":
-            T = T @ O[k]
+            T = T @ origins[k]
             continue
         mats.append(T @ L[i])
         T = A_inv[i]

@@ -117,7 +117,8 @@ def test_bad_tool_and_base_pose() -> None:
         kin.load_robot("ur5", tool=np.eye(3))
     bad = np.eye(4)
     bad[0, 0] = 2.0
-    with pytest.raises(kin.InvalidValueError, match="base_pose has a rotation block that is not orthonormal"):
+    with pytest.raises(kin.InvalidValueError,
+                       match="base_pose has a rotation block that is not orthonormal"):
         kin.load_robot("ur5", base_pose=bad)
 
 

@@ -48,7 +48,8 @@ REFUSED = {("cube_no_rotation.urdf", "baseLink"): "joint 'z_to_y': limit lower=1
 # velocity="0" limits (Jaco, double pendulum, Romeo), continuous joints (PR2), a tree with
 # many leaves (Baxter), a serial arm (iiwa), a file with a refused chain (cube_no_rotation).
 FAST = ["franka_panda/panda.urdf", "kuka_iiwa/model.urdf", "cube_no_rotation.urdf",
-        "kinova_description/robots/kinova.urdf", "double_pendulum_description/urdf/double_pendulum.urdf",
+        "kinova_description/robots/kinova.urdf",
+        "double_pendulum_description/urdf/double_pendulum.urdf",
         "romeo_description/urdf/romeo_small.urdf", "talos_data/robots/talos_left_arm.urdf",
         "tiago_pro_description/robots/tiago_pro.urdf", "pr2_description/urdf/pr2.urdf",
         "baxter_description/urdf/baxter.urdf"]
