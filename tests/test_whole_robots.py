@@ -398,3 +398,27 @@ def test_warnings_are_not_repeated_for_pickled_copies() -> None:
         warnings.simplefilter("error")
         back = pickle.loads(pickle.dumps(robot))
     assert back.joint_names == robot.joint_names
+
+
+@needs_data
+def test_whole_subtree_without_tip_agrees_with_pinocchio_on_every_link() -> None:
+    """Baxter without tip=: every leaf is a tip, one q over every moving joint of the file
+    (both arms, both grippers, the head), every link agrees with Pinocchio."""
+    path = BY_NAME["baxter_description/urdf/baxter.urdf"]
+    robot = kin.load_robot(path)
+    urdf = kin.read_urdf(path)
+    model = cp.pin_model(path)  # type: ignore[attr-defined]
+    leaves = [lk for lk in urdf.links if lk not in {j.parent for j in urdf.joints}]
+    assert set(robot.tip_links) == set(leaves) and len(robot.tip_links) > 10
+    assert set(robot.links) == set(urdf.links)
+    assert set(robot.joint_names) | set(robot.mimic) == {
+        j.name for j in urdf.joints if j.type != "fixed"}
+    q = robot.random_q(seed=7)
+    for link in robot.links:
+        T_pin, J_pin = cp.pin_frame(model, robot, q, link)  # type: ignore[attr-defined]
+        np.testing.assert_allclose(kin.fk(robot, q, link), T_pin, rtol=0, atol=1e-9,
+                                   err_msg=link)
+        np.testing.assert_allclose(kin.jacobian(robot, q, link), J_pin, rtol=0, atol=1e-9,
+                                   err_msg=link)
+    with pytest.raises(InvalidValueError, match=rf"{len(leaves)} tips \["):
+        kin.fk(robot, q)
