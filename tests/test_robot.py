@@ -117,7 +117,8 @@ def test_bad_tool_and_base_pose() -> None:
         kin.load_robot("ur5", tool=np.eye(3))
     bad = np.eye(4)
     bad[0, 0] = 2.0
-    with pytest.raises(kin.InvalidValueError, match="base_pose has a rotation block that is not orthonormal"):
+    with pytest.raises(kin.InvalidValueError,
+                       match="base_pose has a rotation block that is not orthonormal"):
         kin.load_robot("ur5", base_pose=bad)
 
 
@@ -150,3 +151,78 @@ def test_check_limits_names_the_joint() -> None:
     assert panda.check_limits(q[:2], tolerance=0.0).shape == (2, 7)
     q[2, 3] = -0.0698 + 1e-9
     panda.check_limits(q, tolerance=1e-6)
+
+
+def _random_chain_urdf(n: int, seed: int) -> tuple[str, list[tuple]]:
+    """A chain of ``n`` joints with random origins, random axes (among them ±z and ±x, the
+    special cases of the axis alignment), every fourth joint fixed and some prismatic."""
+    rng = np.random.default_rng(seed)
+    special = [(0, 0, 1), (0, 0, -1), (1, 0, 0), (-1, 0, 0), (0, 1e-13, 1)]
+    parts, spec = ['<?xml version="1.0"?><robot name="rc"><link name="l0"/>'], []
+    for i in range(1, n + 1):
+        kind = "fixed" if i % 4 == 0 else ("prismatic" if i % 5 == 0 else "revolute")
+        axis = np.array(special[i % len(special)] if i % 3 == 0 else rng.normal(size=3))
+        axis = (axis / np.linalg.norm(axis)).tolist()
+        xyz, rpy = rng.uniform(-0.3, 0.3, 3).tolist(), rng.uniform(-np.pi, np.pi, 3).tolist()
+        spec.append((kind, axis, xyz, rpy))
+        parts.append(f'<link name="l{i}"/><joint name="j{i}" type="{kind}"><parent link='
+                     f'"l{i - 1}"/><child link="l{i}"/><origin xyz="{" ".join(map(repr, xyz))}"'
+                     f' rpy="{" ".join(map(repr, rpy))}"/><axis xyz="'
+                     f'{" ".join(map(repr, axis))}"/><limit lower="-2" upper="2" velocity="1" '
+                     'effort="1"/></joint>')
+    return "".join(parts) + "</robot>", spec
+
+
+def _naive_fk(spec: list[tuple], q: np.ndarray) -> np.ndarray:
+    """Product of origin @ motion joint by joint, straight from the URDF's definition."""
+    from kinematics.spatial import axis_angle_to_matrix, rpy_to_matrix, transform
+
+    T, k = np.eye(4), 0
+    for kind, axis, xyz, rpy in spec:
+        T = T @ transform(rpy_to_matrix(rpy), xyz)
+        if kind == "revolute":
+            T = T @ transform(axis_angle_to_matrix(axis, q[k]))
+            k += 1
+        elif kind == "prismatic":
+            T = T @ transform(None, np.asarray(axis) * q[k])
+            k += 1
+    return T
+
+
+@pytest.mark.parametrize("n", [1, 7, 40, 2000])
+def test_chain_builder_matches_the_urdf_definition(n: int) -> None:
+    """The batched chain builder (axes aligned to +z in bulk, fixed joints folded in) against
+    the URDF's definition composed joint by joint, long chains included."""
+    text, spec = _random_chain_urdf(n, seed=n)
+    robot = kin.robot_from_urdf(text)
+    assert robot.dof == sum(kind != "fixed" for kind, *_ in spec)
+    for seed in range(2):
+        q = robot.random_q(seed=seed)
+        tol = 1e-12 * max(1, n)
+        np.testing.assert_allclose(kin.fk(robot, q), _naive_fk(spec, q), rtol=0, atol=tol)
+        if n <= 40:  # the Jacobian too, against finite differences of the definition
+            from kinematics.numdiff import jacobian as numjac
+
+            num = numjac(lambda x: _naive_fk(spec, x)[:3, 3], q)
+            np.testing.assert_allclose(kin.jacobian(robot, q)[:3], num, rtol=0, atol=1e-8)
+
+
+def test_mimic_lists_off_path_mimic_joints_the_model_evaluates() -> None:
+    # a finger hangs off the tip through a mimic of j1: its link is evaluable, and its
+    # joint is in robot.mimic (certify and the CLI look mimic joints up there)
+    from conftest import planar2r_urdf
+
+    finger = ('<link name="finger"/><joint name="jf" type="prismatic"><parent link="l2"/>'
+              '<child link="finger"/><axis xyz="0 1 0"/><mimic joint="j1" multiplier="0.5"/>'
+              '<limit lower="-1" upper="1" velocity="1" effort="1"/></joint>')
+    robot = kin.robot_from_urdf(planar2r_urdf(extra=finger), tip="tip")
+    assert robot.joint_names == ("j1", "j2") and "finger" in robot.links
+    assert dict(robot.mimic) == {"jf": ("j1", 0.5, 0.0)}
+    q = np.array([0.4, -0.3])
+    T = kin.fk(robot, q, "finger")
+    T2 = kin.fk(robot, q, "l2")
+    np.testing.assert_allclose(T[:3, 3], T2[:3, 3] + 0.5 * q[0] * T2[:3, 1], atol=1e-15)
+    J = kin.jacobian(robot, q, "finger")
+    np.testing.assert_allclose(J[:3, 0] - kin.jacobian(robot, q, "l2")[:3, 0]
+                               - np.cross(J[3:, 0], T[:3, 3] - T2[:3, 3]), 0.5 * T2[:3, 1],
+                               atol=1e-14)
