@@ -99,8 +99,8 @@ def test_monitored_controller_leaves_every_known_singular_set(
                                          task_weights=np.isin(np.arange(6), rows) * 1.0)
         target = kin.fk(robot, q_g)
         q = q_s.copy()
-        for _ in range(3000):
-            q = ctrl.step(q, target, dt=2e-3)
+        for _ in range(1500):
+            q = ctrl.step(q, target, dt=4e-3)
         err = kin.spatial.pose_error(kin.fk(robot, q), target)[rows]
         reached += bool(np.linalg.norm(err) < 1e-4)
         # never frozen: whatever the target, the arm has left the stop zone
