@@ -344,7 +344,11 @@ def _fig_uncertainty(robot: Robot, a: TrajectoryAnalysis, noise: float, link: st
     sig = np.sqrt(np.maximum(np.linalg.eigvalsh(C2), 0.0))  # (k, 2) semi-axes [m]
     extent = max(float(np.ptp(np.vstack([P, arm])[:, [u, v]], axis=0).max()), 1e-3)
     biggest = float(sig.max()) if sig.size else 0.0
-    scale = 1.0 if biggest <= 0 else 10 ** math.floor(math.log10(0.06 * extent / biggest))
+    scale = 1.0
+    if biggest > 0:  # the largest 1-2-5 step that keeps the biggest ellipse ~8 % of the view
+        want = 0.08 * extent / biggest
+        decade = 10.0 ** math.floor(math.log10(want))
+        scale = max(m * decade for m in (1, 2, 5) if m * decade <= want)
     fig = Figure(figsize=(8.5, 6.0))
     ax = fig.subplots()
     ax.plot(P[:, u], P[:, v], color="0.35", lw=1.2, label="tool path")
@@ -561,7 +565,8 @@ def _html(robot: Robot, mon: SingularityMonitor, a: TrajectoryAnalysis, w: Works
     for rank, ((i, s), rc) in enumerate(zip(worst, worst_radius, strict=True), 1):
         c = s.classification
         joints = ", ".join(f"{n} ({x:+.2f})" for n, x in zip(c.involved, c.weights, strict=True))
-        lost = np.array2string(c.lost_twist, precision=2, separator=", ")
+        lost = np.array2string(np.asarray(c.lost_twist) + 0.0, separator=", ",
+                               formatter={"float_kind": lambda x: f"{x:+.2f}"})
         rows.append([
             str(rank), str(i), esc(num(float(w.measures.sigma_min_scaled[i]))),
             f"<code>{esc(np.array2string(w.q[i], precision=2, separator=', '))}</code>",
