@@ -569,7 +569,7 @@ def _html(robot: Robot, mon: SingularityMonitor, a: TrajectoryAnalysis, w: Works
                                formatter={"float_kind": lambda x: f"{x:+.2f}"})
         rows.append([
             str(rank), str(i), esc(num(float(w.measures.sigma_min_scaled[i]))),
-            f"<code>{esc(np.array2string(w.q[i], precision=2, separator=', '))}</code>",
+            f"<code>{esc(np.array2string(w.q[i] + 0.0, separator=', ', formatter={'float_kind': lambda x: f'{x:+.3f}'}))}</code>",
             esc(num(float(rc) * 1e3, "mrad")),
             esc(num(float(s.distance) * 1e3, "mrad")) if s.converged else "not found",
             f"{esc(c.kind)}: <code>{esc(lost)}</code>", esc(joints), esc(c.description)])
@@ -582,8 +582,8 @@ def _html(robot: Robot, mon: SingularityMonitor, a: TrajectoryAnalysis, w: Works
         ["robot", f"{esc(robot.name)} ({robot.dof} joints, {esc(robot.base_link)} &rarr; "
                   f"{esc(robot.tip_link)}), reach {robot.reach:.3f} m; source "
                   f"<code>{esc(robot.source)}</code>"],
-        ["monitor", f"metric <code>{esc(mon.metric)}</code>, warn below {mon.warn:.4g}, "
-                    f"stop below {mon.stop:.4g}, hysteresis {mon.hysteresis:.0%}, Jacobian "
+        ["monitor", f"metric <code>{esc(mon.metric)}</code>, warn below {esc(num(mon.warn))}, "
+                    f"stop below {esc(num(mon.stop))}, hysteresis {mon.hysteresis:.0%}, Jacobian "
                     f"rows {list(mon.rows)}"],
         ["workspace", f"{ws['samples']:,} uniform samples inside the joint limits (seed "
                       f"{esc(ws['seed'])}), swept in {ws['seconds']:.2f} s; report made in "
@@ -610,14 +610,14 @@ rad/rad, so raw &sigma; mix units; the <b>scaled</b> values divide the linear ro
 reach L = {mon.length:.3f} m and are dimensionless: 1/&sigma;<sub>min,scaled</sub> is the
 worst-case joint speed [rad/s] per reach-per-second (or rad/s) of tool motion.
 <b>Manipulability</b> is the product of the singular values (the volume of the velocity
-ellipsoid). The <b>monitor</b> warns below {mon.warn:.4g} and stops below {mon.stop:.4g}
+ellipsoid). The <b>monitor</b> warns below {esc(num(mon.warn))} and stops below {esc(num(mon.stop))}
 (defaults: a 3 %-of-reach-per-second jog in the worst direction would use a quarter of /
 all of the slowest joint's speed limit) and scales the commanded velocity from 1 at warn to
 0 at stop only while the motion approaches the singularity.</p>
 
 <h2>1. Along a trajectory</h2>
 <p>{esc(traj_what)}; {tr['samples']} samples over {tr['duration_s']:.2f} s. Smallest
-monitored value {tr['min_value']:.3g} at t = {tr['t_min_value']:.2f} s; first level change:
+monitored value {esc(num(tr['min_value']))} (dimensionless) at t = {tr['t_min_value']:.2f} s; first level change:
 {esc(first)}; time spent in warn {tr['fraction_by_level']['warn']:.0%}, in stop
 {tr['fraction_by_level']['stop']:.0%}. Yellow/red bands: warn/stop zones (top) and the
 monitor's level along time (bottom); the dashed line is the velocity scale the monitor would
@@ -658,8 +658,8 @@ all panels). A flat ellipsoid means the tool can hardly move along its short axi
 <h2>3. Workspace</h2>
 <p>Tool positions of the sampled configurations, each cell coloured by the mean
 manipulability of the configurations that put the tool there. Percentiles of
-&sigma;<sub>min,scaled</sub>: 1 % {pct['p1']:.2g}, 5 % {pct['p5']:.2g}, median
-{pct['p50']:.2g}, 95 % {pct['p95']:.2g}. {ws['fraction_below_warn']:.1%} of the samples
+&sigma;<sub>min,scaled</sub>: 1 % {esc(num(pct['p1'], digits=2))}, 5 % {esc(num(pct['p5'], digits=2))}, median
+{esc(num(pct['p50'], digits=2))}, 95 % {esc(num(pct['p95'], digits=2))}. {ws['fraction_below_warn']:.1%} of the samples
 are below the warn threshold, {ws['fraction_below_stop']:.1%} below stop.</p>
 {img(figs['workspace'], 'workspace map')}
 {img(figs['histograms'], 'histograms')}
