@@ -89,7 +89,8 @@ def robot_from_args(args: argparse.Namespace) -> Robot:
     return load_robot(args.robot, base=args.base, tip=args.tip)
 
 
-_API_WORDS = re.compile(r"(?<![\w-])(tip|base|link|voxel|orientations|samples|workers|chunk)=(\[\.\.\.\])?(?!\.\.\.>)(?!\")")
+_API_WORDS = re.compile(r"(?<![\w-])(tip|base|link|voxel|orientations|samples|workers|chunk)="
+                        r"(\[\.\.\.\])?(?!\.\.\.>)(?!\")")
 
 
 def _cli_words(message: str) -> str:
@@ -416,10 +417,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 a validation bar failed, 2 bad input or environment, "
                "3 internal error, 130 interrupted, 141 stdout closed (broken pipe).")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _IntermixedParser(add_help=False)
     common.add_argument("--debug", action="store_true",
-                        help="show Python tracebacks instead of one-line errors")
-    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show Python tracebacks instead of one-line errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                 parser_class=_IntermixedParser)

@@ -30,9 +30,9 @@ def test_check_images_catches_broken_pngs() -> None:
 def test_check_report_catches_overflow(tmp_path: Path) -> None:
     import base64
 
-    from kinematics.report.page import figure_png, img, page
-
     from matplotlib.figure import Figure
+
+    from kinematics.report.page import figure_png, img, page
 
     png = figure_png(Figure(figsize=(1, 1)))
     assert base64.b64encode(png)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import kinematics as kin
+import kinematics.cli as cli
 from kinematics.cli import main
 
 
@@ -107,13 +112,6 @@ def test_missing_optional_dependency_is_a_clear_error(
 
 
 # --- intermixed options, exit-code policy, ik (issue 13) -------------------------------------
-
-import os
-import signal
-import time
-from pathlib import Path
-
-import kinematics.cli as cli
 
 
 def test_options_between_robot_and_values(capsys: pytest.CaptureFixture[str]) -> None:
@@ -281,7 +279,7 @@ def _env() -> dict[str, str]:
 
 
 def test_ctrl_c_exit_130_without_traceback(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    proc = subprocess.Popen([sys.executable, "-m", "kinematics", "reach", "ur5", "--voxel",
+    proc = subprocess.Popen([sys.executable, "-m", "kinematics.cli", "reach", "ur5", "--voxel",
                              "0.05", "--orientations", "20", "--no-estimate", "--out",
                              str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=_env())
@@ -296,7 +294,7 @@ def test_ctrl_c_exit_130_without_traceback(tmp_path) -> None:  # type: ignore[no
 
 
 def test_broken_pipe_ends_quietly() -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "kinematics", "info", "panda"],
+    proc = subprocess.Popen([sys.executable, "-m", "kinematics.cli", "info", "panda"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
     assert proc.stdout is not None
     proc.stdout.close()  # the reader goes away before the first write, like `| head -0`

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
-from html.parser import HTMLParser
 import tempfile
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np

@@ -32,8 +32,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .. import robots
-from .._certify import CERTIFIED, CROSSING, POSSIBLE, SegmentCertificates, certified_radius, \
-    certify_segments
+from .._certify import (
+    CERTIFIED,
+    CROSSING,
+    POSSIBLE,
+    SegmentCertificates,
+    certified_radius,
+    certify_segments,
+)
 from ..analysis import (
     TrajectoryAnalysis,
     WorkspaceSweep,
@@ -552,6 +558,11 @@ def make_report(robot: Robot, out_dir: str | Path, *, trajectory: ArrayLike | No
     return ReportResult(html_path, json_path, summary, time.perf_counter() - start)
 
 
+def _vec(v: ArrayLike, decimals: int) -> str:
+    """``[+0.12, -3.40]``: fixed decimals, no scientific notation, no ``-0``."""
+    return "[" + ", ".join(f"{x + 0.0:+.{decimals}f}" for x in np.asarray(v, float)) + "]"
+
+
 def _html(robot: Robot, mon: SingularityMonitor, a: TrajectoryAnalysis, w: WorkspaceSweep,
           traj_what: str, figs: dict[str, bytes], worst: list, worst_radius: Array,
           render_png: bytes | None,
@@ -565,11 +576,10 @@ def _html(robot: Robot, mon: SingularityMonitor, a: TrajectoryAnalysis, w: Works
     for rank, ((i, s), rc) in enumerate(zip(worst, worst_radius, strict=True), 1):
         c = s.classification
         joints = ", ".join(f"{n} ({x:+.2f})" for n, x in zip(c.involved, c.weights, strict=True))
-        lost = np.array2string(np.asarray(c.lost_twist) + 0.0, separator=", ",
-                               formatter={"float_kind": lambda x: f"{x:+.2f}"})
+        lost = _vec(c.lost_twist, 2)
         rows.append([
             str(rank), str(i), esc(num(float(w.measures.sigma_min_scaled[i]))),
-            f"<code>{esc(np.array2string(w.q[i] + 0.0, separator=', ', formatter={'float_kind': lambda x: f'{x:+.3f}'}))}</code>",
+            f"<code>{esc(_vec(w.q[i], 3))}</code>",
             esc(num(float(rc) * 1e3, "mrad")),
             esc(num(float(s.distance) * 1e3, "mrad")) if s.converged else "not found",
             f"{esc(c.kind)}: <code>{esc(lost)}</code>", esc(joints), esc(c.description)])
@@ -617,7 +627,8 @@ all of the slowest joint's speed limit) and scales the commanded velocity from 1
 
 <h2>1. Along a trajectory</h2>
 <p>{esc(traj_what)}; {tr['samples']} samples over {tr['duration_s']:.2f} s. Smallest
-monitored value {esc(num(tr['min_value']))} (dimensionless) at t = {tr['t_min_value']:.2f} s; first level change:
+monitored value {esc(num(tr['min_value']))} (dimensionless) at t = {tr['t_min_value']:.2f} s;
+first level change:
 {esc(first)}; time spent in warn {tr['fraction_by_level']['warn']:.0%}, in stop
 {tr['fraction_by_level']['stop']:.0%}. Yellow/red bands: warn/stop zones (top) and the
 monitor's level along time (bottom); the dashed line is the velocity scale the monitor would
@@ -646,7 +657,8 @@ order). The ellipses are the 1&sigma; contours of &Sigma;<sub>p</sub> projected 
 {un['plane'][0]}-{un['plane'][1]} plane at {len(un['t_s'])} times along the trajectory,
 magnified &times;{esc(num(float(un['magnification'])))} (written on the figure); the largest
 1&sigma; tool error along any direction is
-{esc(num(min(un['sigma_max_m']) * 1e3, 'mm'))} to {esc(num(max(un['sigma_max_m']) * 1e3, 'mm'))}.</p>
+{esc(num(min(un['sigma_max_m']) * 1e3, 'mm'))} to
+{esc(num(max(un['sigma_max_m']) * 1e3, 'mm'))}.</p>
 {img(figs['uncertainty'], 'tool-position uncertainty ellipses')}
 
 <h2>2. Velocity ellipsoids on the arm</h2>
@@ -658,8 +670,9 @@ all panels). A flat ellipsoid means the tool can hardly move along its short axi
 <h2>3. Workspace</h2>
 <p>Tool positions of the sampled configurations, each cell coloured by the mean
 manipulability of the configurations that put the tool there. Percentiles of
-&sigma;<sub>min,scaled</sub>: 1 % {esc(num(pct['p1'], digits=2))}, 5 % {esc(num(pct['p5'], digits=2))}, median
-{esc(num(pct['p50'], digits=2))}, 95 % {esc(num(pct['p95'], digits=2))}. {ws['fraction_below_warn']:.1%} of the samples
+&sigma;<sub>min,scaled</sub>: 1 % {esc(num(pct['p1'], digits=2))}, 5 %
+{esc(num(pct['p5'], digits=2))}, median {esc(num(pct['p50'], digits=2))}, 95 %
+{esc(num(pct['p95'], digits=2))}. {ws['fraction_below_warn']:.1%} of the samples
 are below the warn threshold, {ws['fraction_below_stop']:.1%} below stop.</p>
 {img(figs['workspace'], 'workspace map')}
 {img(figs['histograms'], 'histograms')}
