@@ -315,7 +315,10 @@ def cmd_reach(args: argparse.Namespace) -> int:
                    workers=args.workers or (None if args.scheduler is None else 1),
                    seed=args.seed, calibration=0 if args.no_estimate else 200)
     if not args.quiet:
-        print(f"kinematics reach: {est}", file=sys.stderr)
+        text = str(est)
+        if args.no_estimate:
+            text = text.rsplit(", about", 1)[0] + ", time not estimated (--no-estimate)"
+        print(f"kinematics reach: {text}", file=sys.stderr)
     client = None
     if args.scheduler:
         from .chunks import check_worker_environ, connect

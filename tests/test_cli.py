@@ -303,3 +303,23 @@ def test_broken_pipe_ends_quietly() -> None:
         err = proc.stderr.read()
     assert proc.wait(timeout=60) == 141
     assert b"Traceback" not in err and b"BrokenPipe" not in err
+
+
+def test_reach_resume_and_checkpoint_warning_on_one_line(tmp_path,  # type: ignore[no-untyped-def]
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["reach", "ur5", "--voxel", "0.2", "--orientations", "2", "--no-estimate",
+            "--out", str(tmp_path)]  # 2 chunks
+    assert main(argv) == 0
+    assert "time not estimated (--no-estimate)" in capsys.readouterr().err
+    first = json.loads((tmp_path / "summary.json").read_text())
+    chunk = sorted((tmp_path / "chunks").glob("chunk_*.npz"))[0]
+    chunk.write_bytes(b"garbage")
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    warning = [ln for ln in err.splitlines() if "warning" in ln]
+    assert warning == [ln for ln in warning if ln.startswith("kinematics reach: warning: "
+                                                             f"checkpoint chunk '{chunk}'")]
+    assert len(warning) == 1 and "Traceback" not in err
+    assert f"resuming 1/2 chunks from '{tmp_path / 'chunks'}'" in err
+    again = json.loads((tmp_path / "summary.json").read_text())
+    assert again["voxels_reached"] == first["voxels_reached"]

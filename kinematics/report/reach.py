@@ -46,8 +46,10 @@ def _figure_png(m: ReachabilityMap) -> bytes:
     reached = m.reach_fraction > 0
     z_level = float(np.median(m.centers[reached, 2])) if reached.any() else 0.0
     planes = [(2, z_level), (1, 0.0), (0, 0.0)]  # through the base origin, and mid-height
-    fig = Figure(figsize=(13, 8), constrained_layout=True)
-    axes = fig.subplots(2, 3)
+    if reached.any() and np.ptp(m.centers[reached, 2]) <= 1.01 * m.voxel:  # 1-2 layers
+        planes = planes[:1]  # a planar arm: side views would be flat strips; show its plane
+    fig = Figure(figsize=(4.4 * len(planes), 8), constrained_layout=True)
+    axes = np.asarray(fig.subplots(2, len(planes))).reshape(2, len(planes))
     for col, (axis, level) in enumerate(planes):
         for row, (vals, label, cmap) in enumerate([
                 (m.reach_fraction, "reach fraction", "viridis"),
@@ -121,15 +123,21 @@ def write_reach_report(m: ReachabilityMap, out: str | os.PathLike[str],
             rows.append((k.replace("_", " "), esc(num(v)), ""))
     tbl = table(([esc(a), esc(b), f'<span class="def">{c}</span>'] for a, b, c in rows),
                 header=["quantity", "value", "definition"])
+    what = (f"For this position-only map (the arm has fewer than 6 joints, so it cannot hold "
+            f"an arbitrary tool orientation) a {m.voxel * 100:.1f} cm voxel is <b>reached</b> "
+            f"when the IK solver puts the tool inside it, within the joint limits; reach "
+            f"fraction is 1 or 0." if position_only else
+            f"Each {m.voxel * 100:.1f} cm voxel centre was tried with the same {K} tool "
+            f"orientations (uniform on SO(3)); <b>reach fraction</b> is the share solved by "
+            f"the IK solver inside the joint limits to {esc(num(m.tol_pos, 'm'))} / "
+            f"{esc(num(m.tol_rot, 'rad'))}.")
     body = f"""<h1>Reachability map: {esc(m.robot)}</h1>
-<p>Each {m.voxel * 100:.1f} cm voxel centre was tried with the same {K} tool
-orientations (uniform on SO(3)); <b>reach fraction</b> is the share solved by the IK solver
-inside the joint limits to {esc(num(m.tol_pos, 'm'))} / {esc(num(m.tol_rot, 'rad'))}.
+<p>{what}
 <b>Manipulability</b> is Yoshikawa's √det(J Jᵀ) at the best solution. Slices pass through
 the voxel layers nearest the stated planes (the red cross is the base origin). Data:
 <code>map.npz</code>, numbers: <code>summary.json</code>.</p>
 {tbl}
-{img(_figure_png(m), "reachability slices", style="width:100%")}"""
+{img(_figure_png(m), "reachability slices")}"""
     path = folder / "report.html"
     path.write_text(page(f"Reachability map: {m.robot}", body, _CSS), encoding="utf-8")
     return path
