@@ -139,14 +139,21 @@ def test_errors_speak_cli_words() -> None:
         'joint "j" has no <parent link=...>'
 
 
-@pytest.mark.parametrize("command", [["reach", "ur5", "--no-estimate"],
-                                     ["report", "ur5", "--samples", "10"],
-                                     ["simulate", "ur5", "--duration", "0.1"]])
-def test_out_is_a_file_is_refused_before_work(command: list[str], tmp_path, monkeypatch,  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("command", "work"), [
+    (["reach", "ur5"], "kinematics.reachability.estimate"),
+    (["report", "ur5", "--samples", "10"], "kinematics.report.make_report"),
+    (["simulate", "ur5", "--duration", "0.1"], "kinematics.sims.simulate.simulate"),
+])
+def test_out_is_a_file_is_refused_before_work(command: list[str], work: str, tmp_path,  # type: ignore[no-untyped-def]
+                                              monkeypatch,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     f = tmp_path / "file"
     f.write_text("x")
-    monkeypatch.setattr(cli, "time", None)  # any work before the check would crash (exit 3)
+
+    def no_work(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("work started before --out was checked")
+
+    monkeypatch.setattr(work, no_work)  # any work before the check: exit 3, not 2
     assert main([*command, "--out", str(f)]) == 2
     assert f"--out '{f}' is a file; expected a folder" in capsys.readouterr().err
 

@@ -356,3 +356,18 @@ def test_planar_workspace_view_is_its_plane():
     assert _is_planar(P)
     P[:, 2] = rng.normal(size=50)
     assert not _is_planar(P)
+
+
+def test_reach_report_of_a_planar_arm_shows_its_plane(tmp_path):
+    import base64
+    import io
+    import re
+
+    from matplotlib.image import imread
+
+    assert main(["reach", "planar2r", "--voxel", "0.3", "--quiet", "--out", str(tmp_path)]) == 0
+    text = (tmp_path / "report.html").read_text()
+    assert "position-only map" in text and "dexterous volume" in text
+    src = re.search(r'src="data:image/png;base64,([^"]+)"', text).group(1)
+    h, w = imread(io.BytesIO(base64.b64decode(src)), format="png").shape[:2]
+    assert w < 1.2 * h  # one column (the arm's plane), not three side views of a strip
