@@ -1,23 +1,45 @@
-"""Command-line interface: ``kinematics {list,info,fk,jacobian,reach,report,simulate} ...``.
+"""Command-line interface: ``kinematics {list,info,fk,jacobian,ik,reach,report,simulate} ...``.
 
 The top of the project: every subcommand's parser and the shared robot arguments live here,
 and each command calls plain functions of the library (:mod:`kinematics.report`) or of the
 PyBullet harness (:mod:`kinematics.sims`). Nothing else imports this module.
 
-Exit codes: 0 success, 1 a validation bar failed (simulate/report), 2 bad usage or input
-(argparse's convention; every :class:`~kinematics.KinematicsError` lands here with its
-message on stderr).
+Options may come anywhere after the subcommand, also between the robot and its joint values
+(``kinematics fk panda --json 0 -0.3 0 -2.2 0 2 0.8``); negative numbers are values.
+
+Exit codes (one policy, enforced in :func:`main`):
+
+====  ==========================================================================
+code  meaning
+====  ==========================================================================
+0     success
+1     a validation bar failed (``simulate``), IK did not converge (``ik``)
+2     bad input or environment: usage errors, bad robot/joint values, an unwritable
+      ``--out``, ``--gui`` without a display, an unreachable ``--scheduler``, a map
+      too large for memory, a missing optional dependency
+3     internal error (a bug): one line on stderr; ``--debug`` shows the traceback
+130   interrupted (Ctrl-C)
+141   stdout closed early (``kinematics list | head -1``): output stops quietly, as a
+      program killed by SIGPIPE would (128 + 13)
+====  ==========================================================================
+
+No traceback reaches the user unless ``--debug`` is given.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import os
+import re
 import sys
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,12 +50,30 @@ from .jacobian import jacobian
 from .robot import Robot, list_robots, load_robot
 from .sims.simulate import SCENARIOS, Bars
 
-__all__ = ["main", "build_parser", "add_robot_arguments", "robot_from_args"]
+__all__ = ["main", "build_parser", "add_robot_arguments", "robot_from_args",
+           "EXIT_OK", "EXIT_FAIL", "EXIT_USAGE", "EXIT_INTERNAL", "EXIT_INTERRUPTED",
+           "EXIT_BROKEN_PIPE"]
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
 # optional dependencies -> the extra that installs them
 _EXTRAS = {"pybullet": "sim", "pybullet_data": "sim", "matplotlib": "sim", "dask": "dist",
            "distributed": "dist", "numba": "fast"}
+
+
+class _IntermixedParser(argparse.ArgumentParser):
+    """A subcommand parser that accepts options between (and after) positionals."""
+
+    _intermixing = False
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        if self._intermixing:
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
 
 
 def add_robot_arguments(p: argparse.ArgumentParser) -> None:
@@ -47,6 +87,59 @@ def add_robot_arguments(p: argparse.ArgumentParser) -> None:
 def robot_from_args(args: argparse.Namespace) -> Robot:
     """The robot named by :func:`add_robot_arguments`' options."""
     return load_robot(args.robot, base=args.base, tip=args.tip)
+
+
+_API_WORDS = re.compile(r"(?<![\w-])(tip|base|link|voxel|orientations|samples|workers|chunk)="
+                        r"(\[\.\.\.\])?(?!\.\.\.>)(?!\")")
+
+
+def _cli_words(message: str) -> str:
+    """An API error message in CLI words: ``tip=`` -> ``--tip``, ``link=`` -> ``--link``."""
+    return _API_WORDS.sub(lambda m: f"--{m.group(1)}" + (" " if m.end() < len(message)
+                                                          and message[m.end()] not in " )"
+                                                          else ""), message)
+
+
+def _check_out(path: str | os.PathLike[str], option: str = "--out") -> Path:
+    """Create the output folder now and prove it writable, before any work.
+
+    Raises:
+        InvalidValueError: ``path`` is a file, or the folder cannot be created or written.
+    """
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise InvalidValueError(f"{option} {str(out)!r} is a file; expected a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".kinematics-write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise InvalidValueError(f"{option} {str(out)!r} is not a writable folder "
+                                f"({exc.strerror or exc})") from None
+    return out
+
+
+def _check_display(option: str = "--gui") -> None:
+    """Raise when a GUI window cannot open (Linux without ``DISPLAY``/``WAYLAND_DISPLAY``)."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                                 or os.environ.get("WAYLAND_DISPLAY")):
+        raise InvalidValueError(f"{option} needs a display, but DISPLAY is not set "
+                                "(headless session); run without --gui")
+
+
+@contextlib.contextmanager
+def _one_line_warnings(prog: str) -> Iterator[None]:
+    """Show warnings (e.g. :class:`~kinematics.chunks.CheckpointWarning`) as one line each on
+    stderr instead of Python's two-line ``file:line: Category`` form."""
+    def show(message: Any, category: Any, filename: Any, lineno: Any, file: Any = None,
+             line: Any = None) -> None:
+        print(f"{prog}: warning: {message}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = show
+        yield
 
 
 def _q_arg(p: argparse.ArgumentParser) -> None:
@@ -131,36 +224,121 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _solve_has_mask() -> bool:
+    import inspect
+
+    from .ik import solve
+
+    return "mask" in inspect.signature(solve).parameters
+
+
+def _target_from_args(args: argparse.Namespace) -> np.ndarray:
+    from .spatial import rpy_to_matrix
+
+    if args.pose is not None:
+        if args.xyz is not None or args.rpy is not None or args.quat is not None:
+            raise InvalidValueError("--pose gives the whole target; do not combine it with "
+                                    "--xyz, --rpy or --quat")
+        T = np.array(args.pose, dtype=float).reshape(4, 4)
+        if not np.allclose(T[3], [0, 0, 0, 1]) or not np.allclose(T[:3, :3] @ T[:3, :3].T,
+                                                                  np.eye(3), atol=1e-6):
+            raise InvalidValueError("--pose: expected 16 numbers of a homogeneous transform "
+                                    "(row-major, last row 0 0 0 1, orthonormal rotation)")
+        return T
+    if args.xyz is None:
+        raise InvalidValueError("give the target position with --xyz X Y Z (or --pose)")
+    if args.rpy is not None and args.quat is not None:
+        raise InvalidValueError("give the orientation with one of --rpy or --quat, not both")
+    T = np.eye(4)
+    T[:3, 3] = args.xyz
+    if args.rpy is not None:
+        T[:3, :3] = rpy_to_matrix(np.array(args.rpy, dtype=float))
+    elif args.quat is not None:
+        w, x, y, z = args.quat
+        n = math.sqrt(w * w + x * x + y * y + z * z)
+        if not (math.isfinite(n) and n > 1e-9):
+            raise InvalidValueError(f"--quat {args.quat}: expected a non-zero quaternion "
+                                    "W X Y Z")
+        w, x, y, z = w / n, x / n, y / n, z / n
+        T[:3, :3] = [[1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+                     [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+                     [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]]
+    elif not args.position_only:
+        raise InvalidValueError("give the tool orientation with --rpy R P Y or --quat W X Y Z "
+                                "(or pass --position-only)")
+    if not np.all(np.isfinite(T)):
+        raise InvalidValueError("--xyz/--rpy/--quat: expected finite numbers")
+    return T
+
+
+def cmd_ik(args: argparse.Namespace) -> int:
+    """``kinematics ik``: 0 converged to tolerance, 1 not converged (a bar failed)."""
+    from .ik import solve
+
+    robot = robot_from_args(args)
+    T = _target_from_args(args)
+    q0 = None if args.q0 is None else robot.check_q(np.array(args.q0), "--q0")
+    kw: dict[str, Any] = {}
+    if args.position_only:
+        if not _solve_has_mask():
+            raise InvalidValueError("--position-only needs kinematics.ik.solve(mask=...), "
+                                    "which this version does not have; give a full pose")
+        kw["mask"] = [True, True, True, False, False, False]
+    res = solve(robot, T, q0, seed=args.seed, tol_pos=args.tol_pos, tol_rot=args.tol_rot,
+                link=args.link, **kw)
+    ok = bool(res.success)
+    if args.json:
+        print(json.dumps({"q": res.q.tolist(), "joints": list(robot.joint_names),
+                          "success": ok, "pos_error_m": float(res.pos_error),
+                          "rot_error_rad": float(res.rot_error),
+                          "iterations": int(res.iterations), "target_T": T.tolist()}))
+    else:
+        print(f"q [rad or m] ({', '.join(robot.joint_names)}):")
+        print("  " + " ".join(f"{v:+.6f}" for v in res.q))
+        print(f"{'converged' if ok else 'NOT converged'}: position error "
+              f"{float(res.pos_error):.3g} m, orientation error {float(res.rot_error):.3g} rad "
+              f"({int(res.iterations)} evaluations)")
+    if not ok:
+        print(f"kinematics ik: not converged to --tol-pos {args.tol_pos:g} m / --tol-rot "
+              f"{args.tol_rot:g} rad (target out of reach or limits?)", file=sys.stderr)
+        return EXIT_FAIL
+    return EXIT_OK
+
+
 def cmd_reach(args: argparse.Namespace) -> int:
-    from .reachability import reachability_map
+    from .reachability import estimate, reachability_map
     from .report import write_reach_report
 
     robot = robot_from_args(args)
+    out = _check_out(args.out)
+    est = estimate(robot, voxel=args.voxel, orientations=args.orientations,
+                   workers=args.workers or (None if args.scheduler is None else 1),
+                   seed=args.seed, calibration=0 if args.no_estimate else 200)
+    if not args.quiet:
+        text = str(est)
+        if args.no_estimate:
+            text = text.rsplit(", about", 1)[0] + ", time not estimated (--no-estimate)"
+        print(f"kinematics reach: {text}", file=sys.stderr)
     client = None
     if args.scheduler:
-        try:
-            from distributed import Client
-        except ImportError:
-            print("kinematics reach: error: --scheduler needs dask.distributed "
-                  "(pip install 'kinematics[dist]')", file=sys.stderr)
-            return EXIT_USAGE
-        client = Client(args.scheduler)
-        from .chunks import check_worker_environ
+        from .chunks import check_worker_environ, connect
 
+        client = connect(args.scheduler, timeout=args.scheduler_timeout)
         advice = check_worker_environ(client)
         if advice and not args.quiet:
             print(advice, file=sys.stderr)
     start = time.perf_counter()
     try:
-        m = reachability_map(robot, voxel=args.voxel, orientations=args.orientations,
-                             client=client, workers=args.workers, seed=args.seed,
-                             checkpoint=f"{args.out}/chunks", progress=not args.quiet)
+        with _one_line_warnings("kinematics reach"):
+            m = reachability_map(robot, voxel=args.voxel, orientations=args.orientations,
+                                 client=client, workers=args.workers, seed=args.seed,
+                                 checkpoint=out / "chunks", progress=not args.quiet)
     finally:
         if client is not None:
             client.close()
     seconds = time.perf_counter() - start
-    page = write_reach_report(m, args.out, {"wall_time_s": round(seconds, 2),
-                                            "chunks_resumed": m.chunks_loaded})
+    page = write_reach_report(m, out, {"wall_time_s": round(seconds, 2),
+                                       "chunks_resumed": m.chunks_loaded})
     if not args.quiet:
         print(f"{m.solves} IK problems in {seconds:.1f} s ({m.solves / seconds:.0f}/s); "
               f"{int((m.reach_fraction > 0).sum())} of {len(m.centers)} voxels reached; "
@@ -180,6 +358,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     robot = robot_from_args(args)
     if args.samples < 1:
         raise InvalidValueError(f"--samples {args.samples}: expected a positive integer")
+    if not (math.isfinite(args.encoder_noise) and args.encoder_noise >= 0):
+        raise InvalidValueError(f"--encoder-noise {args.encoder_noise}: expected a standard "
+                                "deviation >= 0 [rad]")
+    out = _check_out(args.out)
     q = t = None
     if args.trajectory is not None:
         q, t = load_trajectory(args.trajectory, robot)
@@ -195,8 +377,9 @@ def cmd_report(args: argparse.Namespace) -> int:
             render = render_png
         except ImportError:
             render = _no_render
-    res = make_report(robot, args.out, trajectory=q, t=t, samples=args.samples,
-                      seed=args.seed, render=render, progress=not args.quiet)
+    res = make_report(robot, out, trajectory=q, t=t, samples=args.samples,
+                      seed=args.seed, render=render, progress=not args.quiet,
+                      encoder_noise=args.encoder_noise)
     if not args.quiet:
         print(f"report: {res.html} ({args.samples} samples, {res.seconds:.1f} s); "
               f"numbers: {res.summary_json}")
@@ -210,8 +393,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from .sims.simulate import format_summary, simulate
 
     robot = robot_from_args(args)
+    if args.gui:
+        _check_display()
+    out = _check_out(args.out or Path("out") / "simulate" / Path(args.robot).stem)
     scenarios = SCENARIOS if args.scenario == "all" else (args.scenario,)
-    out = args.out or Path("out") / "simulate" / Path(args.robot).stem
     result = simulate(robot, scenarios, duration=args.duration, dt=args.dt, seed=args.seed,
                       gui=args.gui, bars=Bars(tracking_rms_m=args.tracking_bar),
                       progress=not args.quiet and sys.stderr.isatty())
@@ -232,47 +417,89 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kinematics",
         description="Forward kinematics, Jacobians, IK and singularity analysis of URDF arms.",
-    )
+        epilog="Exit codes: 0 ok, 1 a validation bar failed, 2 bad input or environment, "
+               "3 internal error, 130 interrupted, 141 stdout closed (broken pipe).")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    common = _IntermixedParser(add_help=False)
+    common.add_argument("--debug", action="store_true",
+                        help="show Python tracebacks instead of one-line errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                                parser_class=_IntermixedParser)
 
-    p = sub.add_parser("list", help="list the bundled robots")
+    def add(name: str, **kw: Any) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], **kw)
+
+    p = add("list", help="list the bundled robots")
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("info", help="joints, limits and chain of a robot")
+    p = add("info", help="joints, limits and chain of a robot")
     add_robot_arguments(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_info)
 
-    p = sub.add_parser("fk", help="pose of the tip (or --link) at joint values q")
+    p = add("fk", help="pose of the tip (or --link) at joint values q")
     add_robot_arguments(p)
     _q_arg(p)
     p.set_defaults(func=cmd_fk)
 
-    p = sub.add_parser("jacobian", help="Jacobian of the tip (or --link) at joint values q")
+    p = add("jacobian", help="Jacobian of the tip (or --link) at joint values q")
     add_robot_arguments(p)
     _q_arg(p)
     p.add_argument("--reference", choices=["base", "local", "spatial"], default="base")
     p.set_defaults(func=cmd_jacobian)
 
-    p = sub.add_parser("reach", help="reachability map (voxels x orientations), HTML report")
+    p = add("ik", help="joint values that put the tip (or --link) at a pose",
+            usage="kinematics ik ROBOT --xyz X Y Z [--rpy R P Y | --quat W X Y Z] "
+                  "[--pose T11 ... T44] [--q0 Q ...] [--seed N] [--link LINK] "
+                  "[--position-only] [--tol-pos M] [--tol-rot RAD] [--json]",
+            description="Solve inverse kinematics (bounded Levenberg-Marquardt with restarts, "
+            "inside the joint limits). Exit code 0: converged to the tolerances; 1: not "
+            "converged (the best q is printed); 2: bad input.")
+    add_robot_arguments(p)
+    p.add_argument("--xyz", nargs=3, type=float, metavar=("X", "Y", "Z"),
+                   help="target position [m] in the base frame")
+    p.add_argument("--rpy", nargs=3, type=float, metavar=("R", "P", "Y"),
+                   help="target orientation, URDF roll-pitch-yaw [rad] (Rz(Y) Ry(P) Rx(R))")
+    p.add_argument("--quat", nargs=4, type=float, metavar=("W", "X", "Y", "Z"),
+                   help="target orientation as a unit quaternion, scalar first")
+    p.add_argument("--pose", nargs=16, type=float, metavar="T",
+                   help="target pose T_base_tip: 16 numbers, row-major 4x4")
+    p.add_argument("--q0", nargs="+", type=float, metavar="Q",
+                   help="first guess, one value per joint [rad or m] (default: mid-range)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random restarts")
+    p.add_argument("--link", help="link to place (default: the tip/tool frame)")
+    p.add_argument("--position-only", action="store_true",
+                   help="ignore the orientation (needs kinematics.ik.solve(mask=...))")
+    p.add_argument("--tol-pos", type=float, default=1e-6, help="position tolerance [m]")
+    p.add_argument("--tol-rot", type=float, default=1e-6, help="orientation tolerance [rad]")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_ik)
+
+    p = add("reach", help="reachability map (voxels x orientations), HTML report",
+            description="Print the map's size and estimated time, then solve it. Robots with "
+            "fewer than 6 joints get a position-only map. Quick example: kinematics reach "
+            "ur5 --voxel 0.15 --orientations 4")
     add_robot_arguments(p)
     p.add_argument("--voxel", type=float, default=0.05, help="voxel edge [m] (default 0.05)")
     p.add_argument("--orientations", type=int, default=50,
                    help="tool orientations per voxel (default 50)")
     p.add_argument("--scheduler", metavar="ADDR",
                    help="Dask scheduler address, e.g. tcp://HOST:8786 (needs the dist extra)")
+    p.add_argument("--scheduler-timeout", type=float, default=10.0, metavar="S",
+                   help="seconds to wait for the scheduler before giving up (default 10)")
     p.add_argument("--workers", type=int, help="local worker processes (default: in-process)")
     p.add_argument("--seed", type=int, default=0, help="seed (same seed, same map)")
     p.add_argument("--out", default="out/reach", help="output folder (default out/reach); "
                    "an interrupted run in the same folder resumes")
+    p.add_argument("--no-estimate", action="store_true",
+                   help="skip the timing calibration (size and memory are still printed)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=cmd_reach)
 
-    p = sub.add_parser("report", help="singularity analysis report (HTML + JSON)",
-                       description="Write DIR/report.html (self-contained) and "
-                       "DIR/summary.json: singular values along a trajectory, manipulability "
-                       "ellipsoids, workspace maps, worst configurations.")
+    p = add("report", help="singularity analysis report (HTML + JSON)",
+            description="Write DIR/report.html (self-contained) and "
+            "DIR/summary.json: singular values and certificates along a trajectory, "
+            "uncertainty and manipulability ellipsoids, workspace maps, worst configurations.")
     add_robot_arguments(p)
     p.add_argument("--trajectory", metavar="FILE",
                    help="joint trajectory .csv or .npy: N x dof, or N x (1 + dof) with time "
@@ -282,13 +509,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=100_000,
                    help="workspace samples (default 100000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the workspace samples")
+    p.add_argument("--encoder-noise", type=float, default=1e-4, metavar="RAD",
+                   help="joint encoder noise (standard deviation) [rad] of the tool-position "
+                   "uncertainty ellipses (default 1e-4)")
     p.add_argument("--out", default="out/report", metavar="DIR",
                    help="output folder (default out/report)")
     p.add_argument("--no-render", action="store_true", help="skip the PyBullet picture")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no summary line")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser(
+    p = add(
         "simulate", help="closed-loop validation in PyBullet (metrics.json + report.html)",
         description="Drive the robot in PyBullet with the resolved-rate controller and the "
         "singularity monitor; check FK, Jacobian and twist against the simulator every step. "
@@ -314,22 +544,58 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (e.g. captured)
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``kinematics`` console script; returns the exit code."""
+    """Entry point of the ``kinematics`` console script; returns the exit code (module
+    docstring: 0 ok, 1 a bar failed, 2 bad input or environment, 3 internal error, 130
+    interrupted, 141 broken pipe)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    prog = f"kinematics {args.command}"
+    debug = bool(getattr(args, "debug", False))
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print(f"\n{prog}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except KinematicsError as exc:
-        print(f"kinematics {args.command}: error: {exc}", file=sys.stderr)
+        if debug:
+            raise
+        print(f"{prog}: error: {_cli_words(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except ModuleNotFoundError as exc:
         extra = _EXTRAS.get((exc.name or "").split(".")[0])
-        if extra is None:
+        if debug:
             raise
-        print(f"kinematics {args.command}: error: this command needs {exc.name}, which is not "
+        if extra is None:
+            print(f"{prog}: internal error: {type(exc).__name__}: {exc} (run with --debug "
+                  "for the traceback)", file=sys.stderr)
+            return EXIT_INTERNAL
+        print(f"{prog}: error: this command needs {exc.name}, which is not "
               f"installed: pip install 'kinematics[{extra}]'", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as exc:
+        if debug:
+            raise
+        print(f"{prog}: internal error: {type(exc).__name__}: {exc} (run with --debug for "
+              "the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

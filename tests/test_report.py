@@ -60,13 +60,14 @@ def parse(path: Path) -> _Parser:
 def check_report(out: Path, n_worst: int, render: bool) -> dict:
     page = parse(out / "report.html")
     pngs = [s for s in page.images if s.startswith("data:image/png;base64,")]
-    assert len(pngs) == len(page.images) == 4 + render
+    assert len(pngs) == len(page.images) == 6 + render
     assert all(len(s) > 2000 for s in pngs)
     header = next(r for r in page.rows if "lost direction" in r)
     body = page.rows[page.rows.index(header) + 1:]
     assert len(body) == n_worst and all(len(r) == len(header) for r in body)
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["figures"][:4] == ["trajectory", "ellipsoids", "workspace", "histograms"]
+    assert summary["figures"][:6] == ["trajectory", "ellipsoids", "workspace", "histograms",
+                                      "certificates", "uncertainty"]
     assert len(summary["worst"]) == n_worst
     return summary
 
@@ -253,7 +254,7 @@ def test_cli_report_unwritable_out(tmp_path, capsys):
     blocker.write_text("x")
     assert main(["report", "planar2r", "--samples", "10", "--no-render",
                  "--out", str(blocker / "sub")]) == 2
-    assert "cannot be created" in capsys.readouterr().err
+    assert f"--out '{blocker / 'sub'}' is not a writable folder" in capsys.readouterr().err
 
 
 def test_cli_argparse_errors_exit_2(capsys):
@@ -268,3 +269,105 @@ def test_report_100k_samples_of_a_7dof_arm_within_a_minute(tmp_path):
     res = make_report(kin.load_robot("panda"), tmp_path, samples=100_000, progress=False)
     assert time.perf_counter() - start < 60
     assert res.summary["workspace"]["samples"] == 100_000
+
+
+# --- certificates, uncertainty ellipses, readable numbers (issues 13 and 14) ------------------
+
+
+def test_report_certificates_match_certify_segments(tmp_path):
+    from kinematics._certify import certify_segments
+
+    arm = kin.load_robot("planar2r")
+    res = make_report(arm, tmp_path, samples=300, progress=False)
+    c = res.summary["certificates"]
+    q, _, _ = default_trajectory(arm)
+    ref = certify_segments(arm, q, rows=[0, 1])
+    assert c["segments"] == len(q) - 1 == c["certified"] + c["possible"] + c["crossing"]
+    assert c["certified"] == int(np.sum(ref.status == 0)) > 0.9 * c["segments"]
+    np.testing.assert_allclose(c["radius_rad"], ref.radius)
+    text = res.html.read_text()
+    assert f"{c['certified']} of {c['segments']} segments certified" in text
+
+
+def test_report_proven_crossing_between_samples(tmp_path):
+    # UR5 wrist q5 through 0 between two samples 0.1 rad apart: a proven crossing
+    ur5 = kin.load_robot("ur5")
+    q = np.tile([0.3, -1.2, 1.3, -1.0, 0.0, 0.4], (8, 1))
+    q[:, 4] = np.linspace(-0.35, 0.35, 8)  # samples at ±0.05, never 0
+    res = make_report(ur5, tmp_path, trajectory=q, t=np.arange(8) * 0.1, samples=200,
+                      progress=False)
+    c = res.summary["certificates"]
+    assert c["crossing"] == 1 and c["crossing_t_s"] == [pytest.approx(0.3)]
+    assert "proven crossing at t = 0.30 s" in res.html.read_text()
+
+
+def test_report_uncertainty_ellipses_match_pose_covariance(tmp_path):
+    arm = kin.load_robot("planar2r")
+    res = make_report(arm, tmp_path, samples=200, progress=False, encoder_noise=1e-3)
+    u = res.summary["uncertainty"]
+    assert u["noise_rad"] == 1e-3 and u["plane"] == "xy"
+    q, t, _ = default_trajectory(arm)
+    i = int(np.argmin(np.abs(t - u["t_s"][0])))
+    C = kin.uncertainty.pose_covariance(arm, q[i], np.full(2, 1e-6))[:3, :3]
+    assert u["sigma_max_m"][0] == pytest.approx(np.sqrt(np.linalg.eigvalsh(C).max()))
+    # closed form at the stretched start q = (0, q2): sigma along y of joint-1 noise alone
+    text = res.html.read_text()
+    assert f"magnified &times;{u['magnification']:,.0f}" in text
+    assert u["magnification"] in {m * 10.0**k for m in (1, 2, 5) for k in range(-2, 8)}
+    with pytest.raises(kin.KinematicsError, match="encoder_noise=-1; expected"):
+        make_report(arm, tmp_path, samples=10, progress=False, encoder_noise=-1)
+
+
+def test_worst_table_has_real_distances(tmp_path):
+    res = make_report(kin.load_robot("ur5"), tmp_path, samples=300, progress=False)
+    page = parse(res.html)
+    header = next(r for r in page.rows if "lost direction" in r)
+    col = next(k for k, h in enumerate(header) if h.startswith("certified"))
+    body = page.rows[page.rows.index(header) + 1:]
+    values = [r[col] for r in body]
+    assert all(v.endswith(" mrad") for v in values)
+    radii = [w["certified_radius_rad"] for w in res.summary["worst"]]
+    assert len(set(values)) > 1 and all(r > 0 for r in radii)
+    import re
+
+    text = re.sub(r'src="data:[^"]*"', "", res.html.read_text()).split("<body>")[1]
+    assert "None" not in text
+    # every number of ours is formatted (the explanation column is analysis' own prose)
+    cells = [c for r in body for c in r[:-1]]
+    assert not any(re.search(r"\de[-+]\d", c) for c in cells)
+
+
+def test_num_formats_without_float_noise():
+    from kinematics.report.page import label, num
+
+    assert num(3.4560000000000001, "m") == "3.46 m"
+    assert num(9.48e-14) == "9.48 × 10⁻¹⁴"
+    assert num(None) == "—" and num(float("nan")) == "—" and num(True) == "yes"
+    assert num(12345) == "12,345" and num(0.0, "s") == "0 s" and num(float("inf")) == "∞"
+    assert label("dexterous_volume_m3") == ("dexterous volume", "m³")
+    assert label("tracking_rms_m") == ("tracking rms", "m")
+
+
+def test_planar_workspace_view_is_its_plane():
+    from kinematics.report.singularity import _is_planar
+
+    rng = np.random.default_rng(0)
+    P = np.c_[rng.normal(size=(50, 2)), np.zeros(50)]
+    assert _is_planar(P)
+    P[:, 2] = rng.normal(size=50)
+    assert not _is_planar(P)
+
+
+def test_reach_report_of_a_planar_arm_shows_its_plane(tmp_path):
+    import base64
+    import io
+    import re
+
+    from matplotlib.image import imread
+
+    assert main(["reach", "planar2r", "--voxel", "0.3", "--quiet", "--out", str(tmp_path)]) == 0
+    text = (tmp_path / "report.html").read_text()
+    assert "position-only map" in text and "dexterous volume" in text
+    src = re.search(r'src="data:image/png;base64,([^"]+)"', text).group(1)
+    h, w = imread(io.BytesIO(base64.b64decode(src)), format="png").shape[:2]
+    assert w < 1.2 * h  # one column (the arm's plane), not three side views of a strip

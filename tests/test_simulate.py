@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -141,3 +142,63 @@ def test_deterministic_for_a_seed() -> None:
     assert not np.array_equal(start_configuration(robot, 3), start_configuration(robot, 4))
     a, b = (simulate(robot, ["circle"], duration=0.25, seed=3) for _ in range(2))
     np.testing.assert_array_equal(a.traces["circle"].q, b.traces["circle"].q)
+
+
+# --- PyBullet opens only meshes inside the URDF's own folder tree (issue 13) -----------------
+
+_STL = """solid t
+facet normal 0 0 1
+outer loop
+vertex 0 0 0
+vertex 0.1 0 0
+vertex 0 0.1 0
+endloop
+endfacet
+endsolid t
+"""
+
+
+def _mesh_arm(tmp_path: Path, outside: list[str]) -> Path:
+    pkg = tmp_path / "pkg"
+    (pkg / "meshes").mkdir(parents=True)
+    (pkg / "meshes" / "inside.stl").write_text(_STL)
+    (tmp_path / "secret.stl").write_text(_STL)
+    visuals = "".join(f'<visual><geometry><mesh filename="{f}"/></geometry></visual>'
+                      for f in ["meshes/inside.stl", *outside])
+    urdf = pkg / "arm.urdf"
+    urdf.write_text(f"""<?xml version="1.0"?>
+<robot name="meshy">
+  <link name="base"/>
+  <link name="l1"><inertial><mass value="1"/><inertia ixx="0.01" iyy="0.01" izz="0.01"
+    ixy="0" ixz="0" iyz="0"/></inertial>{visuals}</link>
+  <link name="tip"/>
+  <joint name="j1" type="revolute"><parent link="base"/><child link="l1"/>
+    <axis xyz="0 0 1"/><limit lower="-3" upper="3" effort="10" velocity="2"/></joint>
+  <joint name="jt" type="fixed"><parent link="l1"/><child link="tip"/>
+    <origin xyz="0.5 0 0"/></joint>
+</robot>""")
+    return urdf
+
+
+def test_meshes_outside_the_urdf_tree_are_not_opened(tmp_path: Path) -> None:
+    pytest.importorskip("pybullet")
+    import pybullet as p
+
+    from kinematics.sims.bullet import Sim, contained_urdf
+
+    secret = str(tmp_path / "secret.stl")
+    escaping = ["../secret.stl", secret, "package://../secret.stl", "file://" + secret]
+    urdf = _mesh_arm(tmp_path, escaping)
+    path, stripped = contained_urdf(urdf)
+    assert stripped == escaping and path != str(urdf)
+    text = Path(path).read_text()
+    assert "secret" not in text and str(tmp_path / "pkg" / "meshes" / "inside.stl") in text
+    Path(path).unlink()
+    assert contained_urdf(_mesh_arm(tmp_path / "clean", [])) == (
+        str(tmp_path / "clean" / "pkg" / "arm.urdf"), [])
+    robot = kin.load_robot(str(urdf))
+    with Sim.open(robot) as sim:  # loads the stripped copy: one visual, the inside mesh
+        shapes = p.getVisualShapeData(sim.body, physicsClientId=sim.client)
+    files = [s[4].decode() for s in shapes]
+    assert len(files) == 1 and files[0].endswith("inside.stl")
+    assert not list(Path(tempfile.gettempdir()).glob("kinematics-contained-*"))

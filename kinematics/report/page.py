@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["figure_png", "img", "esc", "fmt", "table", "page", "jsonable"]
+__all__ = ["figure_png", "img", "esc", "fmt", "num", "label", "table", "page", "jsonable"]
 
 
 def figure_png(fig: Any, *, dpi: float | None = 90, tight: bool = True) -> bytes:
@@ -52,14 +52,58 @@ def esc(x: Any) -> str:
     return html.escape(str(x))
 
 
-def fmt(v: Any) -> str:
-    """A table cell: floats to 3 significant digits, dicts as ``key: value, ...``, anything
-    else as its escaped string."""
-    if isinstance(v, float):
-        return f"{v:.3g}"
+_SUP = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+_UNITS = (("_m3", "m³"), ("_m", "m"), ("_s", "s"), ("_rad", "rad"), ("_mm", "mm"),
+          ("_rad_s", "rad/s"), ("_ratio", ""), ("_gib", "GiB"))
+
+
+def num(v: Any, unit: str = "", digits: int = 3) -> str:
+    """A number for a reader (HTML-safe text): ``digits`` significant digits without float
+    noise, ``a × 10ⁿ`` outside [1e-3, 1e5), thousands separators on integers, ``—`` for
+    ``None``/NaN, ``∞``, ``yes``/``no`` for booleans, then ``unit``.
+
+    >>> num(3.4560000000000001, "m"), num(9.48e-14), num(12345), num(None), num(0.0, "s")
+    ('3.46 m', '9.48 × 10⁻¹⁴', '12,345', '—', '0 s')
+    """
+    u = f" {unit}" if unit else ""
+    if v is None:
+        return "—"
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else "no"
+    if isinstance(v, (int, np.integer)):
+        return f"{int(v):,}{u}"
+    if isinstance(v, (float, np.floating)):
+        x = float(v)
+        if math.isnan(x):
+            return "—"
+        if math.isinf(x):
+            return ("∞" if x > 0 else "−∞") + u
+        if x == 0:
+            return f"0{u}"
+        if 1e-3 <= abs(x) < 1e5:
+            text = f"{x:.{digits}g}"
+            return (text if "e" not in text else f"{x:,.0f}") + u
+        mant, exp = f"{x:.{digits - 1}e}".split("e")
+        return f"{mant} × 10{str(int(exp)).translate(_SUP)}{u}"
+    return str(v) + u
+
+
+def label(key: str) -> tuple[str, str]:
+    """A snake_case key as ``(human label, unit)``: ``"tracking_rms_m"`` ->
+    ``("tracking rms", "m")``; the unit comes from the suffix (``_m``, ``_s``, ``_rad``,
+    ``_m3``)."""
+    for suffix, unit in sorted(_UNITS, key=lambda x: -len(x[0])):
+        if key.endswith(suffix):
+            return key[: -len(suffix)].replace("_", " "), unit
+    return key.replace("_", " "), ""
+
+
+def fmt(v: Any, unit: str = "") -> str:
+    """A table cell (HTML): numbers by :func:`num` with ``unit``, dicts as
+    ``key: value, ...``, anything else as its escaped string."""
     if isinstance(v, dict):
-        return esc(", ".join(f"{k}: {x}" for k, x in v.items()))
-    return esc(v)
+        return esc(", ".join(f"{label(str(k))[0]}: {num(x)}" for k, x in v.items()))
+    return esc(num(v, unit))
 
 
 def table(rows: Iterable[Sequence[str]], header: Sequence[str] | None = None,

@@ -20,6 +20,8 @@ from __future__ import annotations
 import io
 import os
 import sys
+import tempfile
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +55,7 @@ def _import_pybullet():  # type: ignore[no-untyped-def]
 
 p = _import_pybullet()
 
-__all__ = ["Sim", "pose_from_pybullet", "data_path", "render_png", "GRAVITY"]
+__all__ = ["Sim", "pose_from_pybullet", "data_path", "render_png", "contained_urdf", "GRAVITY"]
 
 GRAVITY = (0.0, 0.0, -9.81)
 """Gravity used by :meth:`Sim.start_velocity_control` [m/s²], world frame."""
@@ -67,6 +69,68 @@ def data_path(rel: str) -> str:
     import os
 
     return os.path.join(pybullet_data.getDataPath(), rel)
+
+
+def _mesh_path(filename: str, root: Path) -> Path:
+    """Where PyBullet would look for a URDF ``<mesh filename>``: ``package://pkg/rel`` and
+    relative names resolve under the URDF's folder, ``file://`` and absolute names as is."""
+    name = filename
+    for prefix in ("package://", "file://"):
+        if name.startswith(prefix):
+            name = name[len(prefix):]
+            if prefix == "file://":
+                return Path(name).resolve()
+            break
+    p = Path(name)
+    return (p if p.is_absolute() else root / p).resolve()
+
+
+def contained_urdf(source: str | os.PathLike[str], package_dirs: tuple[str, ...] = ()
+                   ) -> tuple[str, list[str]]:
+    """A URDF whose meshes PyBullet may open: every ``<mesh filename>`` inside the URDF's own
+    folder tree or one of ``package_dirs``.
+
+    Meshes that escape (``../`` out of the tree, absolute paths elsewhere, symlinks out) are
+    not opened: their ``<visual>``/``<collision>`` elements are stripped from a temporary
+    copy (with the remaining mesh paths made absolute), and the arm renders without them.
+
+    Args:
+        source: Path of the URDF.
+        package_dirs: Further folders whose meshes are allowed.
+
+    Returns:
+        ``(path to load, [the mesh filenames that were stripped])``; ``path`` is ``source``
+        itself when nothing escapes, else a temporary file the caller deletes.
+    """
+    src = Path(source)
+    root = src.resolve().parent
+    allowed = [root, *(Path(d).resolve() for d in package_dirs)]
+    try:
+        tree = ET.parse(src)
+    except (ET.ParseError, OSError):
+        return str(src), []  # PyBullet reports the problem itself
+    stripped: list[str] = []
+    for parent in tree.getroot().iter():
+        for el in list(parent):
+            if el.tag not in ("visual", "collision"):
+                continue
+            bad = False
+            for mesh in el.iter("mesh"):
+                fname = mesh.get("filename", "")
+                path = _mesh_path(fname, root)
+                if not any(path == a or a in path.parents for a in allowed):
+                    bad = True
+                    stripped.append(fname)
+                else:
+                    mesh.set("filename", str(path))
+            if bad:
+                parent.remove(el)
+    if not stripped:
+        return str(src), []
+    fd, tmp = tempfile.mkstemp(suffix=".urdf", prefix="kinematics-contained-")
+    with os.fdopen(fd, "wb") as fh:
+        tree.write(fh, encoding="utf-8", xml_declaration=True)
+    return tmp, stripped
 
 
 def pose_from_pybullet(pos: Any, quat_xyzw: Any) -> np.ndarray:
@@ -109,8 +173,16 @@ class Sim:
         p.setTimeStep(dt, physicsClientId=client)
         Tb = np.asarray(robot.base_pose)
         quat = _quat_xyzw(Tb[:3, :3])
-        body = p.loadURDF(robot.source, Tb[:3, 3].tolist(), quat, useFixedBase=True,
-                          flags=p.URDF_USE_INERTIA_FROM_FILE, physicsClientId=client)
+        path, stripped = contained_urdf(robot.source)
+        try:
+            body = p.loadURDF(path, Tb[:3, 3].tolist(), quat, useFixedBase=True,
+                              flags=p.URDF_USE_INERTIA_FROM_FILE, physicsClientId=client)
+        except p.error:
+            p.disconnect(client)
+            raise
+        finally:
+            if stripped:
+                os.unlink(path)
         names, links, movable = {}, {}, []
         base_name = p.getBodyInfo(body, physicsClientId=client)[0].decode()
         links[base_name] = -1
@@ -306,7 +378,13 @@ def render_png(robot: Robot, q: Any, width: int = 640, height: int = 480
 
     buf = io.BytesIO()
     imsave(buf, rgb, format="png")
-    return buf.getvalue(), "PyBullet TinyRenderer (DIRECT)"
+    stripped = contained_urdf(robot.source)
+    note = "PyBullet TinyRenderer (DIRECT)"
+    if stripped[1]:
+        os.unlink(stripped[0])
+        note += (f"; {len(stripped[1])} mesh(es) outside the URDF's folder not rendered: "
+                 + ", ".join(stripped[1][:3]))
+    return buf.getvalue(), note
 
 
 def _quat_xyzw(R: np.ndarray) -> list[float]:

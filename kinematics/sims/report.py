@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kinematics.report.page import esc, figure_png, fmt, img, jsonable, page, table
+from kinematics.report.page import esc, figure_png, fmt, img, jsonable, num, page, table
 
 from .simulate import Bars, SimulationResult, Trace
 
@@ -27,13 +27,32 @@ __all__ = ["write_outputs", "write_report", "figures"]
 
 LEVEL_COLORS = ("#ffffff", "#ffe8a3", "#ffb3b3")  # ok, warn, stop backgrounds
 FLOOR = 1e-17  # log axes: exact zeros are drawn at this floor
-_TABLE_KEYS = ("steps", "duration_s", "fk_max_error_m", "fk_max_rotation_error_rad",
-               "jacobian_max_error", "twist_max_error", "tracking_rms_m", "tracking_max_m",
-               "sigma_min_min", "max_joint_speed", "max_joint_speed_ratio",
-               "max_commanded_speed_ratio", "velocity_limit_violations",
-               "velocity_tracking_max", "monitor_levels", "first_warn_s", "first_stop_s",
-               "monitor_metric_min", "monitor_warn_threshold", "monitor_stop_threshold",
-               "monitor_scale_min", "monitor_halted", "halted_s")
+# metrics table: (key in metrics.json, what it is, unit)
+_TABLE_ROWS = (
+    ("steps", "control steps", ""),
+    ("duration_s", "simulated time", "s"),
+    ("fk_max_error_m", "FK position error vs PyBullet, max", "m"),
+    ("fk_max_rotation_error_rad", "FK orientation error vs PyBullet, max", "rad"),
+    ("jacobian_max_error", "Jacobian error vs PyBullet, max (m/rad and rad/rad entries)", ""),
+    ("twist_max_error", "tool twist error vs PyBullet, max (m/s and rad/s)", ""),
+    ("tracking_rms_m", "tool tracking error, RMS", "m"),
+    ("tracking_max_m", "tool tracking error, max", "m"),
+    ("sigma_min_min", "smallest singular value of J (mixed units)", ""),
+    ("max_joint_speed", "fastest measured joint speed", "rad/s"),
+    ("max_joint_speed_ratio", "fastest measured joint speed / its limit", ""),
+    ("max_commanded_speed_ratio", "fastest commanded joint speed / its limit", ""),
+    ("velocity_limit_violations", "steps above a joint speed limit", ""),
+    ("velocity_tracking_max", "joint speed tracking error, max", "rad/s"),
+    ("monitor_levels", "monitor steps per level", ""),
+    ("first_warn_s", "first warn (— never)", "s"),
+    ("first_stop_s", "first stop (— never)", "s"),
+    ("monitor_metric_min", "smallest monitored σ_min,scaled (dimensionless)", ""),
+    ("monitor_warn_threshold", "monitor warn threshold (dimensionless)", ""),
+    ("monitor_stop_threshold", "monitor stop threshold (dimensionless)", ""),
+    ("monitor_scale_min", "smallest monitor velocity scale (0-1)", ""),
+    ("monitor_halted", "monitor halted the arm", ""),
+    ("halted_s", "halted at (— never)", "s"),
+)
 _CSS = """
 body { font-family: sans-serif; max-width: 1250px; margin: 2em auto; color: #222; }
 table { border-collapse: collapse; font-size: 0.9em; }
@@ -172,14 +191,14 @@ def figures(result: SimulationResult) -> dict[str, tuple[str, bytes]]:
         a0.set_title("damped least squares + singularity monitor")
         a1 = fig.add_subplot(gs[0, 1], sharey=a0)
         _speeds(a1, naive, log=True)
-        a1.set_title("undamped pseudo-inverse, no monitor (levels of a passive monitor)")
+        a1.set_title("undamped pseudo-inverse, passive monitor")
         a1.legend(fontsize=7, ncol=2, loc="upper left")
         a2 = fig.add_subplot(gs[1, 0])
         _sigma(a2, [sing])
         a3 = fig.add_subplot(gs[1, 1], sharey=a2)
         _sigma(a3, [naive])
         fig.suptitle("Same straight-line path to the workspace boundary: joint-speed spikes "
-                     "without damping and monitor (commanded |q̇|/limit, log scale)")
+                     "without damping and monitor\n(commanded |q̇|/limit, log scale)")
         out["singularity.png"] = ("Singularity approach: commanded joint speeds (limit = 1) "
                                   "and sigma_min, monitored vs undamped, side by side.",
                                   _png(fig))
@@ -263,9 +282,13 @@ def write_report(result: SimulationResult, out: Path) -> list[Path]:
               "<p class='fail'>FAIL:<br>" + "<br>".join(esc(f) for f in result.failures)
               + "</p>")
     runs = list(m["scenarios"])
-    metrics = table(([k, *(fmt(m["scenarios"][r][k]) for r in runs)] for k in _TABLE_KEYS),
-                    header=["metric", *map(esc, runs)])
-    bars = "".join(f"<li>{k} &lt; {v:g}</li>" for k, v in m["bars"].items())
+    metrics = table(([esc(what), *(fmt(m["scenarios"][r].get(k), unit) for r in runs)]
+                     for k, what, unit in _TABLE_ROWS),
+                    header=["metric", *(esc(r.replace("_", " ")) for r in runs)])
+    labels = {k: (what, unit) for k, what, unit in _TABLE_ROWS}
+    bars = "".join(f"<li>{esc(labels.get(k, (k, ''))[0])} &lt; "
+                   f"{esc(num(float(v), labels.get(k, ('', ''))[1]))}</li>"
+                   for k, v in m["bars"].items())
     imgs = "".join(f"<figure>{img(data, name)}<figcaption>{esc(cap)}</figcaption></figure>"
                    for name, (cap, data) in figs.items())
     q0 = ", ".join(f"{v:.3f}" for v in result.start_q)
@@ -280,11 +303,11 @@ Start configuration (seed {m['seed']}): [{q0}] rad.
 Wall time {m['wall_time_s']:.1f} s.</p>
 {status}
 <h2>Metrics</h2>{metrics}
-<div>Bars (circle and singularity runs): <ul>{bars}<li>velocity_limit_violations = 0</li>
+<div>Bars (circle and singularity runs): <ul>{bars}<li>steps above a joint speed limit = 0</li>
 <li>singularity: the monitor warns, then halts the approach (level <i>stop</i>, or its
 velocity scale ≤ 1 % at the stop threshold: the monitor scales approaching motion linearly
 to 0 there, so in closed loop the metric settles on the threshold from above);
-sigma_min_min &gt; 0</li></ul>
+smallest singular value of J &gt; 0</li></ul>
 The undamped pseudo-inverse run is the comparison baseline: only the FK/J/twist agreement
 bars apply to it; its monitor is passive (levels recorded, scale not applied).</div>
 <h2>Figures</h2>{imgs}""")
