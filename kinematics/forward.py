@@ -6,6 +6,8 @@ the backend). Exact to floating-point rounding (~1e-15 relative); no approximati
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -65,6 +67,12 @@ def fk(robot: Robot, q: ArrayLike, link: str | None = None, *,
     """
     chain, qa = prepare(robot, q, link)
     p = point_offset(point)
+    if _engine.compiled(qa):
+        batch = qa.shape[:-1]
+        T = _engine.allocate((math.prod(batch), 4, 4), "fk output")
+        _engine.run_q("fk_batch", chain, [_engine.flat(qa, batch, robot.dof)],
+                      (_engine._ZERO3 if p is None else np.ascontiguousarray(p, np.float64),), [T])
+        return T.reshape(batch + (4, 4))
     T = _engine.pose(chain, _engine.chain_theta(chain, qa))
     if p is not None:
         T = T.copy() if not T.flags.writeable else T
