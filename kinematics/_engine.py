@@ -56,8 +56,7 @@ _kernels: Any = None
 THRESHOLD = 20_000  # configurations from which a compiled batch runs on several threads
 _TASK = 8192        # configurations per threaded task
 REF_CODE = {"base": 0, "local": 1, "spatial": 2}
-_ZERO3 = np.zeros(3)
-_ZERO3.setflags(write=False)
+_ZERO3 = np.zeros(3)  # writable: numba's fast argument typing skips read-only arrays
 _PACKS: dict[Chain, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
 _POOL: Any = None
 _POOL_SIZE = 0
@@ -224,7 +223,7 @@ def fkj_single(chain: Chain, q: NDArray[np.float64], dof: int, ref: int
     G, P = _PACKS.get(chain) or _pack(chain)
     T = np.empty((4, 4))
     J = np.empty((6, dof))
-    if (_kernels or _kern()).fkj_one(q, G, P, _ZERO3, ref, T, J):
+    if (_kernels or _kern()).fkj_one(q, G, P, ref, T, J):
         return T, J
     return None
 

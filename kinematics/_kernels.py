@@ -36,6 +36,11 @@ _OPTS = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
 @numba.njit(**_OPTS)
+def _cross(a0, a1, a2, b0, b1, b2):  # type: ignore[no-untyped-def]
+    return a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0
+
+
+@numba.njit(**_OPTS)
 def _one(theta, T0, steps, revolute, T, J, Z, O, want_j, want_zo):  # type: ignore[no-untyped-def]
     n = steps.shape[0]
     F = np.empty((3, 4))
@@ -149,7 +154,7 @@ def _point(F, pt, p):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**_OPTS)
-def _fkj(q, G, P, pt, ref, T, J, want_j, F, Zl, Ol, p):  # type: ignore[no-untyped-def]
+def _fkj(q, G, P, pt, ref, T, J, want_j, F, Zl, Ol, p, direct=False):  # type: ignore[no-untyped-def]
     n = P.shape[0]
     ok = _walk(q, G, P, F, Zl, Ol)
     _point(F, pt, p)
@@ -160,9 +165,10 @@ def _fkj(q, G, P, pt, ref, T, J, want_j, F, Zl, Ol, p):  # type: ignore[no-untyp
     T[3, 0], T[3, 1], T[3, 2], T[3, 3] = 0.0, 0.0, 0.0, 1.0
     if not want_j:
         return ok
-    for r in range(6):
-        for c in range(J.shape[1]):
-            J[r, c] = 0.0
+    if not direct:
+        for r in range(6):
+            for c in range(J.shape[1]):
+                J[r, c] = 0.0
     for k in range(n):
         zx, zy, zz = Zl[k, 0], Zl[k, 1], Zl[k, 2]
         if P[k, 0] != 0.0:
@@ -187,6 +193,9 @@ def _fkj(q, G, P, pt, ref, T, J, want_j, F, Zl, Ol, p):  # type: ignore[no-untyp
             a1 = v1 - (w2 * p[0] - w0 * p[2])
             a2 = v2 - (w0 * p[1] - w1 * p[0])
             v0, v1, v2 = a0, a1, a2
+        if direct:
+            J[0, k], J[1, k], J[2, k], J[3, k], J[4, k], J[5, k] = v0, v1, v2, w0, w1, w2
+            continue
         c = int(P[k, 1])
         m = P[k, 2]
         J[0, c] += m * v0
@@ -199,12 +208,54 @@ def _fkj(q, G, P, pt, ref, T, J, want_j, F, Zl, Ol, p):  # type: ignore[no-untyp
 
 
 @numba.njit(**_OPTS)
-def fkj_one(q, G, P, pt, ref, T, J):  # type: ignore[no-untyped-def]
-    """One configuration: pose ``T`` ``(4, 4)`` and Jacobian ``J`` ``(6, dof)`` (out);
-    returns False if ``q`` ``(dof,)`` is not finite."""
+def _direct(P, dof):  # type: ignore[no-untyped-def]
+    """Whether chain joint ``k`` is ``q[k]`` for every ``k`` and covers all ``dof`` joints
+    (Jacobian columns are written, not summed)."""
+    if P.shape[0] != dof:
+        return False
+    for k in range(P.shape[0]):
+        if P[k, 1] != k or P[k, 2] != 1.0 or P[k, 3] != 0.0:
+            return False
+    return True
+
+
+@numba.njit(**_OPTS)
+def fkj_one(q, G, P, ref, T, J):  # type: ignore[no-untyped-def]
+    """One configuration: pose ``T`` ``(4, 4)`` and Jacobian ``J`` ``(6, dof)`` (out) of the
+    link origin; returns False if ``q`` ``(dof,)`` is not finite. No heap allocation on
+    simple chains: ``T`` holds the running frame and ``J`` the joint axes and origins
+    until they become columns."""
     n = P.shape[0]
-    return _fkj(q, G, P, pt, ref, T, J, True, np.empty((3, 4)), np.empty((n, 3)),
-                np.empty((n, 3)), np.empty(3))
+    if not _direct(P, J.shape[1]):
+        return _fkj(q, G, P, np.zeros(3), ref, T, J, True, np.empty((3, 4)),
+                    np.empty((n, 3)), np.empty((n, 3)), np.empty(3))
+    Jt = J.T
+    ok = _walk(q, G, P, T, Jt[:, 3:], Jt[:, :3])
+    T[3, 0], T[3, 1], T[3, 2], T[3, 3] = 0.0, 0.0, 0.0, 1.0
+    px, py, pz = T[0, 3], T[1, 3], T[2, 3]
+    for k in range(n):
+        zx, zy, zz = J[3, k], J[4, k], J[5, k]
+        if P[k, 0] != 0.0:
+            v0, v1, v2 = _cross(zx, zy, zz, px - J[0, k], py - J[1, k], pz - J[2, k])
+            w0, w1, w2 = zx, zy, zz
+        else:
+            v0, v1, v2 = zx, zy, zz
+            w0, w1, w2 = 0.0, 0.0, 0.0
+        if ref == 1:
+            a0 = T[0, 0] * v0 + T[1, 0] * v1 + T[2, 0] * v2
+            a1 = T[0, 1] * v0 + T[1, 1] * v1 + T[2, 1] * v2
+            a2 = T[0, 2] * v0 + T[1, 2] * v1 + T[2, 2] * v2
+            b0 = T[0, 0] * w0 + T[1, 0] * w1 + T[2, 0] * w2
+            b1 = T[0, 1] * w0 + T[1, 1] * w1 + T[2, 1] * w2
+            b2 = T[0, 2] * w0 + T[1, 2] * w1 + T[2, 2] * w2
+            v0, v1, v2, w0, w1, w2 = a0, a1, a2, b0, b1, b2
+        elif ref == 2:
+            a0 = v0 - (w1 * pz - w2 * py)
+            a1 = v1 - (w2 * px - w0 * pz)
+            a2 = v2 - (w0 * py - w1 * px)
+            v0, v1, v2 = a0, a1, a2
+        J[0, k], J[1, k], J[2, k], J[3, k], J[4, k], J[5, k] = v0, v1, v2, w0, w1, w2
+    return ok
 
 
 @numba.njit(**_OPTS)
@@ -221,13 +272,9 @@ def fkj_batch(q, G, P, pt, ref, T, J):  # type: ignore[no-untyped-def]
     """Poses ``T`` ``(N, 4, 4)`` and Jacobians ``J`` ``(N, 6, dof)`` (out)."""
     n = P.shape[0]
     F, Zl, Ol, p = np.empty((3, 4)), np.empty((n, 3)), np.empty((n, 3)), np.empty(3)
+    direct = _direct(P, J.shape[2])
     for b in range(q.shape[0]):
-        _fkj(q[b], G, P, pt, ref, T[b], J[b], True, F, Zl, Ol, p)
-
-
-@numba.njit(**_OPTS)
-def _cross(a0, a1, a2, b0, b1, b2):  # type: ignore[no-untyped-def]
-    return a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0
+        _fkj(q[b], G, P, pt, ref, T[b], J[b], True, F, Zl, Ol, p, direct)
 
 
 @numba.njit(**_OPTS)

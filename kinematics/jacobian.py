@@ -90,12 +90,14 @@ def _pt(p_off: Array | None) -> Array:
 def _single(robot: Robot, q: object, link: str | None, reference: object,
             point: object) -> tuple[Array, Array] | None:
     """The fast path of one ``float64`` configuration ``(dof,)`` without ``point``: pose and
-    Jacobian from one kernel call (finiteness checked inside it), else ``None``."""
-    if (point is None and type(q) is np.ndarray and q.ndim == 1 and q.dtype == _F64
+    Jacobian from one kernel call (finiteness checked inside it), else ``None`` (then the
+    full path validates, and raises the error naming the joint)."""
+    if (point is None and type(q) is np.ndarray and q.dtype is _F64 and q.ndim == 1
             and _engine._ENABLED and type(reference) is str):
         code = _engine.REF_CODE.get(reference)
-        if code is not None and q.shape[0] == robot.dof:
-            return _engine.fkj_single(robot.chain(link), q, robot.dof, code)
+        dof = robot.dof
+        if code is not None and q.shape[0] == dof:
+            return _engine.fkj_single(robot.chain(link), q, dof, code)
     return None
 
 
