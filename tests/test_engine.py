@@ -158,7 +158,7 @@ def test_non_finite_q_on_the_fast_path_names_the_joint() -> None:
 def test_impossible_allocation_is_an_error_with_the_size() -> None:
     with pytest.raises(kin.InvalidValueError,
                        match=r"Jacobian output of shape \(10000000000000, 6, 7\) needs "
-                             r"3911555\.4 GiB, more than this machine's memory"):
+                             r"3129243\.9 GiB, more than this machine's memory"):
         _engine.allocate((10**13, 6, 7), "Jacobian output")
 
 
