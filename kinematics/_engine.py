@@ -45,7 +45,7 @@ from .robot import Chain, Robot
 
 __all__ = ["Frames", "available", "enabled", "enable", "pose", "pose_jacobian", "frames",
            "chain_theta", "theta_dot", "to_dof", "columns", "CHUNK", "THRESHOLD", "threads",
-           "set_threads", "compiled", "run_q", "fkj_single", "allocate", "REF_CODE", "flat"]
+           "set_threads", "compiled", "run_q", "fkj_single", "fk_single", "allocate", "REF_CODE", "flat"]
 
 Array = NDArray[np.float64]
 CHUNK = 2048  # configurations per numpy chunk: temporaries ≈ CHUNK · (n + 1) · 128 B
@@ -197,14 +197,21 @@ def _pack(chain: Chain) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     return pk
 
 
+def _memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 0
+
+
+_MEMORY = _memory()  # bytes of physical memory (0: unknown)
+
+
 def allocate(shape: tuple[int, ...], what: str) -> NDArray[np.float64]:
     """``np.empty(shape)`` of float64, or an :class:`InvalidValueError` giving the size in
     GiB when it cannot fit in this machine's memory."""
     nbytes = 8 * math.prod(shape)
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        total = 0
+    total = _MEMORY
     try:
         if total and nbytes > total:
             raise MemoryError
@@ -263,9 +270,20 @@ def fkj_single(chain: Chain, q: NDArray[np.float64], dof: int, ref: int
     return None
 
 
+def fk_single(chain: Chain, q: NDArray[np.float64]) -> NDArray[np.float64] | None:
+    """Pose ``(4, 4)`` of one configuration ``q`` ``(dof,)`` on the compiled path; ``None``
+    when ``q`` has a NaN or inf."""
+    G, P = _PACKS.get(chain) or _pack(chain)
+    T = np.empty((4, 4))
+    if (_kernels or _kern()).fk_one(q, G, P, T):
+        return T
+    return None
+
+
 def flat(a: NDArray[Any], batch: tuple[int, ...], k: int) -> NDArray[np.float64]:
     """``a`` broadcast to ``batch + (k,)`` as a C-contiguous ``(N, k)`` float64 array."""
-    a = np.broadcast_to(a, batch + (k,))
+    if a.shape[:-1] != batch:
+        a = np.broadcast_to(a, batch + (k,))
     return np.ascontiguousarray(a.reshape(-1, k), dtype=np.float64)
 
 

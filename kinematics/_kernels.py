@@ -29,7 +29,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["chain_kernel", "fkj_one", "fk_batch", "fkj_batch", "jdot_batch", "twist_batch",
+__all__ = ["chain_kernel", "fkj_one", "fk_one", "fk_batch", "fkj_batch", "jdot_batch", "twist_batch",
            "torque_batch"]
 
 _OPTS = {"cache": True, "nogil": True, "error_model": "numpy"}
@@ -255,6 +255,44 @@ def fkj_one(q, G, P, ref, T, J):  # type: ignore[no-untyped-def]
             a2 = v2 - (w0 * py - w1 * px)
             v0, v1, v2 = a0, a1, a2
         J[0, k], J[1, k], J[2, k], J[3, k], J[4, k], J[5, k] = v0, v1, v2, w0, w1, w2
+    return ok
+
+
+@numba.njit(**_OPTS)
+def fk_one(q, G, P, T):  # type: ignore[no-untyped-def]
+    """One configuration: pose ``T`` ``(4, 4)`` (out) of the link origin; returns False if
+    ``q`` ``(dof,)`` is not finite. ``T`` holds the running frame (no heap allocation)."""
+    ok = _walk_frame(q, G, P, T)
+    T[3, 0], T[3, 1], T[3, 2], T[3, 3] = 0.0, 0.0, 0.0, 1.0
+    return ok
+
+
+@numba.njit(**_OPTS)
+def _walk_frame(q, G, P, F):  # type: ignore[no-untyped-def]
+    """:func:`_walk` without the joint axes and origins."""
+    ok = True
+    for i in range(q.shape[0]):
+        if not np.isfinite(q[i]):
+            ok = False
+    for i in range(3):
+        for j in range(4):
+            F[i, j] = G[0, i, j]
+    for k in range(P.shape[0]):
+        th = q[int(P[k, 1])] * P[k, 2] + P[k, 3]
+        if P[k, 0] != 0.0:
+            c, s = np.cos(th), np.sin(th)
+            for i in range(3):
+                x, y = F[i, 0], F[i, 1]
+                F[i, 0] = c * x + s * y
+                F[i, 1] = c * y - s * x
+        else:
+            for i in range(3):
+                F[i, 3] += th * F[i, 2]
+        C = G[k + 1]
+        for i in range(3):
+            a0, a1, a2, a3 = F[i, 0], F[i, 1], F[i, 2], F[i, 3]
+            for j in range(4):
+                F[i, j] = a0 * C[0, j] + a1 * C[1, j] + a2 * C[2, j] + a3 * C[3, j]
     return ok
 
 

@@ -17,6 +17,7 @@ from .robot import Chain, Robot
 __all__ = ["fk", "fk_all", "prepare", "point_offset"]
 
 Array = NDArray[np.float64]
+_F64 = np.dtype(np.float64)
 
 
 def prepare(robot: Robot, q: ArrayLike, link: str | None) -> tuple[Chain, NDArray[np.generic]]:
@@ -65,6 +66,11 @@ def fk(robot: Robot, q: ArrayLike, link: str | None = None, *,
     >>> np.round(kin.fk(arm, [0.0, np.pi / 2])[:3, 3], 12) + 0.0
     array([1. , 0.8, 0. ])
     """
+    if (point is None and type(q) is np.ndarray and q.dtype is _F64 and q.ndim == 1
+            and _engine._ENABLED and q.shape[0] == robot.dof):
+        T1 = _engine.fk_single(robot.chain(link), q)  # None: not finite, raised below
+        if T1 is not None:
+            return T1
     chain, qa = prepare(robot, q, link)
     p = point_offset(point)
     if _engine.compiled(qa):

@@ -107,6 +107,8 @@ def test_single_configuration_fast_path_equals_batch_path() -> None:
         np.testing.assert_array_equal(T1, T2[0])
         np.testing.assert_array_equal(J1, J2[0])
         np.testing.assert_array_equal(kin.jacobian(arm, q, reference=reference), J1)
+    np.testing.assert_array_equal(kin.fk(arm, q), kin.fk(arm, q[None])[0])
+    np.testing.assert_allclose(kin.fk(arm, q), _both(kin.fk, arm, q)[1], **TOL)
 
 
 @pytest.mark.parametrize("func", ["fk", "fk_jacobian", "jacobian_dot", "twist",
