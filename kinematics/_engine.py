@@ -356,17 +356,22 @@ def _run(chain: Chain, theta: NDArray[Any], want_j: bool, want_zo: bool
     kern = _compiled(theta)
     if kern is not None:
         th = np.ascontiguousarray(flat)
-        T = np.empty((N, 4, 4))
-        J = np.empty((N, 6, n) if want_j else (1, 6, n))
-        Z = np.empty((N, n, 3) if want_zo else (1, n, 3))
-        O = np.empty((N, n, 3) if want_zo else (1, n, 3))
+        T = allocate((N, 4, 4), "pose output")
+        J = allocate((N, 6, n) if want_j else (1, 6, n), "Jacobian output")
+        Z = allocate((N, n, 3) if want_zo else (1, n, 3), "joint axes")
+        O = allocate((N, n, 3) if want_zo else (1, n, 3), "joint origins")
         kern.chain_kernel(th, chain.T0, chain.steps, chain.revolute, T, J, Z, O, want_j,
                           want_zo)
     else:
-        T = np.empty((N, 4, 4), dtype=theta.dtype)
-        J = np.empty((N, 6, n), dtype=theta.dtype) if want_j else None
-        Z = np.empty((N, n, 3), dtype=theta.dtype) if (want_zo or want_j) else None
-        O = np.empty((N, n, 3), dtype=theta.dtype) if (want_zo or want_j) else None
+        def empty(shape: tuple[int, ...], what: str) -> NDArray[Any]:
+            if theta.dtype == np.float64:
+                return allocate(shape, what)
+            return np.empty(shape, dtype=theta.dtype)
+
+        T = empty((N, 4, 4), "pose output")
+        J = empty((N, 6, n), "Jacobian output") if want_j else None
+        Z = empty((N, n, 3), "joint axes") if (want_zo or want_j) else None
+        O = empty((N, n, 3), "joint origins") if (want_zo or want_j) else None
         for a in range(0, N, CHUNK):
             b = min(a + CHUNK, N)
             P = _prefix_scan(chain, flat[a:b])

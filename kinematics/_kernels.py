@@ -115,34 +115,48 @@ def chain_kernel(theta, T0, steps, revolute, T, J, Z, O, want_j, want_zo):  # ty
 @numba.njit(**_OPTS)
 def _walk(q, G, P, F, Zl, Ol):  # type: ignore[no-untyped-def]
     """Walk the chain at joint values ``q`` ``(dof,)``: joint axes ``Zl`` and origins ``Ol``
-    ``(n, 3)``, link frame ``F`` ``(3, 4)``; returns False if some ``q`` is not finite."""
-    n = P.shape[0]
+    ``(n, 3)``, link frame ``F`` ``(3, 4)``; returns False if some ``q`` is not finite.
+    The running frame is kept in 12 scalars (registers), rows ``a``, ``b``, ``c``."""
     ok = True
     for i in range(q.shape[0]):
         if not np.isfinite(q[i]):
             ok = False
-    for i in range(3):
-        for j in range(4):
-            F[i, j] = G[0, i, j]
-    for k in range(n):
-        for i in range(3):
-            Zl[k, i] = F[i, 2]
-            Ol[k, i] = F[i, 3]
+    a0, a1, a2, a3 = G[0, 0, 0], G[0, 0, 1], G[0, 0, 2], G[0, 0, 3]
+    b0, b1, b2, b3 = G[0, 1, 0], G[0, 1, 1], G[0, 1, 2], G[0, 1, 3]
+    c0, c1, c2, c3 = G[0, 2, 0], G[0, 2, 1], G[0, 2, 2], G[0, 2, 3]
+    for k in range(P.shape[0]):
+        Zl[k, 0], Zl[k, 1], Zl[k, 2] = a2, b2, c2
+        Ol[k, 0], Ol[k, 1], Ol[k, 2] = a3, b3, c3
         th = q[int(P[k, 1])] * P[k, 2] + P[k, 3]
         if P[k, 0] != 0.0:
-            c, s = np.cos(th), np.sin(th)
-            for i in range(3):
-                x, y = F[i, 0], F[i, 1]
-                F[i, 0] = c * x + s * y
-                F[i, 1] = c * y - s * x
+            cs, sn = np.cos(th), np.sin(th)
+            a0, a1 = cs * a0 + sn * a1, cs * a1 - sn * a0
+            b0, b1 = cs * b0 + sn * b1, cs * b1 - sn * b0
+            c0, c1 = cs * c0 + sn * c1, cs * c1 - sn * c0
         else:
-            for i in range(3):
-                F[i, 3] += th * F[i, 2]
+            a3 += th * a2
+            b3 += th * b2
+            c3 += th * c2
         C = G[k + 1]
-        for i in range(3):
-            a0, a1, a2, a3 = F[i, 0], F[i, 1], F[i, 2], F[i, 3]
-            for j in range(4):
-                F[i, j] = a0 * C[0, j] + a1 * C[1, j] + a2 * C[2, j] + a3 * C[3, j]
+        m00, m01, m02, m03 = C[0, 0], C[0, 1], C[0, 2], C[0, 3]
+        m10, m11, m12, m13 = C[1, 0], C[1, 1], C[1, 2], C[1, 3]
+        m20, m21, m22, m23 = C[2, 0], C[2, 1], C[2, 2], C[2, 3]
+        m30, m31, m32, m33 = C[3, 0], C[3, 1], C[3, 2], C[3, 3]
+        a0, a1, a2, a3 = (a0 * m00 + a1 * m10 + a2 * m20 + a3 * m30,
+                          a0 * m01 + a1 * m11 + a2 * m21 + a3 * m31,
+                          a0 * m02 + a1 * m12 + a2 * m22 + a3 * m32,
+                          a0 * m03 + a1 * m13 + a2 * m23 + a3 * m33)
+        b0, b1, b2, b3 = (b0 * m00 + b1 * m10 + b2 * m20 + b3 * m30,
+                          b0 * m01 + b1 * m11 + b2 * m21 + b3 * m31,
+                          b0 * m02 + b1 * m12 + b2 * m22 + b3 * m32,
+                          b0 * m03 + b1 * m13 + b2 * m23 + b3 * m33)
+        c0, c1, c2, c3 = (c0 * m00 + c1 * m10 + c2 * m20 + c3 * m30,
+                          c0 * m01 + c1 * m11 + c2 * m21 + c3 * m31,
+                          c0 * m02 + c1 * m12 + c2 * m22 + c3 * m32,
+                          c0 * m03 + c1 * m13 + c2 * m23 + c3 * m33)
+    F[0, 0], F[0, 1], F[0, 2], F[0, 3] = a0, a1, a2, a3
+    F[1, 0], F[1, 1], F[1, 2], F[1, 3] = b0, b1, b2, b3
+    F[2, 0], F[2, 1], F[2, 2], F[2, 3] = c0, c1, c2, c3
     return ok
 
 
@@ -269,30 +283,45 @@ def fk_one(q, G, P, T):  # type: ignore[no-untyped-def]
 
 @numba.njit(**_OPTS)
 def _walk_frame(q, G, P, F):  # type: ignore[no-untyped-def]
-    """:func:`_walk` without the joint axes and origins."""
+    """:func:`_walk` without the joint axes and origins (the same arithmetic)."""
     ok = True
     for i in range(q.shape[0]):
         if not np.isfinite(q[i]):
             ok = False
-    for i in range(3):
-        for j in range(4):
-            F[i, j] = G[0, i, j]
+    a0, a1, a2, a3 = G[0, 0, 0], G[0, 0, 1], G[0, 0, 2], G[0, 0, 3]
+    b0, b1, b2, b3 = G[0, 1, 0], G[0, 1, 1], G[0, 1, 2], G[0, 1, 3]
+    c0, c1, c2, c3 = G[0, 2, 0], G[0, 2, 1], G[0, 2, 2], G[0, 2, 3]
     for k in range(P.shape[0]):
         th = q[int(P[k, 1])] * P[k, 2] + P[k, 3]
         if P[k, 0] != 0.0:
-            c, s = np.cos(th), np.sin(th)
-            for i in range(3):
-                x, y = F[i, 0], F[i, 1]
-                F[i, 0] = c * x + s * y
-                F[i, 1] = c * y - s * x
+            cs, sn = np.cos(th), np.sin(th)
+            a0, a1 = cs * a0 + sn * a1, cs * a1 - sn * a0
+            b0, b1 = cs * b0 + sn * b1, cs * b1 - sn * b0
+            c0, c1 = cs * c0 + sn * c1, cs * c1 - sn * c0
         else:
-            for i in range(3):
-                F[i, 3] += th * F[i, 2]
+            a3 += th * a2
+            b3 += th * b2
+            c3 += th * c2
         C = G[k + 1]
-        for i in range(3):
-            a0, a1, a2, a3 = F[i, 0], F[i, 1], F[i, 2], F[i, 3]
-            for j in range(4):
-                F[i, j] = a0 * C[0, j] + a1 * C[1, j] + a2 * C[2, j] + a3 * C[3, j]
+        m00, m01, m02, m03 = C[0, 0], C[0, 1], C[0, 2], C[0, 3]
+        m10, m11, m12, m13 = C[1, 0], C[1, 1], C[1, 2], C[1, 3]
+        m20, m21, m22, m23 = C[2, 0], C[2, 1], C[2, 2], C[2, 3]
+        m30, m31, m32, m33 = C[3, 0], C[3, 1], C[3, 2], C[3, 3]
+        a0, a1, a2, a3 = (a0 * m00 + a1 * m10 + a2 * m20 + a3 * m30,
+                          a0 * m01 + a1 * m11 + a2 * m21 + a3 * m31,
+                          a0 * m02 + a1 * m12 + a2 * m22 + a3 * m32,
+                          a0 * m03 + a1 * m13 + a2 * m23 + a3 * m33)
+        b0, b1, b2, b3 = (b0 * m00 + b1 * m10 + b2 * m20 + b3 * m30,
+                          b0 * m01 + b1 * m11 + b2 * m21 + b3 * m31,
+                          b0 * m02 + b1 * m12 + b2 * m22 + b3 * m32,
+                          b0 * m03 + b1 * m13 + b2 * m23 + b3 * m33)
+        c0, c1, c2, c3 = (c0 * m00 + c1 * m10 + c2 * m20 + c3 * m30,
+                          c0 * m01 + c1 * m11 + c2 * m21 + c3 * m31,
+                          c0 * m02 + c1 * m12 + c2 * m22 + c3 * m32,
+                          c0 * m03 + c1 * m13 + c2 * m23 + c3 * m33)
+    F[0, 0], F[0, 1], F[0, 2], F[0, 3] = a0, a1, a2, a3
+    F[1, 0], F[1, 1], F[1, 2], F[1, 3] = b0, b1, b2, b3
+    F[2, 0], F[2, 1], F[2, 2], F[2, 3] = c0, c1, c2, c3
     return ok
 
 

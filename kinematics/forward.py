@@ -102,4 +102,10 @@ def fk_all(robot: Robot, q: ArrayLike) -> Array:
         ShapeError, InvalidValueError: As :func:`fk`.
     """
     _, qa = prepare(robot, q, robot.base_link)
-    return np.stack([fk(robot, qa, link) for link in robot.link_names], axis=-3)
+    batch, L = qa.shape[:-1], len(robot.link_names)
+    shape = (math.prod(batch), L, 4, 4)
+    out = (_engine.allocate(shape, "fk_all output") if qa.dtype == np.float64
+           else np.empty(shape, dtype=qa.dtype))
+    for i, link in enumerate(robot.link_names):  # one link's poses at a time: bounded
+        out[:, i] = fk(robot, qa, link).reshape(-1, 4, 4)
+    return out.reshape(batch + (L, 4, 4))
