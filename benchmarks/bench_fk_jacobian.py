@@ -145,10 +145,10 @@ def kinematics_backend(backend: str | None) -> Iterator[None]:
 
 
 def kernel_calls(fn: Callable[[], Any]) -> int:
-    """How many times ``fn()`` goes through the numba kernels (``kinematics._engine.run_q``
-    and ``fkj_single``, which kinematics looks up on the module at each call); never used
-    while timing."""
-    originals = {name: getattr(_engine, name) for name in ("run_q", "fkj_single")}
+    """How many times ``fn()`` goes through the numba kernels (``kinematics._engine.run_q``,
+    ``fkj_single`` and ``fk_single``, which kinematics looks up on the module at each call);
+    never used while timing."""
+    originals = {name: getattr(_engine, name) for name in ("run_q", "fkj_single", "fk_single")}
     count = 0
 
     def counting(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -724,7 +724,7 @@ def jdot_section(path: str, robot: kin.Robot, args: argparse.Namespace, n_batch:
                      f"{n_batch:,}", fmt_rate(1 / tb), fmt_ratio(t_pin / tb)])
     table = markdown_table(["`jacobian_dot` (6×7, LOCAL_WORLD_ALIGNED / base)",
                             "configs", "configs/s (median)", "× Pinocchio loop"], rows, "lrrr")
-    note = (f"Agreement with Pinocchio before timing (max abs error over 20 configs): "
+    note = ("Agreement with Pinocchio before timing (max abs error over 20 configs): "
             + ", ".join(f"{b} {e:.1e}" for b, e in errors.items())
             + f". Median of {args.repeats} interleaved repeats, in the main process.")
     return table + "\n\n" + note, t
@@ -782,7 +782,7 @@ class Plan:
     def of(quick: bool) -> Plan:
         if quick:
             return Plan(100, 1000, 10_000, (100, 1000, 10_000), 0.01, 200, 1)
-        return Plan(1000, 10_000, 10_000, (100, 1000, 10_000, 100_000), 0.05, 1000, 5)
+        return Plan(1000, 10_000, 10_000, (100, 1000, 10_000, 100_000), 0.05, 1000, 3)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any] | None:

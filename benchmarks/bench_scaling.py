@@ -173,7 +173,8 @@ def main(argv: list[str] | None = None) -> None:
         "'distance from limit' = limit / measured rate.", "",
         f"![scaling](scaling{suffix}.png)", "",
         "## All points", "", table, "",
-        "## 1 vs 2 threads", "", speedup if speedup_rows else "(no batch at or above the threading threshold measured)", "",
+        "## 1 vs 2 threads", "",
+        speedup if speedup_rows else "(no batch at or above the threading threshold)", "",
         "## Notes", "",
         "- Generated chains: revolute joints, axes alternating z / y, 0.1 m apart; tool = "
         "last link.",

@@ -45,7 +45,8 @@ from .robot import Chain, Robot
 
 __all__ = ["Frames", "available", "enabled", "enable", "pose", "pose_jacobian", "frames",
            "chain_theta", "theta_dot", "to_dof", "columns", "CHUNK", "THRESHOLD", "threads",
-           "set_threads", "compiled", "run_q", "fkj_single", "fk_single", "allocate", "REF_CODE", "flat"]
+           "set_threads", "compiled", "run_q", "fkj_single", "fk_single", "allocate",
+           "REF_CODE", "flat"]
 
 Array = NDArray[np.float64]
 CHUNK = 2048  # configurations per numpy chunk: temporaries ≈ CHUNK · (n + 1) · 128 B

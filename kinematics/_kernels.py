@@ -29,8 +29,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["chain_kernel", "fkj_one", "fk_one", "fk_batch", "fkj_batch", "jdot_batch", "twist_batch",
-           "torque_batch"]
+__all__ = ["chain_kernel", "fkj_one", "fk_one", "fk_batch", "fkj_batch", "jdot_batch",
+           "twist_batch", "torque_batch"]
 
 _OPTS = {"cache": True, "nogil": True, "error_model": "numpy"}
 
