@@ -14,7 +14,7 @@ base-frame geometric Jacobian (rows ``[v; ω]``, velocity of the link origin; Pi
    in a fresh process (see ``ALLOCATOR_MODES`` for why).
 
 ``kinematics`` is timed with both of its backends (see ``BACKENDS``): the numpy
-implementation and the compiled numba kernels (``kinematics.accel``, the ``fast`` extra).
+implementation and the compiled numba kernels (the default: numba is a base dependency).
 Single-call rows switch with ``kinematics.accel.enable`` around that row's timed loop only;
 batched cases get ``KINEMATICS_ACCEL=0``/``1`` in their fresh process's environment. Without
 numba the numba rows are skipped with a note.
@@ -22,6 +22,10 @@ numba the numba rows are skipped with a note.
 Before anything is timed, every contender's output -- produced by the very function that is
 timed, with the backend it is timed with -- is checked against ``kin.fk_jacobian`` with the
 numpy backend (joints mapped by name); a mismatch aborts.
+
+3. ``jacobian_dot``: ``kin.jacobian_dot(robot, Q, QD)`` batched vs a Python loop of
+   Pinocchio's ``computeJointJacobiansTimeVariation`` + ``updateFramePlacements`` +
+   ``getFrameJacobianTimeVariation`` (``LOCAL_WORLD_ALIGNED``), checked equal first.
 
 Run:  python benchmarks/bench_fk_jacobian.py [--quick] [--out DIR]
 """
@@ -60,7 +64,7 @@ from common import (
 )
 
 import kinematics as kin
-from kinematics import accel
+from kinematics import _engine, accel
 
 BASE_LINK = "panda_link0"
 TIP_LINK = "panda_hand"
@@ -78,7 +82,7 @@ TOL_SAME_CODE = 1e-12     # kinematics against itself (single vs batched, fk vs 
 # value for a fresh process, display suffix of the library name).
 BACKENDS: dict[str, tuple[bool, str, str]] = {
     "numpy": (False, "0", "(numpy)"),
-    "numba": (True, "1", "(numba, `fast` extra)"),
+    "numba": (True, "1", "(numba, default)"),
 }
 REFERENCE_BACKEND = "numpy"  # the reference every contender is checked against
 
@@ -141,21 +145,26 @@ def kinematics_backend(backend: str | None) -> Iterator[None]:
 
 
 def kernel_calls(fn: Callable[[], Any]) -> int:
-    """How many times ``fn()`` goes through the numba kernels (``accel.pose_jacobian``, which
-    kinematics looks up on the module at each call); never used while timing."""
-    original = accel.pose_jacobian
+    """How many times ``fn()`` goes through the numba kernels (``kinematics._engine.run_q``,
+    ``fkj_single`` and ``fk_single``, which kinematics looks up on the module at each call);
+    never used while timing."""
+    originals = {name: getattr(_engine, name) for name in ("run_q", "fkj_single", "fk_single")}
     count = 0
 
-    def counting(*a: Any, **k: Any) -> Any:
-        nonlocal count
-        count += 1
-        return original(*a, **k)
+    def counting(original: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapped(*a: Any, **k: Any) -> Any:
+            nonlocal count
+            count += 1
+            return original(*a, **k)
+        return wrapped
 
-    accel.pose_jacobian = counting  # type: ignore[assignment]
+    for name, original in originals.items():
+        setattr(_engine, name, counting(original))
     try:
         fn()
     finally:
-        accel.pose_jacobian = original  # type: ignore[assignment]
+        for name, original in originals.items():
+            setattr(_engine, name, original)
     return count
 
 
@@ -652,6 +661,75 @@ def time_batched(jobs: list[tuple[str, int, str]], args: argparse.Namespace, pro
     return out
 
 
+# --------------------------------------------------------------------------- jacobian_dot
+
+
+def jdot_section(path: str, robot: kin.Robot, args: argparse.Namespace, n_batch: int,
+                 n_loop: int) -> tuple[str, dict[str, Any]]:
+    """``kin.jacobian_dot`` batched (both backends) vs Pinocchio's
+    ``computeJointJacobiansTimeVariation`` loop; returns a markdown section and the timings."""
+    try:
+        import pinocchio as pin
+    except ImportError:
+        return "Pinocchio not installed: `jacobian_dot` comparison skipped.", {}
+    full = pin.buildModelFromUrdf(path)
+    locked = [full.getJointId(n) for n in FINGER_JOINTS if full.existJointName(n)]
+    model = pin.buildReducedModel(full, locked, pin.neutral(full))
+    data = model.createData()
+    fid = model.getFrameId(TIP_LINK)
+    qcols = [model.joints[model.getJointId(n)].idx_q for n in robot.joint_names]
+    vcols = [model.joints[model.getJointId(n)].idx_v for n in robot.joint_names]
+    LWA = pin.ReferenceFrame.LOCAL_WORLD_ALIGNED
+    rng = np.random.default_rng(args.seed + 7)
+
+    def pin_jdot(x: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        pin.computeJointJacobiansTimeVariation(model, data, x[0], x[1])
+        pin.updateFramePlacements(model, data)
+        return pin.getFrameJacobianTimeVariation(model, data, fid, LWA)
+
+    def pin_inputs(Q: np.ndarray, V: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        return list(zip(reorder(Q, model.nq, qcols), reorder(V, model.nv, vcols),
+                        strict=True))
+
+    # agreement first
+    Qc, Vc = robot.random_q(20, seed=args.seed + 8), rng.normal(size=(20, robot.dof))
+    ref = np.stack([pin_jdot(x)[:, vcols] for x in pin_inputs(Qc, Vc)])
+    errors = {}
+    for b in available_backends():
+        with kinematics_backend(b):
+            errors[b] = float(np.max(np.abs(kin.jacobian_dot(robot, Qc, Vc) - ref)))
+        if not errors[b] <= TOL_EXACT:
+            raise AssertionError(f"kin.jacobian_dot ({b}) differs from Pinocchio by "
+                                 f"{errors[b]:.3g}")
+    log(f"  ok  jacobian_dot vs Pinocchio getFrameJacobianTimeVariation: {errors}")
+    Q, V = robot.random_q(n_batch, seed=args.seed + 9), rng.normal(size=(n_batch, robot.dof))
+    loop_in = pin_inputs(Q[:n_loop], V[:n_loop])
+    cases = [Case("jdot/pinocchio_loop", lambda: time_loop(pin_jdot, loop_in) / n_loop,
+                  per="config")]
+    for b in available_backends():
+        def sample(b: str = b) -> float:
+            with kinematics_backend(b):
+                return time_calls(lambda _: kin.jacobian_dot(robot, Q, V), None, 1) / n_batch
+        cases.append(Case(f"jdot/kinematics_{b}", sample, per="config",
+                          info={"backend": b, "configs_per_call": n_batch}))
+    run_interleaved(cases, args.repeats)
+    t = {c.key: c.stats() for c in cases}
+    t_pin = t["jdot/pinocchio_loop"]["median_s"]
+    rows = [["Pinocchio: `computeJointJacobiansTimeVariation` + `updateFramePlacements` + "
+             "`getFrameJacobianTimeVariation` (Python loop)", f"{n_loop:,}",
+             fmt_rate(1 / t_pin), "1.00×"]]
+    for b in available_backends():
+        tb = t[f"jdot/kinematics_{b}"]["median_s"]
+        rows.append([f"kinematics ({b}): `kin.jacobian_dot(robot, Q, QD)` one call",
+                     f"{n_batch:,}", fmt_rate(1 / tb), fmt_ratio(t_pin / tb)])
+    table = markdown_table(["`jacobian_dot` (6×7, LOCAL_WORLD_ALIGNED / base)",
+                            "configs", "configs/s (median)", "× Pinocchio loop"], rows, "lrrr")
+    note = ("Agreement with Pinocchio before timing (max abs error over 20 configs): "
+            + ", ".join(f"{b} {e:.1e}" for b, e in errors.items())
+            + f". Median of {args.repeats} interleaved repeats, in the main process.")
+    return table + "\n\n" + note, t
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -704,7 +782,7 @@ class Plan:
     def of(quick: bool) -> Plan:
         if quick:
             return Plan(100, 1000, 10_000, (100, 1000, 10_000), 0.01, 200, 1)
-        return Plan(1000, 10_000, 10_000, (100, 1000, 10_000, 100_000), 0.05, 1000, 5)
+        return Plan(1000, 10_000, 10_000, (100, 1000, 10_000, 100_000), 0.05, 1000, 3)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any] | None:
@@ -728,7 +806,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     backends = available_backends()
     if "numba" not in backends:
         log("NOTE: kinematics' numba backend skipped (numba not installed: "
-            "pip install -e '.[bench,fast]')")
+            "pip install -e '.[bench]')")
     log(f"kinematics backends timed: {', '.join(backends)} (default in this process: "
         f"{'numba' if accel_at_start else 'numpy'})")
     contenders = ([c for b in backends for c in ours(robot, b)]
@@ -783,6 +861,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     if accel.enabled() != accel_at_start:
         raise RuntimeError("kinematics.accel setting not restored after the timed loops")
     timings = {c.key: c.stats() for c in cases}
+    log("Timing jacobian_dot: batched vs Pinocchio's loop...")
+    jdot_md, jdot_t = jdot_section(path, robot, args, plan.n_batched, plan.n_pin_loop // 5)
+    timings.update(jdot_t)
     med = {k: v["median_s"] for k, v in timings.items()}
     pin_cands = [c for c in contenders if c.anchor]
     pin_single = min(pin_cands, key=lambda c: med[f"single/{c.key}"]) if pin_cands else None
@@ -921,7 +1002,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         "('page faults per call'). The headline uses the default allocator; the 'malloc "
         f"keeps memory' columns rerun with `{keep_env}` to show the cost of those faults.",
         "kinematics backends: rows marked (numpy) use the numpy implementation, rows marked "
-        "(numba, `fast` extra) the compiled kernels of `kinematics.accel` (numba "
+        "(numba, default) the compiled kernels (numba "
         f"{v.get('numba') or 'not installed'}). Single-call loops: "
         "`kinematics.accel.enable(False|True)` set just before that row's timed loop and the "
         "previous setting restored right after it (the switch is not inside the timed "
@@ -935,7 +1016,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         f"(uniform in the joint limits, seed {args.seed + 1}).",
     ] + [f"{s} not installed: skipped." for s in skipped] + (
         [] if "numba" in backends else
-        ["numba not installed: kinematics' numba rows skipped (`pip install -e '.[bench,fast]'`)."])
+        ["numba not installed: kinematics' numba rows skipped (`pip install -e '.[bench]'`)."])
 
     env = ", ".join(f"{k}={val}" for k, val in info["env"].items() if val is not None)
     load = ", ".join(f"{x:.2f}" for x in info["loadavg_at_start"] or [])
@@ -956,7 +1037,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         "",
         "kinematics backend of each row: **(numpy)** = numpy implementation "
         "(`kinematics.accel.enable(False)`; batched: `KINEMATICS_ACCEL=0`) · "
-        "**(numba, `fast` extra)** = compiled kernels (`kinematics.accel.enable(True)`; "
+        "**(numba, default)** = compiled kernels (`kinematics.accel.enable(True)`; "
         "batched: `KINEMATICS_ACCEL=1`)"
         + ("" if "numba" in backends else " -- **not run: numba not installed**")
         + f"; the batched table's `backend` column says the same. Default in this "
@@ -970,6 +1051,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         "throughput ratios (next table), not against the Pinocchio row above.", "",
         "## kinematics batched: configurations per call", "", scale_table, "",
         "² Pinocchio's loop in the main process (the main table's figure).", "",
+        "## `jacobian_dot`: batched vs Pinocchio's loop", "", jdot_md, "",
         "## Calls timed per configuration", "",
         *[f"- {c.library}, {c.label}: {c.calls}" for c in contenders], "",
         "## Agreement checked before timing", "", acc_table, "",

@@ -20,12 +20,22 @@ the other on every robot):
   :data:`CHUNK` configurations so temporaries stay bounded.
 
 ``KINEMATICS_ACCEL=0`` in the environment (read at import) or :func:`enable` selects numpy.
+
+The public functions (:mod:`kinematics.forward`, :mod:`kinematics.jacobian`) call the
+compiled backend on joint values ``q`` directly (:func:`run_q`, :func:`fkj_single`): the
+mimic map, the reference point and the reference are applied inside the kernel, the output
+is the only allocation, and batches of :data:`THRESHOLD` configurations or more are cut in
+chunks run on :func:`threads` threads (the kernels release the GIL; every configuration is
+computed by the same code whatever the chunking, so results are bit-for-bit identical).
+``KINEMATICS_THREADS`` in the environment or :func:`set_threads` caps the threads.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
+import threading
 from typing import Any, NamedTuple, cast
 
 import numpy as np
@@ -34,7 +44,9 @@ from numpy.typing import NDArray
 from .robot import Chain, Robot
 
 __all__ = ["Frames", "available", "enabled", "enable", "pose", "pose_jacobian", "frames",
-           "chain_theta", "theta_dot", "to_dof", "columns", "CHUNK"]
+           "chain_theta", "theta_dot", "to_dof", "columns", "CHUNK", "THRESHOLD", "threads",
+           "set_threads", "compiled", "run_q", "fkj_single", "fk_single", "allocate",
+           "REF_CODE", "flat"]
 
 Array = NDArray[np.float64]
 CHUNK = 2048  # configurations per numpy chunk: temporaries ≈ CHUNK · (n + 1) · 128 B
@@ -42,6 +54,47 @@ CHUNK = 2048  # configurations per numpy chunk: temporaries ≈ CHUNK · (n + 1)
 _AVAILABLE = importlib.util.find_spec("numba") is not None
 _ENABLED = _AVAILABLE and os.environ.get("KINEMATICS_ACCEL", "1") != "0"
 _kernels: Any = None
+THRESHOLD = 20_000  # configurations from which a compiled batch runs on several threads
+_TASK = 8192        # configurations per threaded task
+REF_CODE = {"base": 0, "local": 1, "spatial": 2}
+_ZERO3 = np.zeros(3)  # writable: numba's fast argument typing skips read-only arrays
+_PACKS: dict[Chain, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
+_POOL: Any = None
+_POOL_SIZE = 0
+_LOCK = threading.Lock()
+
+
+def _threads_from_env() -> int:
+    raw = os.environ.get("KINEMATICS_THREADS", "")
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    return value if value > 0 else (os.cpu_count() or 1)
+
+
+_THREADS = _threads_from_env()
+
+
+def threads() -> int:
+    """Threads a large compiled batch runs on (``KINEMATICS_THREADS``, default: the CPU
+    count)."""
+    return _THREADS
+
+
+def set_threads(n: int | None) -> int:
+    """Cap the threads of large compiled batches (``None``: back to the default); returns
+    the previous cap.
+
+    Raises:
+        InvalidValueError: ``n`` is not an integer ``>= 1``.
+    """
+    global _THREADS
+    from . import _checks
+
+    previous = _THREADS
+    _THREADS = _threads_from_env() if n is None else _checks.integer(n, "threads", 1)
+    return previous
 
 
 def available() -> bool:
@@ -72,14 +125,167 @@ def enable(on: bool = True) -> bool:
 
 def _compiled(theta: NDArray[Any]) -> Any:
     """The kernels module when the compiled backend applies to ``theta``, else None."""
-    global _kernels
     if not _ENABLED or theta.dtype != np.float64:
         return None
+    return _kern()
+
+
+def compiled(q: NDArray[Any]) -> bool:
+    """Whether the compiled backend evaluates joint values ``q`` (real ``float64``)."""
+    return _ENABLED and q.dtype == np.float64
+
+
+def _writable(folder: str) -> bool:
+    """Whether files can be created in ``folder`` (created if missing)."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        import tempfile
+
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+        return True
+    except OSError:
+        return False
+
+
+def _cache_dir() -> None:
+    """Give numba a writable on-disk cache folder before the kernels are compiled.
+
+    numba caches next to the package (``__pycache__``), else in the user's cache folder;
+    when neither is writable (a read-only install run by a user without a home) it refuses
+    ``cache=True`` outright, so the cache then goes to
+    ``<tempdir>/kinematics-numba-<uid>``. ``NUMBA_CACHE_DIR`` always wins.
+    """
+    import numba
+
+    if numba.config.CACHE_DIR:
+        return
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "__pycache__")
+    if _writable(here):
+        return
+    from numba.misc.appdirs import AppDirs
+
+    user = AppDirs(appname="numba", appauthor=False).user_cache_dir
+    if _writable(user):
+        return
+    import tempfile
+
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    numba.config.CACHE_DIR = os.path.join(tempfile.gettempdir(), f"kinematics-numba-{uid}")
+
+
+def _kern() -> Any:
+    global _kernels
     if _kernels is None:
+        _cache_dir()
         from . import _kernels as k
 
         _kernels = k
     return _kernels
+
+
+def _pack(chain: Chain) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The chain as the q-level kernels read it: ``G`` ``(n + 1, 4, 4)`` (``T0``, steps)
+    and ``P`` ``(n, 4)`` (revolute, q index, multiplier, offset)."""
+    pk = _PACKS.get(chain)
+    if pk is None:
+        G = np.ascontiguousarray(np.concatenate([chain.T0[None], chain.steps]), np.float64)
+        P = np.ascontiguousarray(np.stack([chain.revolute.astype(np.float64),
+                                           chain.q_index.astype(np.float64),
+                                           chain.multiplier, chain.offset], axis=-1)
+                                 .reshape(chain.n, 4))
+        pk = _PACKS[chain] = (G, P)
+    return pk
+
+
+def _memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 0
+
+
+_MEMORY = _memory()  # bytes of physical memory (0: unknown)
+
+
+def allocate(shape: tuple[int, ...], what: str) -> NDArray[np.float64]:
+    """``np.empty(shape)`` of float64, or an :class:`InvalidValueError` giving the size in
+    GiB when it cannot fit in this machine's memory."""
+    nbytes = 8 * math.prod(shape)
+    total = _MEMORY
+    try:
+        if total and nbytes > total:
+            raise MemoryError
+        return np.empty(shape)
+    except MemoryError:
+        from .exceptions import InvalidValueError
+
+        raise InvalidValueError(
+            f"{what} of shape {shape} needs {nbytes / 2**30:.1f} GiB, more than this "
+            f"machine's memory ({total / 2**30:.1f} GiB); pass the batch in parts") from None
+
+
+def _pool(n: int) -> Any:
+    global _POOL, _POOL_SIZE
+    with _LOCK:
+        if _POOL is None or _POOL_SIZE != n:
+            from concurrent.futures import ThreadPoolExecutor
+
+            if _POOL is not None:
+                _POOL.shutdown(wait=False)
+            _POOL, _POOL_SIZE = ThreadPoolExecutor(n, thread_name_prefix="kinematics"), n
+        return _POOL
+
+
+def run_q(name: str, chain: Chain, ins: list[NDArray[Any]], args: tuple[Any, ...],
+          outs: list[NDArray[Any]]) -> None:
+    """Run the q-level kernel ``name`` on ``ins`` (each ``(N, k)``, C-contiguous float64),
+    writing ``outs`` (each ``(N, ...)``); threaded in chunks from :data:`THRESHOLD`."""
+    kern = getattr(_kern(), name)
+    G, P = _pack(chain)
+    N = ins[0].shape[0]
+    nt = _THREADS
+    if N < THRESHOLD or nt <= 1:
+        kern(*ins, G, P, *args, *outs)
+        return
+    step = max(_TASK, -(-N // (8 * nt)))
+
+    def task(a: int) -> None:
+        b = min(a + step, N)
+        kern(*(x[a:b] for x in ins), G, P, *args, *(y[a:b] for y in outs))
+
+    for f in [_pool(nt).submit(task, a) for a in range(0, N, step)]:
+        f.result()
+
+
+def fkj_single(chain: Chain, q: NDArray[np.float64], dof: int, ref: int
+               ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+    """Pose ``(4, 4)`` and Jacobian ``(6, dof)`` of one configuration ``q`` ``(dof,)`` on
+    the compiled path; ``None`` when ``q`` has a NaN or inf (the caller then validates and
+    raises the error naming the joint)."""
+    G, P = _PACKS.get(chain) or _pack(chain)
+    T = np.empty((4, 4))
+    J = np.empty((6, dof))
+    if (_kernels or _kern()).fkj_one(q, G, P, ref, T, J):
+        return T, J
+    return None
+
+
+def fk_single(chain: Chain, q: NDArray[np.float64]) -> NDArray[np.float64] | None:
+    """Pose ``(4, 4)`` of one configuration ``q`` ``(dof,)`` on the compiled path; ``None``
+    when ``q`` has a NaN or inf."""
+    G, P = _PACKS.get(chain) or _pack(chain)
+    T = np.empty((4, 4))
+    if (_kernels or _kern()).fk_one(q, G, P, T):
+        return T
+    return None
+
+
+def flat(a: NDArray[Any], batch: tuple[int, ...], k: int) -> NDArray[np.float64]:
+    """``a`` broadcast to ``batch + (k,)`` as a C-contiguous ``(N, k)`` float64 array."""
+    if a.shape[:-1] != batch:
+        a = np.broadcast_to(a, batch + (k,))
+    return np.ascontiguousarray(a.reshape(-1, k), dtype=np.float64)
 
 
 class Frames(NamedTuple):
@@ -151,17 +357,22 @@ def _run(chain: Chain, theta: NDArray[Any], want_j: bool, want_zo: bool
     kern = _compiled(theta)
     if kern is not None:
         th = np.ascontiguousarray(flat)
-        T = np.empty((N, 4, 4))
-        J = np.empty((N, 6, n) if want_j else (1, 6, n))
-        Z = np.empty((N, n, 3) if want_zo else (1, n, 3))
-        O = np.empty((N, n, 3) if want_zo else (1, n, 3))
+        T = allocate((N, 4, 4), "pose output")
+        J = allocate((N, 6, n) if want_j else (1, 6, n), "Jacobian output")
+        Z = allocate((N, n, 3) if want_zo else (1, n, 3), "joint axes")
+        O = allocate((N, n, 3) if want_zo else (1, n, 3), "joint origins")
         kern.chain_kernel(th, chain.T0, chain.steps, chain.revolute, T, J, Z, O, want_j,
                           want_zo)
     else:
-        T = np.empty((N, 4, 4), dtype=theta.dtype)
-        J = np.empty((N, 6, n), dtype=theta.dtype) if want_j else None
-        Z = np.empty((N, n, 3), dtype=theta.dtype) if (want_zo or want_j) else None
-        O = np.empty((N, n, 3), dtype=theta.dtype) if (want_zo or want_j) else None
+        def empty(shape: tuple[int, ...], what: str) -> NDArray[Any]:
+            if theta.dtype == np.float64:
+                return allocate(shape, what)
+            return np.empty(shape, dtype=theta.dtype)
+
+        T = empty((N, 4, 4), "pose output")
+        J = empty((N, 6, n), "Jacobian output") if want_j else None
+        Z = empty((N, n, 3), "joint axes") if (want_zo or want_j) else None
+        O = empty((N, n, 3), "joint origins") if (want_zo or want_j) else None
         for a in range(0, N, CHUNK):
             b = min(a + CHUNK, N)
             P = _prefix_scan(chain, flat[a:b])

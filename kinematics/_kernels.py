@@ -4,9 +4,24 @@ on first use, never at ``import kinematics``.
 The chain is walked once per configuration with each frame as a 3×4 array: a joint's
 motion mixes two columns (``Rz``) or shifts the origin (``Tz``), then the constant step to
 the next joint is a 3×4 · 4×4 product. Jacobian columns are ``[z × (p − o); z]``
-(revolute) or ``[z; 0]`` (prismatic), the same formula as the numpy path of the engine.
-Compiled on first call and cached on disk (``cache=True``; numba falls back to a per-user
-cache folder when the package folder is read-only, or ``NUMBA_CACHE_DIR``).
+(revolute) or ``[z; 0]`` (prismatic), the same formulas as the numpy path
+(:mod:`kinematics._engine`, :mod:`kinematics.jacobian`).
+
+Two families:
+
+- ``chain_kernel``: chain joint values ``θ`` in, chain columns out (the engine's
+  :func:`~kinematics._engine.pose`, ``pose_jacobian``, ``frames``).
+- ``*_batch`` / ``fkj_one``: joint values ``q`` ``(N, dof)`` in, the public quantities out,
+  with the mimic map ``θ_k = q[idx_k] · mult_k + off_k``, the reference point ``pt`` (link
+  frame), the reference (0 base, 1 local, 2 spatial) and the columns summed per joint
+  (``J_dof[:, idx_k] += mult_k · J_chain[:, k]``) inside the kernel. A chain is packed as
+  ``G`` ``(n + 1, 4, 4)`` (``T0`` then the steps) and ``P`` ``(n, 4)``
+  (revolute, idx, mult, off).
+
+Every kernel is ``nogil`` (the engine runs chunks on threads) and has no temporaries beyond
+one configuration's scratch. Compiled on first call and cached on disk (``cache=True``;
+numba falls back to a per-user cache folder when the package folder is read-only, or
+``NUMBA_CACHE_DIR``).
 """
 
 from __future__ import annotations
@@ -14,10 +29,18 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["chain_kernel"]
+__all__ = ["chain_kernel", "fkj_one", "fk_one", "fk_batch", "fkj_batch", "jdot_batch",
+           "twist_batch", "torque_batch"]
+
+_OPTS = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(**_OPTS)
+def _cross(a0, a1, a2, b0, b1, b2):  # type: ignore[no-untyped-def]
+    return a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0
+
+
+@numba.njit(**_OPTS)
 def _one(theta, T0, steps, revolute, T, J, Z, O, want_j, want_zo):  # type: ignore[no-untyped-def]
     n = steps.shape[0]
     F = np.empty((3, 4))
@@ -71,7 +94,7 @@ def _one(theta, T0, steps, revolute, T, J, Z, O, want_j, want_zo):  # type: igno
                 J[3, k], J[4, k], J[5, k] = 0.0, 0.0, 0.0
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(**_OPTS)
 def chain_kernel(theta, T0, steps, revolute, T, J, Z, O, want_j, want_zo):  # type: ignore[no-untyped-def]
     """Evaluate ``N`` configurations.
 
@@ -84,3 +107,422 @@ def chain_kernel(theta, T0, steps, revolute, T, J, Z, O, want_j, want_zo):  # ty
     for b in range(theta.shape[0]):
         _one(theta[b], T0, steps, revolute, T[b], J[b if want_j else 0],
              Z[b if want_zo else 0], O[b if want_zo else 0], want_j, want_zo)
+
+
+# --- q-level kernels ------------------------------------------------------------------
+
+
+@numba.njit(**_OPTS)
+def _walk(q, G, P, F, Zl, Ol):  # type: ignore[no-untyped-def]
+    """Walk the chain at joint values ``q`` ``(dof,)``: joint axes ``Zl`` and origins ``Ol``
+    ``(n, 3)``, link frame ``F`` ``(3, 4)``; returns False if some ``q`` is not finite.
+    The running frame is kept in 12 scalars (registers), rows ``a``, ``b``, ``c``."""
+    ok = True
+    for i in range(q.shape[0]):
+        if not np.isfinite(q[i]):
+            ok = False
+    a0, a1, a2, a3 = G[0, 0, 0], G[0, 0, 1], G[0, 0, 2], G[0, 0, 3]
+    b0, b1, b2, b3 = G[0, 1, 0], G[0, 1, 1], G[0, 1, 2], G[0, 1, 3]
+    c0, c1, c2, c3 = G[0, 2, 0], G[0, 2, 1], G[0, 2, 2], G[0, 2, 3]
+    for k in range(P.shape[0]):
+        Zl[k, 0], Zl[k, 1], Zl[k, 2] = a2, b2, c2
+        Ol[k, 0], Ol[k, 1], Ol[k, 2] = a3, b3, c3
+        th = q[int(P[k, 1])] * P[k, 2] + P[k, 3]
+        if P[k, 0] != 0.0:
+            cs, sn = np.cos(th), np.sin(th)
+            a0, a1 = cs * a0 + sn * a1, cs * a1 - sn * a0
+            b0, b1 = cs * b0 + sn * b1, cs * b1 - sn * b0
+            c0, c1 = cs * c0 + sn * c1, cs * c1 - sn * c0
+        else:
+            a3 += th * a2
+            b3 += th * b2
+            c3 += th * c2
+        C = G[k + 1]
+        m00, m01, m02, m03 = C[0, 0], C[0, 1], C[0, 2], C[0, 3]
+        m10, m11, m12, m13 = C[1, 0], C[1, 1], C[1, 2], C[1, 3]
+        m20, m21, m22, m23 = C[2, 0], C[2, 1], C[2, 2], C[2, 3]
+        m30, m31, m32, m33 = C[3, 0], C[3, 1], C[3, 2], C[3, 3]
+        a0, a1, a2, a3 = (a0 * m00 + a1 * m10 + a2 * m20 + a3 * m30,
+                          a0 * m01 + a1 * m11 + a2 * m21 + a3 * m31,
+                          a0 * m02 + a1 * m12 + a2 * m22 + a3 * m32,
+                          a0 * m03 + a1 * m13 + a2 * m23 + a3 * m33)
+        b0, b1, b2, b3 = (b0 * m00 + b1 * m10 + b2 * m20 + b3 * m30,
+                          b0 * m01 + b1 * m11 + b2 * m21 + b3 * m31,
+                          b0 * m02 + b1 * m12 + b2 * m22 + b3 * m32,
+                          b0 * m03 + b1 * m13 + b2 * m23 + b3 * m33)
+        c0, c1, c2, c3 = (c0 * m00 + c1 * m10 + c2 * m20 + c3 * m30,
+                          c0 * m01 + c1 * m11 + c2 * m21 + c3 * m31,
+                          c0 * m02 + c1 * m12 + c2 * m22 + c3 * m32,
+                          c0 * m03 + c1 * m13 + c2 * m23 + c3 * m33)
+    F[0, 0], F[0, 1], F[0, 2], F[0, 3] = a0, a1, a2, a3
+    F[1, 0], F[1, 1], F[1, 2], F[1, 3] = b0, b1, b2, b3
+    F[2, 0], F[2, 1], F[2, 2], F[2, 3] = c0, c1, c2, c3
+    return ok
+
+
+@numba.njit(**_OPTS)
+def _point(F, pt, p):  # type: ignore[no-untyped-def]
+    """Base position ``p`` of the link point ``pt``: ``F[:, 3] + F[:, :3] @ pt``."""
+    for i in range(3):
+        p[i] = F[i, 3] + (F[i, 0] * pt[0] + F[i, 1] * pt[1] + F[i, 2] * pt[2])
+
+
+@numba.njit(**_OPTS)
+def _fkj(q, G, P, pt, ref, T, J, want_j, F, Zl, Ol, p, direct=False):  # type: ignore[no-untyped-def]
+    n = P.shape[0]
+    ok = _walk(q, G, P, F, Zl, Ol)
+    _point(F, pt, p)
+    for i in range(3):
+        for j in range(3):
+            T[i, j] = F[i, j]
+        T[i, 3] = p[i]
+    T[3, 0], T[3, 1], T[3, 2], T[3, 3] = 0.0, 0.0, 0.0, 1.0
+    if not want_j:
+        return ok
+    if not direct:
+        for r in range(6):
+            for c in range(J.shape[1]):
+                J[r, c] = 0.0
+    for k in range(n):
+        zx, zy, zz = Zl[k, 0], Zl[k, 1], Zl[k, 2]
+        if P[k, 0] != 0.0:
+            dx, dy, dz = p[0] - Ol[k, 0], p[1] - Ol[k, 1], p[2] - Ol[k, 2]
+            v0 = zy * dz - zz * dy
+            v1 = zz * dx - zx * dz
+            v2 = zx * dy - zy * dx
+            w0, w1, w2 = zx, zy, zz
+        else:
+            v0, v1, v2 = zx, zy, zz
+            w0, w1, w2 = 0.0, 0.0, 0.0
+        if ref == 1:    # local: Rᵀ on both halves
+            a0 = F[0, 0] * v0 + F[1, 0] * v1 + F[2, 0] * v2
+            a1 = F[0, 1] * v0 + F[1, 1] * v1 + F[2, 1] * v2
+            a2 = F[0, 2] * v0 + F[1, 2] * v1 + F[2, 2] * v2
+            b0 = F[0, 0] * w0 + F[1, 0] * w1 + F[2, 0] * w2
+            b1 = F[0, 1] * w0 + F[1, 1] * w1 + F[2, 1] * w2
+            b2 = F[0, 2] * w0 + F[1, 2] * w1 + F[2, 2] * w2
+            v0, v1, v2, w0, w1, w2 = a0, a1, a2, b0, b1, b2
+        elif ref == 2:  # spatial: v − ω × p
+            a0 = v0 - (w1 * p[2] - w2 * p[1])
+            a1 = v1 - (w2 * p[0] - w0 * p[2])
+            a2 = v2 - (w0 * p[1] - w1 * p[0])
+            v0, v1, v2 = a0, a1, a2
+        if direct:
+            J[0, k], J[1, k], J[2, k], J[3, k], J[4, k], J[5, k] = v0, v1, v2, w0, w1, w2
+            continue
+        c = int(P[k, 1])
+        m = P[k, 2]
+        J[0, c] += m * v0
+        J[1, c] += m * v1
+        J[2, c] += m * v2
+        J[3, c] += m * w0
+        J[4, c] += m * w1
+        J[5, c] += m * w2
+    return ok
+
+
+@numba.njit(**_OPTS)
+def _direct(P, dof):  # type: ignore[no-untyped-def]
+    """Whether chain joint ``k`` is ``q[k]`` for every ``k`` and covers all ``dof`` joints
+    (Jacobian columns are written, not summed)."""
+    if P.shape[0] != dof:
+        return False
+    for k in range(P.shape[0]):
+        if P[k, 1] != k or P[k, 2] != 1.0 or P[k, 3] != 0.0:
+            return False
+    return True
+
+
+@numba.njit(**_OPTS)
+def fkj_one(q, G, P, ref, T, J):  # type: ignore[no-untyped-def]
+    """One configuration: pose ``T`` ``(4, 4)`` and Jacobian ``J`` ``(6, dof)`` (out) of the
+    link origin; returns False if ``q`` ``(dof,)`` is not finite. No heap allocation on
+    simple chains: ``T`` holds the running frame and ``J`` the joint axes and origins
+    until they become columns."""
+    n = P.shape[0]
+    if not _direct(P, J.shape[1]):
+        return _fkj(q, G, P, np.zeros(3), ref, T, J, True, np.empty((3, 4)),
+                    np.empty((n, 3)), np.empty((n, 3)), np.empty(3))
+    Jt = J.T
+    ok = _walk(q, G, P, T, Jt[:, 3:], Jt[:, :3])
+    T[3, 0], T[3, 1], T[3, 2], T[3, 3] = 0.0, 0.0, 0.0, 1.0
+    px, py, pz = T[0, 3], T[1, 3], T[2, 3]
+    for k in range(n):
+        zx, zy, zz = J[3, k], J[4, k], J[5, k]
+        if P[k, 0] != 0.0:
+            v0, v1, v2 = _cross(zx, zy, zz, px - J[0, k], py - J[1, k], pz - J[2, k])
+            w0, w1, w2 = zx, zy, zz
+        else:
+            v0, v1, v2 = zx, zy, zz
+            w0, w1, w2 = 0.0, 0.0, 0.0
+        if ref == 1:
+            a0 = T[0, 0] * v0 + T[1, 0] * v1 + T[2, 0] * v2
+            a1 = T[0, 1] * v0 + T[1, 1] * v1 + T[2, 1] * v2
+            a2 = T[0, 2] * v0 + T[1, 2] * v1 + T[2, 2] * v2
+            b0 = T[0, 0] * w0 + T[1, 0] * w1 + T[2, 0] * w2
+            b1 = T[0, 1] * w0 + T[1, 1] * w1 + T[2, 1] * w2
+            b2 = T[0, 2] * w0 + T[1, 2] * w1 + T[2, 2] * w2
+            v0, v1, v2, w0, w1, w2 = a0, a1, a2, b0, b1, b2
+        elif ref == 2:
+            a0 = v0 - (w1 * pz - w2 * py)
+            a1 = v1 - (w2 * px - w0 * pz)
+            a2 = v2 - (w0 * py - w1 * px)
+            v0, v1, v2 = a0, a1, a2
+        J[0, k], J[1, k], J[2, k], J[3, k], J[4, k], J[5, k] = v0, v1, v2, w0, w1, w2
+    return ok
+
+
+@numba.njit(**_OPTS)
+def fk_one(q, G, P, T):  # type: ignore[no-untyped-def]
+    """One configuration: pose ``T`` ``(4, 4)`` (out) of the link origin; returns False if
+    ``q`` ``(dof,)`` is not finite. ``T`` holds the running frame (no heap allocation)."""
+    ok = _walk_frame(q, G, P, T)
+    T[3, 0], T[3, 1], T[3, 2], T[3, 3] = 0.0, 0.0, 0.0, 1.0
+    return ok
+
+
+@numba.njit(**_OPTS)
+def _walk_frame(q, G, P, F):  # type: ignore[no-untyped-def]
+    """:func:`_walk` without the joint axes and origins (the same arithmetic)."""
+    ok = True
+    for i in range(q.shape[0]):
+        if not np.isfinite(q[i]):
+            ok = False
+    a0, a1, a2, a3 = G[0, 0, 0], G[0, 0, 1], G[0, 0, 2], G[0, 0, 3]
+    b0, b1, b2, b3 = G[0, 1, 0], G[0, 1, 1], G[0, 1, 2], G[0, 1, 3]
+    c0, c1, c2, c3 = G[0, 2, 0], G[0, 2, 1], G[0, 2, 2], G[0, 2, 3]
+    for k in range(P.shape[0]):
+        th = q[int(P[k, 1])] * P[k, 2] + P[k, 3]
+        if P[k, 0] != 0.0:
+            cs, sn = np.cos(th), np.sin(th)
+            a0, a1 = cs * a0 + sn * a1, cs * a1 - sn * a0
+            b0, b1 = cs * b0 + sn * b1, cs * b1 - sn * b0
+            c0, c1 = cs * c0 + sn * c1, cs * c1 - sn * c0
+        else:
+            a3 += th * a2
+            b3 += th * b2
+            c3 += th * c2
+        C = G[k + 1]
+        m00, m01, m02, m03 = C[0, 0], C[0, 1], C[0, 2], C[0, 3]
+        m10, m11, m12, m13 = C[1, 0], C[1, 1], C[1, 2], C[1, 3]
+        m20, m21, m22, m23 = C[2, 0], C[2, 1], C[2, 2], C[2, 3]
+        m30, m31, m32, m33 = C[3, 0], C[3, 1], C[3, 2], C[3, 3]
+        a0, a1, a2, a3 = (a0 * m00 + a1 * m10 + a2 * m20 + a3 * m30,
+                          a0 * m01 + a1 * m11 + a2 * m21 + a3 * m31,
+                          a0 * m02 + a1 * m12 + a2 * m22 + a3 * m32,
+                          a0 * m03 + a1 * m13 + a2 * m23 + a3 * m33)
+        b0, b1, b2, b3 = (b0 * m00 + b1 * m10 + b2 * m20 + b3 * m30,
+                          b0 * m01 + b1 * m11 + b2 * m21 + b3 * m31,
+                          b0 * m02 + b1 * m12 + b2 * m22 + b3 * m32,
+                          b0 * m03 + b1 * m13 + b2 * m23 + b3 * m33)
+        c0, c1, c2, c3 = (c0 * m00 + c1 * m10 + c2 * m20 + c3 * m30,
+                          c0 * m01 + c1 * m11 + c2 * m21 + c3 * m31,
+                          c0 * m02 + c1 * m12 + c2 * m22 + c3 * m32,
+                          c0 * m03 + c1 * m13 + c2 * m23 + c3 * m33)
+    F[0, 0], F[0, 1], F[0, 2], F[0, 3] = a0, a1, a2, a3
+    F[1, 0], F[1, 1], F[1, 2], F[1, 3] = b0, b1, b2, b3
+    F[2, 0], F[2, 1], F[2, 2], F[2, 3] = c0, c1, c2, c3
+    return ok
+
+
+@numba.njit(**_OPTS)
+def fk_batch(q, G, P, pt, T):  # type: ignore[no-untyped-def]
+    """Poses ``T`` ``(N, 4, 4)`` (out) of ``q`` ``(N, dof)``."""
+    n = P.shape[0]
+    F, Zl, Ol, p = np.empty((3, 4)), np.empty((n, 3)), np.empty((n, 3)), np.empty(3)
+    for b in range(q.shape[0]):
+        _fkj(q[b], G, P, pt, 0, T[b], T[b], False, F, Zl, Ol, p)
+
+
+@numba.njit(**_OPTS)
+def fkj_batch(q, G, P, pt, ref, T, J):  # type: ignore[no-untyped-def]
+    """Poses ``T`` ``(N, 4, 4)`` and Jacobians ``J`` ``(N, 6, dof)`` (out)."""
+    n = P.shape[0]
+    F, Zl, Ol, p = np.empty((3, 4)), np.empty((n, 3)), np.empty((n, 3)), np.empty(3)
+    direct = _direct(P, J.shape[2])
+    for b in range(q.shape[0]):
+        _fkj(q[b], G, P, pt, ref, T[b], J[b], True, F, Zl, Ol, p, direct)
+
+
+@numba.njit(**_OPTS)
+def _jdot(q, qd, G, P, pt, ref, Jd, F, Zl, Ol, Jv, Jw, p):  # type: ignore[no-untyped-def]
+    n = P.shape[0]
+    _walk(q, G, P, F, Zl, Ol)
+    _point(F, pt, p)
+    # columns at p, and ṗ = Σ θ̇_k Jv_k
+    pd0, pd1, pd2 = 0.0, 0.0, 0.0
+    for k in range(n):
+        zx, zy, zz = Zl[k, 0], Zl[k, 1], Zl[k, 2]
+        thd = qd[int(P[k, 1])] * P[k, 2]
+        if P[k, 0] != 0.0:
+            v0, v1, v2 = _cross(zx, zy, zz, p[0] - Ol[k, 0], p[1] - Ol[k, 1], p[2] - Ol[k, 2])
+            Jv[k, 0], Jv[k, 1], Jv[k, 2] = v0, v1, v2
+            Jw[k, 0], Jw[k, 1], Jw[k, 2] = zx, zy, zz
+        else:
+            Jv[k, 0], Jv[k, 1], Jv[k, 2] = zx, zy, zz
+            Jw[k, 0], Jw[k, 1], Jw[k, 2] = 0.0, 0.0, 0.0
+        pd0 += Jv[k, 0] * thd
+        pd1 += Jv[k, 1] * thd
+        pd2 += Jv[k, 2] * thd
+    for r in range(6):
+        for c in range(Jd.shape[1]):
+            Jd[r, c] = 0.0
+    # ω before joint k, Σ θ̇ z × o (revolute) and Σ θ̇ z (prismatic) before joint k
+    wb0, wb1, wb2 = 0.0, 0.0, 0.0
+    mb0, mb1, mb2 = 0.0, 0.0, 0.0
+    sb0, sb1, sb2 = 0.0, 0.0, 0.0
+    for k in range(n):
+        zx, zy, zz = Zl[k, 0], Zl[k, 1], Zl[k, 2]
+        ox, oy, oz = Ol[k, 0], Ol[k, 1], Ol[k, 2]
+        thd = qd[int(P[k, 1])] * P[k, 2]
+        c0, c1, c2 = _cross(wb0, wb1, wb2, ox, oy, oz)
+        od0, od1, od2 = c0 - mb0 + sb0, c1 - mb1 + sb1, c2 - mb2 + sb2
+        zd0, zd1, zd2 = _cross(wb0, wb1, wb2, zx, zy, zz)
+        if P[k, 0] != 0.0:
+            a0, a1, a2 = _cross(zd0, zd1, zd2, p[0] - ox, p[1] - oy, p[2] - oz)
+            b0, b1, b2 = _cross(zx, zy, zz, pd0 - od0, pd1 - od1, pd2 - od2)
+            v0, v1, v2 = a0 + b0, a1 + b1, a2 + b2
+            w0, w1, w2 = zd0, zd1, zd2
+            tz0, tz1, tz2 = thd * zx, thd * zy, thd * zz
+            e0, e1, e2 = _cross(tz0, tz1, tz2, ox, oy, oz)
+            # numpy: cross(thd z, o)
+            mb0 += e0
+            mb1 += e1
+            mb2 += e2
+            wb0 += tz0
+            wb1 += tz1
+            wb2 += tz2
+        else:
+            v0, v1, v2 = zd0, zd1, zd2
+            w0, w1, w2 = 0.0, 0.0, 0.0
+            sb0 += thd * zx
+            sb1 += thd * zy
+            sb2 += thd * zz
+        Zl[k, 0], Zl[k, 1], Zl[k, 2] = v0, v1, v2   # reuse: J̇ linear
+        Ol[k, 0], Ol[k, 1], Ol[k, 2] = w0, w1, w2   # J̇ angular
+    om0, om1, om2 = wb0, wb1, wb2
+    for k in range(n):
+        v0, v1, v2 = Zl[k, 0], Zl[k, 1], Zl[k, 2]
+        w0, w1, w2 = Ol[k, 0], Ol[k, 1], Ol[k, 2]
+        if ref == 1:
+            # J̇_l = Rᵀ (J̇ − [ω]× J)
+            a0, a1, a2 = _cross(om0, om1, om2, Jv[k, 0], Jv[k, 1], Jv[k, 2])
+            b0, b1, b2 = _cross(om0, om1, om2, Jw[k, 0], Jw[k, 1], Jw[k, 2])
+            a0, a1, a2 = v0 - a0, v1 - a1, v2 - a2
+            b0, b1, b2 = w0 - b0, w1 - b1, w2 - b2
+            v0 = a0 * F[0, 0] + a1 * F[1, 0] + a2 * F[2, 0]
+            v1 = a0 * F[0, 1] + a1 * F[1, 1] + a2 * F[2, 1]
+            v2 = a0 * F[0, 2] + a1 * F[1, 2] + a2 * F[2, 2]
+            w0 = b0 * F[0, 0] + b1 * F[1, 0] + b2 * F[2, 0]
+            w1 = b0 * F[0, 1] + b1 * F[1, 1] + b2 * F[2, 1]
+            w2 = b0 * F[0, 2] + b1 * F[1, 2] + b2 * F[2, 2]
+        elif ref == 2:
+            # v̇_s = v̇ − ω̇_col × p − ω_col × ṗ
+            a0, a1, a2 = _cross(w0, w1, w2, p[0], p[1], p[2])
+            b0, b1, b2 = _cross(Jw[k, 0], Jw[k, 1], Jw[k, 2], pd0, pd1, pd2)
+            v0, v1, v2 = v0 - (a0 + b0), v1 - (a1 + b1), v2 - (a2 + b2)
+        c = int(P[k, 1])
+        m = P[k, 2]
+        Jd[0, c] += m * v0
+        Jd[1, c] += m * v1
+        Jd[2, c] += m * v2
+        Jd[3, c] += m * w0
+        Jd[4, c] += m * w1
+        Jd[5, c] += m * w2
+
+
+@numba.njit(**_OPTS)
+def jdot_batch(q, qd, G, P, pt, ref, Jd):  # type: ignore[no-untyped-def]
+    """``J̇`` ``(N, 6, dof)`` (out) at ``q``, ``qd`` ``(N, dof)``."""
+    n = P.shape[0]
+    F = np.empty((3, 4))
+    Zl = np.empty((n, 3))
+    Ol = np.empty((n, 3))
+    Jv = np.empty((n, 3))
+    Jw = np.empty((n, 3))
+    p = np.empty(3)
+    for b in range(q.shape[0]):
+        _jdot(q[b], qd[b], G, P, pt, ref, Jd[b], F, Zl, Ol, Jv, Jw, p)
+
+
+@numba.njit(**_OPTS)
+def twist_batch(q, qd, G, P, pt, ref, V):  # type: ignore[no-untyped-def]
+    """Twists ``J q̇`` ``(N, 6)`` (out) at ``q``, ``qd`` ``(N, dof)``."""
+    n = P.shape[0]
+    F = np.empty((3, 4))
+    Zl = np.empty((n, 3))
+    Ol = np.empty((n, 3))
+    p = np.empty(3)
+    for b in range(q.shape[0]):
+        qb, qdb = q[b], qd[b]
+        _walk(qb, G, P, F, Zl, Ol)
+        _point(F, pt, p)
+        w0, w1, w2 = 0.0, 0.0, 0.0
+        m0, m1, m2 = 0.0, 0.0, 0.0
+        s0, s1, s2 = 0.0, 0.0, 0.0
+        for k in range(n):
+            thd = qdb[int(P[k, 1])] * P[k, 2]
+            t0, t1, t2 = thd * Zl[k, 0], thd * Zl[k, 1], thd * Zl[k, 2]
+            if P[k, 0] != 0.0:
+                w0 += t0
+                w1 += t1
+                w2 += t2
+                e0, e1, e2 = _cross(t0, t1, t2, Ol[k, 0], Ol[k, 1], Ol[k, 2])
+                m0 += e0
+                m1 += e1
+                m2 += e2
+            else:
+                s0 += t0
+                s1 += t1
+                s2 += t2
+        c0, c1, c2 = _cross(w0, w1, w2, p[0], p[1], p[2])
+        v0, v1, v2 = c0 - m0 + s0, c1 - m1 + s1, c2 - m2 + s2
+        if ref == 1:
+            a0 = v0 * F[0, 0] + v1 * F[1, 0] + v2 * F[2, 0]
+            a1 = v0 * F[0, 1] + v1 * F[1, 1] + v2 * F[2, 1]
+            a2 = v0 * F[0, 2] + v1 * F[1, 2] + v2 * F[2, 2]
+            b0 = w0 * F[0, 0] + w1 * F[1, 0] + w2 * F[2, 0]
+            b1 = w0 * F[0, 1] + w1 * F[1, 1] + w2 * F[2, 1]
+            b2 = w0 * F[0, 2] + w1 * F[1, 2] + w2 * F[2, 2]
+            v0, v1, v2, w0, w1, w2 = a0, a1, a2, b0, b1, b2
+        elif ref == 2:
+            c0, c1, c2 = _cross(w0, w1, w2, p[0], p[1], p[2])
+            v0, v1, v2 = v0 - c0, v1 - c1, v2 - c2
+        V[b, 0], V[b, 1], V[b, 2], V[b, 3], V[b, 4], V[b, 5] = v0, v1, v2, w0, w1, w2
+
+
+@numba.njit(**_OPTS)
+def torque_batch(q, wr, G, P, pt, ref, tau):  # type: ignore[no-untyped-def]
+    """Joint torques ``Jᵀ w`` ``(N, dof)`` (out) at ``q`` ``(N, dof)``, wrench ``(N, 6)``."""
+    n = P.shape[0]
+    F = np.empty((3, 4))
+    Zl = np.empty((n, 3))
+    Ol = np.empty((n, 3))
+    p = np.empty(3)
+    for b in range(q.shape[0]):
+        _walk(q[b], G, P, F, Zl, Ol)
+        _point(F, pt, p)
+        f0, f1, f2 = wr[b, 0], wr[b, 1], wr[b, 2]
+        m0, m1, m2 = wr[b, 3], wr[b, 4], wr[b, 5]
+        if ref == 1:
+            a0 = F[0, 0] * f0 + F[0, 1] * f1 + F[0, 2] * f2
+            a1 = F[1, 0] * f0 + F[1, 1] * f1 + F[1, 2] * f2
+            a2 = F[2, 0] * f0 + F[2, 1] * f1 + F[2, 2] * f2
+            b0 = F[0, 0] * m0 + F[0, 1] * m1 + F[0, 2] * m2
+            b1 = F[1, 0] * m0 + F[1, 1] * m1 + F[1, 2] * m2
+            b2 = F[2, 0] * m0 + F[2, 1] * m1 + F[2, 2] * m2
+            f0, f1, f2, m0, m1, m2 = a0, a1, a2, b0, b1, b2
+        elif ref == 2:
+            c0, c1, c2 = _cross(p[0], p[1], p[2], f0, f1, f2)
+            m0, m1, m2 = m0 - c0, m1 - c1, m2 - c2
+        for c in range(tau.shape[1]):
+            tau[b, c] = 0.0
+        for k in range(n):
+            zx, zy, zz = Zl[k, 0], Zl[k, 1], Zl[k, 2]
+            if P[k, 0] != 0.0:
+                c0, c1, c2 = _cross(p[0] - Ol[k, 0], p[1] - Ol[k, 1], p[2] - Ol[k, 2],
+                                    f0, f1, f2)
+                t = zx * (c0 + m0) + zy * (c1 + m1) + zz * (c2 + m2)
+            else:
+                t = zx * f0 + zy * f1 + zz * f2
+            tau[b, int(P[k, 1])] += P[k, 2] * t

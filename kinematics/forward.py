@@ -6,6 +6,8 @@ the backend). Exact to floating-point rounding (~1e-15 relative); no approximati
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -15,6 +17,7 @@ from .robot import Chain, Robot
 __all__ = ["fk", "fk_all", "prepare", "point_offset"]
 
 Array = NDArray[np.float64]
+_F64 = np.dtype(np.float64)
 
 
 def prepare(robot: Robot, q: ArrayLike, link: str | None) -> tuple[Chain, NDArray[np.generic]]:
@@ -63,8 +66,19 @@ def fk(robot: Robot, q: ArrayLike, link: str | None = None, *,
     >>> np.round(kin.fk(arm, [0.0, np.pi / 2])[:3, 3], 12) + 0.0
     array([1. , 0.8, 0. ])
     """
+    if (point is None and type(q) is np.ndarray and q.dtype is _F64 and q.ndim == 1
+            and _engine._ENABLED and q.shape[0] == robot.dof):
+        T1 = _engine.fk_single(robot.chain(link), q)  # None: not finite, raised below
+        if T1 is not None:
+            return T1
     chain, qa = prepare(robot, q, link)
     p = point_offset(point)
+    if _engine.compiled(qa):
+        batch = qa.shape[:-1]
+        T = _engine.allocate((math.prod(batch), 4, 4), "fk output")
+        _engine.run_q("fk_batch", chain, [_engine.flat(qa, batch, robot.dof)],
+                      (_engine._ZERO3 if p is None else np.ascontiguousarray(p, np.float64),), [T])
+        return T.reshape(batch + (4, 4))
     T = _engine.pose(chain, _engine.chain_theta(chain, qa))
     if p is not None:
         T = T.copy() if not T.flags.writeable else T
@@ -88,4 +102,10 @@ def fk_all(robot: Robot, q: ArrayLike) -> Array:
         ShapeError, InvalidValueError: As :func:`fk`.
     """
     _, qa = prepare(robot, q, robot.base_link)
-    return np.stack([fk(robot, qa, link) for link in robot.link_names], axis=-3)
+    batch, L = qa.shape[:-1], len(robot.link_names)
+    shape = (math.prod(batch), L, 4, 4)
+    out = (_engine.allocate(shape, "fk_all output") if qa.dtype == np.float64
+           else np.empty(shape, dtype=qa.dtype))
+    for i, link in enumerate(robot.link_names):  # one link's poses at a time: bounded
+        out[:, i] = fk(robot, qa, link).reshape(-1, 4, 4)
+    return out.reshape(batch + (L, 4, 4))

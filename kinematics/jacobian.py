@@ -19,6 +19,8 @@ once through :mod:`kinematics._engine`.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -32,6 +34,7 @@ __all__ = ["jacobian", "fk_jacobian", "jacobian_dot", "jacobian_dot_from", "jaco
            "twist", "joint_torques", "cross", "REFERENCES"]
 
 Array = NDArray[np.float64]
+_F64 = np.dtype(np.float64)
 Reference = Literal["base", "local", "spatial"]
 REFERENCES = ("base", "local", "spatial")
 
@@ -79,12 +82,39 @@ def _point(T: NDArray[Any], point: Array | None) -> NDArray[Any]:
     return T[..., :3, 3] + T[..., :3, :3] @ point
 
 
+def _pt(p_off: Array | None) -> Array:
+    """The reference point offset as the kernels take it (``(3,)``, zeros: link origin)."""
+    return _engine._ZERO3 if p_off is None else np.ascontiguousarray(p_off, np.float64)
+
+
+def _single(robot: Robot, q: object, link: str | None, reference: object,
+            point: object) -> tuple[Array, Array] | None:
+    """The fast path of one ``float64`` configuration ``(dof,)`` without ``point``: pose and
+    Jacobian from one kernel call (finiteness checked inside it), else ``None`` (then the
+    full path validates, and raises the error naming the joint)."""
+    if (point is None and type(q) is np.ndarray and q.dtype is _F64 and q.ndim == 1
+            and _engine._ENABLED and type(reference) is str):
+        code = _engine.REF_CODE.get(reference)
+        dof = robot.dof
+        if code is not None and q.shape[0] == dof:
+            return _engine.fkj_single(robot.chain(link), q, dof, code)
+    return None
+
+
 def _evaluate(robot: Robot, q: ArrayLike, link: str | None, reference: object,
               point: ArrayLike | None) -> tuple[NDArray[Any], NDArray[Any]]:
     """Pose of the link (translated to ``point``) and its ``(..., 6, dof)`` Jacobian."""
     chain, qa = prepare(robot, q, link)
     ref = _reference(reference)
     p_off = point_offset(point)
+    if _engine.compiled(qa):
+        batch = qa.shape[:-1]
+        N = math.prod(batch)
+        T = _engine.allocate((N, 4, 4), "pose output")
+        Jo = _engine.allocate((N, 6, robot.dof), "Jacobian output")
+        _engine.run_q("fkj_batch", chain, [_engine.flat(qa, batch, robot.dof)],
+                      (_pt(p_off), _engine.REF_CODE[ref]), [T, Jo])
+        return T.reshape(batch + (4, 4)), Jo.reshape(batch + (6, robot.dof))
     T, J = _engine.pose_jacobian(chain, _engine.chain_theta(chain, qa))
     if p_off is not None:
         r = T[..., :3, :3] @ p_off                        # link origin → point, base axes
@@ -129,7 +159,8 @@ def jacobian(robot: Robot, q: ArrayLike, link: str | None = None,
     >>> round(float(np.linalg.det(J[:2])), 12)    # l1 l2 sin q2
     0.8
     """
-    return _evaluate(robot, q, link, reference, point)[1]
+    r = _single(robot, q, link, reference, point)
+    return (r if r is not None else _evaluate(robot, q, link, reference, point))[1]
 
 
 def fk_jacobian(robot: Robot, q: ArrayLike, link: str | None = None,
@@ -147,7 +178,39 @@ def fk_jacobian(robot: Robot, q: ArrayLike, link: str | None = None,
     Raises:
         ShapeError, InvalidValueError, UnknownLinkError: As :func:`jacobian`.
     """
-    return _evaluate(robot, q, link, reference, point)
+    r = _single(robot, q, link, reference, point)
+    return r if r is not None else _evaluate(robot, q, link, reference, point)
+
+
+def _compiled_velocity(name: str, robot: Robot, chain: Chain, qa: NDArray[Any],
+                       xa: NDArray[Any], ref: str, p_off: Array | None,
+                       tail: tuple[int, ...]) -> Array:
+    """Run the compiled q-level kernel ``name`` on broadcast ``(q, x)``; output
+    ``batch + tail``."""
+    batch = qa.shape[:-1]
+    out = _engine.allocate((math.prod(batch),) + tail, f"{name.split('_')[0]} output")
+    _engine.run_q(name, chain, [_engine.flat(qa, batch, qa.shape[-1]),
+                                _engine.flat(xa, batch, xa.shape[-1])],
+                  (_pt(p_off), _engine.REF_CODE[ref]), [out])
+    return out.reshape(batch + tail)
+
+
+def _numpy_chunks(body: Callable[[NDArray[Any], NDArray[Any]], NDArray[Any]],
+                  qa: NDArray[Any], xa: NDArray[Any], tail: tuple[int, ...]) -> NDArray[Any]:
+    """``body(q, x)`` over chunks of :data:`kinematics._engine.CHUNK` configurations, so the
+    numpy path's temporaries stay bounded whatever the batch."""
+    batch = qa.shape[:-1]
+    N = math.prod(batch)
+    if N <= _engine.CHUNK:
+        return body(qa, xa)
+    Q, X = qa.reshape(-1, qa.shape[-1]), xa.reshape(-1, xa.shape[-1])
+    dtype = np.result_type(Q, X)
+    out = (_engine.allocate((N,) + tail, "output") if dtype == _F64
+           else np.empty((N,) + tail, dtype=dtype))
+    for a in range(0, N, _engine.CHUNK):
+        b = min(a + _engine.CHUNK, N)
+        out[a:b] = body(Q[a:b], X[a:b])
+    return out.reshape(batch + tail)
 
 
 def _with_velocity(robot: Robot, q: ArrayLike, qd: ArrayLike, link: str | None,
@@ -186,6 +249,16 @@ def jacobian_dot(robot: Robot, q: ArrayLike, qd: ArrayLike, link: str | None = N
         InvalidValueError, UnknownLinkError: As :func:`jacobian`.
     """
     chain, qa, qda, ref, p_off = _with_velocity(robot, q, qd, link, reference, point)
+    if _engine.compiled(qa) and _engine.compiled(qda):
+        return _compiled_velocity("jdot_batch", robot, chain, qa, qda, ref, p_off,
+                                  (6, robot.dof))
+    return _numpy_chunks(lambda a, b: _jacobian_dot_numpy(robot, chain, a, b, ref, p_off),
+                         qa, qda, (6, robot.dof))
+
+
+def _jacobian_dot_numpy(robot: Robot, chain: Chain, qa: NDArray[Any], qda: NDArray[Any],
+                        ref: str, p_off: Array | None) -> NDArray[Any]:
+    """:func:`jacobian_dot` on the numpy path (the oracle of the compiled kernel)."""
     n = chain.n
     F = _engine.frames(chain, _engine.chain_theta(chain, qa))
     thd = _engine.theta_dot(chain, qda)[..., None]  # (..., n, 1)
@@ -312,6 +385,14 @@ def twist(robot: Robot, q: ArrayLike, qd: ArrayLike, link: str | None = None,
         ShapeError, InvalidValueError, UnknownLinkError: As :func:`jacobian_dot`.
     """
     chain, qa, qda, ref, p_off = _with_velocity(robot, q, qd, link, reference, point)
+    if _engine.compiled(qa) and _engine.compiled(qda):
+        return _compiled_velocity("twist_batch", robot, chain, qa, qda, ref, p_off, (6,))
+    return _numpy_chunks(lambda a, b: _twist_numpy(chain, a, b, ref, p_off), qa, qda, (6,))
+
+
+def _twist_numpy(chain: Chain, qa: NDArray[Any], qda: NDArray[Any], ref: str,
+                 p_off: Array | None) -> NDArray[Any]:
+    """:func:`twist` on the numpy path (the oracle of the compiled kernel)."""
     F = _engine.frames(chain, _engine.chain_theta(chain, qa))
     thd = _engine.theta_dot(chain, qda)[..., None]
     rev = chain.revolute[:, None]
@@ -356,6 +437,16 @@ def joint_torques(robot: Robot, q: ArrayLike, wrench: ArrayLike, link: str | Non
     chain, qa, wa, ref, p_off = _with_velocity(
         robot, q, wrench, link, reference, point, name="wrench", size=6,
         what="wrench [fx fy fz mx my mz]")
+    if _engine.compiled(qa) and _engine.compiled(wa):
+        return _compiled_velocity("torque_batch", robot, chain, qa, wa, ref, p_off,
+                                  (robot.dof,))
+    return _numpy_chunks(lambda a, b: _joint_torques_numpy(robot, chain, a, b, ref, p_off),
+                         qa, wa, (robot.dof,))
+
+
+def _joint_torques_numpy(robot: Robot, chain: Chain, qa: NDArray[Any], wa: NDArray[Any],
+                         ref: str, p_off: Array | None) -> NDArray[Any]:
+    """:func:`joint_torques` on the numpy path (the oracle of the compiled kernel)."""
     F = _engine.frames(chain, _engine.chain_theta(chain, qa))
     f, m = wa[..., :3], wa[..., 3:]
     p = _point(F.T, p_off)
