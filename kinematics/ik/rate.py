@@ -35,7 +35,6 @@ from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.linalg.lapack import dsyevd
 
 from .. import _checks, _engine
 from ..exceptions import InvalidValueError, ShapeError
@@ -51,6 +50,20 @@ NULLSPACE = ("centering", "manipulability")
 DAMPING = ("adaptive", "selective")
 TASK_FRAMES = ("base", "tool")
 _RANK_TOL = 1e-12   # σ² below this × σ²_max: direction outside the task's row space
+
+
+_DSYEVD: Any = None
+
+
+def _dsyevd() -> Any:
+    """LAPACK's symmetric eigen-solver, imported on first use (scipy.linalg costs ~0.4 s
+    to import; ``import kinematics`` does not pay it)."""
+    global _DSYEVD
+    if _DSYEVD is None:
+        from scipy.linalg.lapack import dsyevd
+
+        _DSYEVD = dsyevd
+    return _DSYEVD
 
 
 def _keywords(fn: Callable[..., Any], names: tuple[str, ...]) -> tuple[str, ...]:
@@ -372,7 +385,7 @@ class ResolvedRateController:
         m, n = J.shape
         wide = m <= n
         A = J @ J.T if wide else J.T @ J
-        s, U, _ = dsyevd(A)                 # ascending σ², orthonormal eigenvectors
+        s, U, _ = _dsyevd()(A)              # ascending σ², orthonormal eigenvectors
         s = np.maximum(s, 0.0)
         den = s + self._damping(s)
         tiny = _RANK_TOL * max(float(s[-1]), 1e-300)
