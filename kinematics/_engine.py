@@ -174,6 +174,12 @@ def _cache_dir() -> None:
     numba.config.CACHE_DIR = os.path.join(tempfile.gettempdir(), f"kinematics-numba-{uid}")
 
 
+def compiled_kernels() -> Any:
+    """The compiled kernels module when the compiled backend is in use, else ``None`` (for
+    callers with kernels of their own, e.g. the controller's damped least squares)."""
+    return _kern() if _ENABLED else None
+
+
 def _kern() -> Any:
     global _kernels
     if _kernels is None:
@@ -424,10 +430,10 @@ def pose_jacobian(chain: Chain, theta: NDArray[Any]) -> tuple[NDArray[Any], NDAr
     """Link pose ``(..., 4, 4)`` and base-reference Jacobian ``(..., 6, n)`` of the chain's
     joints (reference point: the link origin)."""
     T, J, _, _ = _run(chain, theta, True, False)
-    return T, cast(NDArray[Any], J)
+    return T, cast("NDArray[Any]", J)
 
 
 def frames(chain: Chain, theta: NDArray[Any]) -> Frames:
     """Joint axes and origins ``(..., n, 3)`` and the link pose ``(..., 4, 4)``."""
     T, _, z, o = _run(chain, theta, False, True)
-    return Frames(cast(NDArray[Any], z), cast(NDArray[Any], o), T)
+    return Frames(cast("NDArray[Any]", z), cast("NDArray[Any]", o), T)

@@ -30,7 +30,7 @@ import numba
 import numpy as np
 
 __all__ = ["chain_kernel", "fkj_one", "fk_one", "fk_batch", "fkj_batch", "jdot_batch",
-           "twist_batch", "torque_batch"]
+           "twist_batch", "torque_batch", "dls"]
 
 _OPTS = {"cache": True, "nogil": True, "error_model": "numpy"}
 
@@ -526,3 +526,33 @@ def torque_batch(q, wr, G, P, pt, ref, tau):  # type: ignore[no-untyped-def]
             else:
                 t = zx * f0 + zy * f1 + zz * f2
             tau[b, int(P[k, 1])] += P[k, 2] * t
+
+
+@numba.njit(**_OPTS)
+def dls(J, x, mode, eps2, lmax2, lam2, rank_tol):  # type: ignore[no-untyped-def]
+    """Damped least squares of a wide task ``J`` ``(m, n)``, ``m <= n``, for the
+    resolved-rate controller (same rule as its numpy path): ``q̇ = Jᵀ U (σ² + λ²)⁻¹ Uᵀ x``
+    from ``J Jᵀ = U diag(σ²) Uᵀ``; ``mode`` 0: constant ``λ² = lam2``, 1: adaptive
+    (Nakamura/Chiaverini, from the smallest ``σ²``), 2: selective (per direction).
+    Returns ``q̇`` ``(n,)``, ``σ²`` ``(m,)`` ascending and ``U`` ``(m, m)``."""
+    A = J @ J.T
+    s, U = np.linalg.eigh(A)
+    m = s.shape[0]
+    for i in range(m):
+        if s[i] < 0.0:
+            s[i] = 0.0
+    den = np.empty(m)
+    s0 = s[0]
+    for i in range(m):
+        if mode == 0:
+            d = lam2
+        elif mode == 1:
+            d = (1.0 - s0 / eps2) * lmax2 if s0 < eps2 else 0.0
+        else:
+            d = (1.0 - s[i] / eps2) * lmax2 if s[i] < eps2 else 0.0
+        den[i] = s[i] + d
+    tiny = rank_tol * max(s[m - 1], 1e-300)
+    y = U.T @ x
+    for i in range(m):
+        y[i] = y[i] / den[i] if den[i] > tiny else 0.0
+    return J.T @ (U @ y), s, U

@@ -384,17 +384,27 @@ class ResolvedRateController:
         """Damped least squares ``q̇`` and the null-space projection ``z -> (I − J⁺J) z``."""
         m, n = J.shape
         wide = m <= n
-        A = J @ J.T if wide else J.T @ J
-        s, U, _ = _dsyevd()(A)              # ascending σ², orthonormal eigenvectors
-        s = np.maximum(s, 0.0)
-        den = s + self._damping(s)
-        tiny = _RANK_TOL * max(float(s[-1]), 1e-300)
-        if float(den.min()) > tiny:
-            inv = 1.0 / den
-        else:  # exactly singular and undamped: truncated pseudo-inverse
-            inv = np.divide(1.0, den, out=np.zeros_like(den), where=den > tiny)
+        kern = _engine.compiled_kernels()
+        if wide and kern is not None:  # the same rule, compiled (one call)
+            d = self.damping
+            mode = 0 if not isinstance(d, str) else (1 if d == "adaptive" else 2)
+            qd, s, U = kern.dls(np.ascontiguousarray(J), np.ascontiguousarray(x), mode,
+                                self.sigma_threshold ** 2, self.damping_max ** 2,
+                                0.0 if isinstance(d, str) else d * d, _RANK_TOL)
+            tiny = _RANK_TOL * max(float(s[-1]), 1e-300)
+        else:
+            A = J @ J.T if wide else J.T @ J
+            s, U, _ = _dsyevd()(A)              # ascending σ², orthonormal eigenvectors
+            s = np.maximum(s, 0.0)
+            den = s + self._damping(s)
+            tiny = _RANK_TOL * max(float(s[-1]), 1e-300)
+            if float(den.min()) > tiny:
+                inv = 1.0 / den
+            else:  # exactly singular and undamped: truncated pseudo-inverse
+                inv = np.divide(1.0, den, out=np.zeros_like(den), where=den > tiny)
+            if wide:
+                qd = J.T @ (U @ (inv * (U.T @ x)))
         if wide:
-            qd = J.T @ (U @ (inv * (U.T @ x)))
 
             def null(z: Array) -> Array:
                 rank = s > tiny
