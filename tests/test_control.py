@@ -185,3 +185,21 @@ def test_solve_and_servo_several_links_of_a_tree() -> None:
         ik.solve(robot, {})
     with pytest.raises(kin.UnknownLinkError):
         ik.solve(robot, {"nope": targets["l5"]})
+
+
+@pytest.mark.parametrize("damping", ["adaptive", "selective", 0.01])
+def test_compiled_and_numpy_control_steps_agree(damping: object) -> None:
+    if not kin.accel.available():
+        pytest.skip("numba not installed")
+    robot = kin.load_robot("panda")
+    target = kin.fk(robot, np.array([0.3, -0.3, 0.0, -2.2, 0.0, 2.0, 0.8]) + 0.05)
+    ctrl = ik.ResolvedRateController(robot, dt=1e-3, damping=damping)  # type: ignore[arg-type]
+    for q in (np.array([0.3, -0.3, 0.0, -2.2, 0.0, 2.0, 0.8]),       # far from singular
+              np.array([0.0, 0.0, 0.0, -0.1, 0.0, 0.1, 0.0])):       # nearly stretched
+        fast = ctrl.velocity(q, target)
+        previous = kin.accel.enable(False)
+        try:
+            slow = ctrl.velocity(q, target)
+        finally:
+            kin.accel.enable(previous)
+        np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-10)
