@@ -87,6 +87,22 @@ def vector(value: ArrayLike, name: str, size: int, what: str, *,
     return a
 
 
+def shaped(value: ArrayLike, name: str, core: tuple[int, ...], what: str) -> Array:
+    """A finite real ``(..., *core)`` array (e.g. ``(..., 3, 3)`` rotations).
+
+    Raises:
+        InvalidValueError: Not numeric, masked, complex, NaN or inf (the first is named).
+        ShapeError: The last axes are not ``core``.
+    """
+    a = array(value, name, f"numeric {what}")
+    k = len(core)
+    if a.ndim < k or a.shape[a.ndim - k:] != core:
+        dims = ", ".join(str(c) for c in core)
+        raise ShapeError(name, f"(..., {dims}) {what}", a.shape)
+    finite(a, name)
+    return a
+
+
 def broadcast(name_a: str, a: NDArray[Any], name_b: str, b: NDArray[Any],
               core_a: int = 1, core_b: int = 1) -> tuple[NDArray[Any], NDArray[Any]]:
     """Broadcast the batch dimensions of two arrays (their last ``core`` axes kept)."""
