@@ -94,9 +94,12 @@ def _check_finite(a: NDArray[Any], what: str, hint: str = "") -> None:
 
 
 def _real_array(a: ArrayLike, name: str, point: bool = False) -> NDArray[np.float64]:
+    if isinstance(a, np.ma.MaskedArray):
+        raise InvalidValueError(f"{name} must be a real numeric array: masked arrays are not "
+                                "supported (the mask would be ignored)")
     try:
         arr = np.asarray(a)
-    except ValueError as err:  # ragged nested sequences
+    except (TypeError, ValueError) as err:  # ragged nested sequences
         raise InvalidValueError(f"{name} must be a real numeric array: {err}") from err
     if arr.dtype.kind not in "iuf":
         raise InvalidValueError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
