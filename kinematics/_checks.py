@@ -117,10 +117,13 @@ def broadcast(name_a: str, a: NDArray[Any], name_b: str, b: NDArray[Any],
 
 
 def number(value: object, name: str, *, minimum: float | None = None,
-           strict: bool = False, maximum: float | None = None, unit: str = "") -> float:
-    """A finite real number, optionally bounded (``strict``: ``> minimum``)."""
+           strict: bool = False, maximum: float | None = None, unit: str = "",
+           expected: str | None = None) -> float:
+    """A finite real number, optionally bounded (``strict``: ``> minimum``); ``expected``
+    replaces the generic description in messages."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise InvalidValueError(f"{name}={show(value)}; expected a real number{unit}")
+        raise InvalidValueError(f"{name}={show(value)}; expected "
+                                f"{expected or 'a real number' + unit}")
     v = float(value)
     bound = ""
     if minimum is not None:
@@ -129,13 +132,14 @@ def number(value: object, name: str, *, minimum: float | None = None,
         bound += f"{' and' if bound else ''} <= {maximum:g}"
     if (not math.isfinite(v) or (minimum is not None and (v < minimum or (strict and v == minimum)))
             or (maximum is not None and v > maximum)):
-        raise InvalidValueError(f"{name}={show(value)}; expected a finite number{bound}{unit}")
+        raise InvalidValueError(f"{name}={show(value)}; expected "
+                                f"{expected or 'a finite number' + bound + unit}")
     return v
 
 
-def positive(value: object, name: str, unit: str = "") -> float:
+def positive(value: object, name: str, unit: str = "", expected: str | None = None) -> float:
     """A finite number ``> 0``."""
-    return number(value, name, minimum=0.0, strict=True, unit=unit)
+    return number(value, name, minimum=0.0, strict=True, unit=unit, expected=expected)
 
 
 def nonnegative(value: object, name: str, unit: str = "") -> float:
@@ -143,10 +147,11 @@ def nonnegative(value: object, name: str, unit: str = "") -> float:
     return number(value, name, minimum=0.0, unit=unit)
 
 
-def integer(value: object, name: str, minimum: int = 0) -> int:
+def integer(value: object, name: str, minimum: int = 0, expected: str | None = None) -> int:
     """A Python or numpy integer ``>= minimum`` (bools refused)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InvalidValueError(f"{name}={show(value)}; expected an integer >= {minimum}")
+        raise InvalidValueError(f"{name}={show(value)}; expected "
+                                f"{expected or f'an integer >= {minimum}'}")
     return int(value)
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
-from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 import numpy as np
@@ -273,7 +273,8 @@ def variants(value: Any, other_batch: bool) -> list[Any]:
         v = value
         out = [v.tolist(), v[..., :-1], np.concatenate([v, v[..., :1]], -1), v[None],
                v.reshape(-1), v[..., None], np.zeros((0,) + v.shape[1:]), v.astype(np.float32),
-               v + 1j, v.astype(complex), _masked(v), _object(v), np.full_like(v, 1e308), np.full_like(v, -1e300),
+               v + 1j, v.astype(complex), _masked(v), _object(v), np.full_like(v, 1e308),
+               np.full_like(v, -1e300),
                np.where(np.arange(v.shape[-1]) == 0, np.nan, v),
                np.where(np.arange(v.shape[-1]) == 0, np.inf, v), v.astype(int), -v, v.T]
         if other_batch:  # (B, ...) against the other argument's (B, ...): make it (B + 1, ...)
