@@ -68,6 +68,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import _checks
 from .exceptions import InvalidValueError, ShapeError, UnknownLinkError
 from .forward import fk
 from .jacobian import jacobian
@@ -102,7 +103,7 @@ class _Chain:
 
 
 def _chain(robot: Robot, link: str | None) -> _Chain:
-    if link is not None and link not in robot.links:
+    if link is not None and _checks.name(link, "link") not in robot.links:
         raise UnknownLinkError(str(link), robot.links)
     by_child = {j.child: j for j in robot.model.joints}
     path, end = [], robot.tip_link if link is None else link

@@ -110,7 +110,7 @@ def _real_array(a: ArrayLike, name: str, point: bool = False) -> NDArray[np.floa
 
 
 def _method(method: str) -> tuple[float, tuple[complex, ...], tuple[complex, ...]]:
-    if method not in _STENCILS:
+    if not isinstance(method, str) or method not in _STENCILS:
         raise InvalidValueError(f"unknown method {method!r}; valid methods: {list(_STENCILS)}")
     return _STENCILS[method]
 
@@ -133,6 +133,10 @@ def _step(step: ArrayLike | None, method: str, scale: NDArray[np.float64]) -> ND
 def _evaluate(f: Function, points: NDArray[Any], vectorized: bool,
               complex_step: bool) -> NDArray[Any]:
     """``f`` at every ``points[k]``: ``(k, *x.shape) -> (k, *f(x).shape)``, dtype-checked."""
+    if not callable(f):
+        raise InvalidValueError(f"f={f!r:.80}; expected a function of an array")
+    if not isinstance(vectorized, (bool, np.bool_)):
+        raise InvalidValueError(f"vectorized={vectorized!r:.80}; expected True or False")
     try:
         if vectorized:
             outs = np.asarray(f(points))
