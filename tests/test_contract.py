@@ -131,6 +131,10 @@ def _check_ik(res: Any, robot: kin.Robot, args: dict[str, Any]) -> None:
     assert res.q.shape[-1] == robot.dof and np.isfinite(res.q).all()
 
 
+def _hessian_shape(res: Any, robot: kin.Robot, args: dict[str, Any]) -> None:
+    assert res.shape == (robot.dof, 6, robot.dof) and np.isfinite(res).all()
+
+
 def _check_robot(res: Any, robot: kin.Robot, args: dict[str, Any]) -> None:
     assert isinstance(res, kin.Robot) and np.isfinite(res.base_pose).all()
     assert np.isfinite(res.tool).all()
@@ -172,7 +176,7 @@ ENTRIES: list[Entry] = [
     Entry("joint_torques", _fwd(kin.joint_torques, "wrench"), _shaped((-1,), "q", "wrench"),
           ("robot",), ("q", "wrench")),
     Entry("jacobian_hessian", lambda r: (kin.jacobian_hessian, dict(
-        robot=r, q=_q(r), J=None, link=None)), _shaped((6, -1, -1), "q"), ("robot",)),
+        robot=r, q=_q(r, ()), J=None, link=None)), _hessian_shape, ("robot",)),
     Entry("measures", lambda r: (kin.measures, dict(
         J=kin.jacobian(r, _q(r)), length=1.0, linear=None)), None),
     Entry("Robot.random_q", lambda r: (r.random_q, dict(n=B, seed=0, margin=0.1)), None),
