@@ -26,6 +26,10 @@ Array = NDArray[np.float64]
 #: poses (``base_pose``, ``tool``) accepted within it are re-orthonormalised.
 RIGID_TOL = 1e-5
 
+#: Largest magnitude accepted for a scalar parameter (:func:`number`) or an entry of a
+#: :func:`shaped` array: products of a few such values stay finite in float64.
+MAX_MAGNITUDE = 1e100
+
 _LAST_ROW = np.array([0.0, 0.0, 0.0, 1.0])
 _MAX_REPR = 120
 
@@ -87,11 +91,14 @@ def vector(value: ArrayLike, name: str, size: int, what: str, *,
     return a
 
 
-def shaped(value: ArrayLike, name: str, core: tuple[int, ...], what: str) -> Array:
-    """A finite real ``(..., *core)`` array (e.g. ``(..., 3, 3)`` rotations).
+def shaped(value: ArrayLike, name: str, core: tuple[int, ...], what: str,
+           magnitude: float = MAX_MAGNITUDE) -> Array:
+    """A finite real ``(..., *core)`` array (e.g. ``(..., 3, 3)`` rotations) with entries of
+    magnitude ``<= magnitude``.
 
     Raises:
-        InvalidValueError: Not numeric, masked, complex, NaN or inf (the first is named).
+        InvalidValueError: Not numeric, masked, complex, NaN, inf or too large (the first is
+            named).
         ShapeError: The last axes are not ``core``.
     """
     a = array(value, name, f"numeric {what}")
@@ -100,7 +107,16 @@ def shaped(value: ArrayLike, name: str, core: tuple[int, ...], what: str) -> Arr
         dims = ", ".join(str(c) for c in core)
         raise ShapeError(name, f"(..., {dims}) {what}", a.shape)
     finite(a, name)
+    bounded(a, name, magnitude)
     return a
+
+
+def bounded(a: NDArray[Any], name: str, magnitude: float = MAX_MAGNITUDE) -> None:
+    """Raise if an entry of the finite array ``a`` exceeds ``magnitude`` in absolute value."""
+    if a.size and not (np.abs(a) <= magnitude).all():
+        idx = tuple(int(i) for i in np.argwhere(~(np.abs(a) <= magnitude))[0])
+        raise InvalidValueError(f"{name}{list(idx)} is {a[idx]:g}; expected a magnitude "
+                                f"<= {magnitude:g}")
 
 
 def broadcast(name_a: str, a: NDArray[Any], name_b: str, b: NDArray[Any],
@@ -130,10 +146,11 @@ def number(value: object, name: str, *, minimum: float | None = None,
         bound = f" {'>' if strict else '>='} {minimum:g}"
     if maximum is not None:
         bound += f"{' and' if bound else ''} <= {maximum:g}"
-    if (not math.isfinite(v) or (minimum is not None and (v < minimum or (strict and v == minimum)))
+    if (not math.isfinite(v) or abs(v) > MAX_MAGNITUDE or (minimum is not None and (v < minimum or (strict and v == minimum)))
             or (maximum is not None and v > maximum)):
         raise InvalidValueError(f"{name}={show(value)}; expected "
-                                f"{expected or 'a finite number' + bound + unit}")
+                                f"{expected or 'a finite number' + bound + unit} "
+                                f"(magnitude <= {MAX_MAGNITUDE:g})")
     return v
 
 

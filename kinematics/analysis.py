@@ -536,5 +536,8 @@ def nearest_singularity(robot: Robot, q0: ArrayLike, *, link: str | None = None,
         if not accepted:
             break
     cls = classify(robot, q, link=link, rows=sel)
-    return SingularConfiguration(q, qs, float(np.linalg.norm(q - qs)), sigma, sigma <= tol,
+    d = q - qs
+    big = float(np.abs(d).max())  # scaled norm: a huge q0 (clipped to the limits) can't overflow
+    dist = big * float(np.linalg.norm(d / big)) if big > 0 else 0.0
+    return SingularConfiguration(q, qs, dist, sigma, sigma <= tol,
                                  it, cls)

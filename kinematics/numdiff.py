@@ -274,7 +274,10 @@ def vjp(f: Function, x: ArrayLike, w: ArrayLike, *, method: str = "central",
     J = jacobian(f, x, method=method, step=step, vectorized=vectorized)
     if (fshape := J.shape[: J.ndim - np.ndim(x)]) != w.shape:
         raise ShapeError("w", f"{fshape}, the shape of f(x)", w.shape)
-    return np.tensordot(w, J, axes=w.ndim)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.tensordot(w, J, axes=w.ndim)
+    _check_finite(out, "w J (overflow: reduce w)")
+    return out
 
 
 def hessian(f: Function, x: ArrayLike, *, step: ArrayLike | None = None,

@@ -55,6 +55,7 @@ def _check_cov(robot: Robot, joint_cov: ArrayLike) -> Array:
                          f"[rad², m²]", S.shape)
     if not np.isfinite(S).all():
         raise InvalidValueError("joint_cov: expected finite values")
+    _checks.bounded(S, "joint_cov")
     if S.ndim == 1:
         if np.any(S < 0):
             j = int(np.argmax(S < 0))
