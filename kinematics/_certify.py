@@ -382,6 +382,7 @@ def certified_radius(robot: Robot, q: ArrayLike, metric: str | float = "auto",
     >>> bool(0.1 < r[0] < 1.0), float(r[1])
     (True, 0.0)
     """
+    _checks.robot(robot)
     bound, sigma, batch, K = _problems(robot, q, metric, link, rows, scale, auto=True)
     if 0 in batch:
         return np.zeros(batch)
@@ -413,6 +414,7 @@ def jacobian_lipschitz(robot: Robot, q: ArrayLike, radius: ArrayLike,
         ShapeError, InvalidValueError, UnknownLinkError: As :func:`certified_radius`, or a
             negative ``radius``.
     """
+    _checks.robot(robot)
     bound, _, batch, _ = _problems(robot, q, metric, link, rows, scale, auto=False,
                                    point=point)
     try:
@@ -478,6 +480,7 @@ def certify_segments(robot: Robot, Q: ArrayLike, metric: str | float = "auto",
     >>> certify_segments(arm, Q).status_names
     ('certified', 'crossing', 'certified')
     """
+    _checks.robot(robot)
     Qa = robot.check_q(Q, "Q")
     if Qa.ndim != 2 or Qa.shape[0] < 1:
         raise ShapeError("Q", f"(N, {robot.dof}) with N >= 1", Qa.shape)

@@ -119,6 +119,14 @@ def bounded(a: NDArray[Any], name: str, magnitude: float = MAX_MAGNITUDE) -> Non
                                 f"<= {magnitude:g}")
 
 
+def robot(value: object, name: str = "robot") -> None:
+    """Raise unless ``value`` is a :class:`~kinematics.Robot` (duck-typed: this module is
+    below ``robot.py`` in the import order)."""
+    if not all(hasattr(value, a) for a in ("chain", "check_q", "joint_names", "dof")):
+        raise InvalidValueError(f"{name}={show(value)}; expected a kinematics.Robot "
+                                "(kinematics.load_robot(...))")
+
+
 def broadcast(name_a: str, a: NDArray[Any], name_b: str, b: NDArray[Any],
               core_a: int = 1, core_b: int = 1) -> tuple[NDArray[Any], NDArray[Any]]:
     """Broadcast the batch dimensions of two arrays (their last ``core`` axes kept)."""
@@ -146,7 +154,8 @@ def number(value: object, name: str, *, minimum: float | None = None,
         bound = f" {'>' if strict else '>='} {minimum:g}"
     if maximum is not None:
         bound += f"{' and' if bound else ''} <= {maximum:g}"
-    if (not math.isfinite(v) or abs(v) > MAX_MAGNITUDE or (minimum is not None and (v < minimum or (strict and v == minimum)))
+    if (not math.isfinite(v) or abs(v) > MAX_MAGNITUDE
+            or (minimum is not None and (v < minimum or (strict and v == minimum)))
             or (maximum is not None and v > maximum)):
         raise InvalidValueError(f"{name}={show(value)}; expected "
                                 f"{expected or 'a finite number' + bound + unit} "

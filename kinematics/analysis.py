@@ -158,6 +158,7 @@ def analyze_trajectory(robot: Robot, q: ArrayLike, *, t: ArrayLike | None = None
     >>> a.level_names, a.worst_index
     (('ok', 'ok', 'stop', 'ok', 'ok'), 2)
     """
+    _checks.robot(robot)
     qa, ta = _check_trajectory(robot, q, t, dt)
     if monitor is not None and not (isinstance(monitor, SingularityMonitor)
                                     and monitor.robot.dof == robot.dof):
@@ -293,6 +294,7 @@ def workspace_sweep(robot: Robot, samples: int = 100_000, *, seed: int | None = 
             ``rows``, ``length`` or ``workers``.
         UnknownLinkError: ``link`` is not in the model.
     """
+    _checks.robot(robot)
     for name, v in (("samples", samples), ("chunk", chunk)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise InvalidValueError(f"{name}={v!r}; expected a positive integer")
@@ -383,6 +385,7 @@ def classify(robot: Robot, q: ArrayLike, *, link: str | None = None,
         ShapeError: ``q`` is not ``(dof,)``.
         InvalidValueError, UnknownLinkError: As :func:`~kinematics.singularity.measures_at`.
     """
+    _checks.robot(robot)
     qa = robot.check_q(q)
     if qa.ndim != 1:
         raise ShapeError("q", f"({robot.dof},) one configuration", qa.shape)
@@ -506,6 +509,7 @@ def nearest_singularity(robot: Robot, q0: ArrayLike, *, link: str | None = None,
         InvalidValueError: Non-finite ``q0``, ``tol <= 0``, ``max_iter < 1``, bad ``rows``.
         UnknownLinkError: ``link`` is not in the model.
     """
+    _checks.robot(robot)
     qs = robot.check_q(q0, "q0")
     if qs.ndim != 1:
         raise ShapeError("q0", f"({robot.dof},) one configuration", qs.shape)

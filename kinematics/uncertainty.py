@@ -102,6 +102,7 @@ def pose_covariance(robot: Robot, q: ArrayLike, joint_cov: ArrayLike,
     >>> float(np.sqrt(C[1, 1]))                       # σ_y = 1.8 m × 1 mrad
     0.0018
     """
+    _checks.robot(robot)
     if not isinstance(reference, str) or reference not in ("base", "local"):
         raise InvalidValueError(f"reference={reference!r}; expected 'base' or 'local'")
     J = jacobian(robot, robot.check_q(q), link, reference)  # type: ignore[arg-type]
@@ -166,6 +167,7 @@ def joint_tolerance(robot: Robot, q: ArrayLike, pos_tol: float, rot_tol: float |
     >>> joint_tolerance(arm, [0.0, 0.0], pos_tol=1e-3)   # 1 mm / (1.8 + 0.8) m
     array([0.00038462, 0.00038462])
     """
+    _checks.robot(robot)
     tol_p = _positive(pos_tol, "pos_tol", "m")
     J = jacobian(robot, robot.check_q(q), link)
     with np.errstate(divide="ignore"):
@@ -194,6 +196,7 @@ def position_hessian(robot: Robot, q: ArrayLike, link: str | None = None) -> Arr
     Raises:
         ShapeError, InvalidValueError, UnknownLinkError: Bad ``q`` or ``link``.
     """
+    _checks.robot(robot)
     qa = robot.check_q(q)
     ch = _chain(robot, link)
     z, o, T = _frames(robot, ch, link, qa)
@@ -230,6 +233,7 @@ def linearization_limit(robot: Robot, q: ArrayLike, ratio: float = 0.1,
     Raises:
         ShapeError, InvalidValueError, UnknownLinkError: Bad ``q``, ``ratio`` or ``link``.
     """
+    _checks.robot(robot)
     rho = _positive(ratio, "ratio", "dimensionless")
     qa = robot.check_q(q)
     H = position_hessian(robot, qa, link)
