@@ -230,6 +230,7 @@ def pose(value: ArrayLike, name: str, *, single: bool = False) -> Array:
     flat = A.reshape(-1, 4, 4)
     ok_finite = np.isfinite(flat).all(axis=(1, 2))
     R = np.where(ok_finite[:, None, None], flat[:, :3, :3], 0.0)
+    R = np.where((np.abs(R) <= 2.0).all(axis=(1, 2))[:, None, None], R, 2.0)  # no overflow
     ortho = np.abs(R @ np.swapaxes(R, 1, 2) - np.eye(3)).max(axis=(1, 2)) <= RIGID_TOL
     det_ok = np.abs(np.linalg.det(R) - 1.0) <= RIGID_TOL
     row_ok = (flat[:, 3] == _LAST_ROW).all(axis=1)
@@ -243,6 +244,7 @@ def pose(value: ArrayLike, name: str, *, single: bool = False) -> Array:
         raise InvalidValueError(
             f"{name}{where} {why}; expected a rigid transform [[R, p], [0, 0, 0, 1]] with "
             f"R orthonormal (tolerance {RIGID_TOL:g}), got\n{flat[k]}")
+    bounded(A, name)  # translations: products stay finite
     return A
 
 
@@ -261,7 +263,8 @@ def _rigid_one(A: Array) -> bool:
               abs(r1[0] * r2[0] + r1[1] * r2[1] + r1[2] * r2[2]))
     det = (r0[0] * (r1[1] * r2[2] - r1[2] * r2[1]) - r0[1] * (r1[0] * r2[2] - r1[2] * r2[0])
            + r0[2] * (r1[0] * r2[1] - r1[1] * r2[0]))
-    return dev <= RIGID_TOL and abs(det - 1.0) <= RIGID_TOL
+    return (dev <= RIGID_TOL and abs(det - 1.0) <= RIGID_TOL and abs(a[0][3]) <= MAX_MAGNITUDE
+            and abs(a[1][3]) <= MAX_MAGNITUDE and abs(a[2][3]) <= MAX_MAGNITUDE)
 
 
 def model_pose(value: ArrayLike | None, name: str) -> Array:

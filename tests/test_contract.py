@@ -429,6 +429,10 @@ OPEN_LEAKS: dict[tuple[str, str], tuple[Any, str]] = {
         ("ResolvedRateController", "ik/rate.py ResolvedRateController.__init__"),
         ("SingularityMonitor", "singularity.py SingularityMonitor.__init__"),
         ("singularity.measures_at", "singularity.py measures_at")]},
+    ("ResolvedRateController.velocity", "q"): (np.full(7, 1e308), "ik/rate.py velocity: "
+        "overflow RuntimeWarning in the limit spring for huge q; _checks.bounded(q, 'q') "
+        "after robot.check_q"),
+    ("ResolvedRateController.step", "q"): (np.full(7, 1e308), "ik/rate.py step: as velocity"),
     ("ik.solve", "restarts"): (10**30, "ik/solve.py solve: OverflowError (index-sized int); "
         "bound restarts/max_iter/patience with an upper limit in _checks.integer"),
 }
