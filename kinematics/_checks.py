@@ -30,6 +30,10 @@ RIGID_TOL = 1e-5
 #: :func:`shaped` array: products of a few such values stay finite in float64.
 MAX_MAGNITUDE = 1e100
 
+#: Largest imaginary part of a complex argument (complex-step differentiation perturbs by
+#: ``h ~ 1e-20``; cosh of a large imaginary part would overflow).
+MAX_IMAG = 1.0
+
 _LAST_ROW = np.array([0.0, 0.0, 0.0, 1.0])
 _MAX_REPR = 120
 
@@ -88,6 +92,10 @@ def vector(value: ArrayLike, name: str, size: int, what: str, *,
     if a.ndim == 0 or a.shape[-1] != size:
         raise ShapeError(name, f"(..., {size}) {shape_what or what}", a.shape)
     finite(a, name, labels)
+    if a.dtype.kind == "c" and a.size and not (np.abs(a.imag) <= MAX_IMAG).all():
+        raise InvalidValueError(f"{name}: imaginary parts up to {np.abs(a.imag).max():g}; "
+                                f"expected |Im| <= {MAX_IMAG:g} (complex values are for "
+                                "complex-step differentiation: Im = h, e.g. 1e-20)")
     return a
 
 

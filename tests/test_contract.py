@@ -406,7 +406,7 @@ OPEN_LEAKS: dict[tuple[str, str], tuple[Any, str]] = {
         "input; use _checks.array"),
     ("jacobian_dot", "qd"): (np.full((3, 7), 0.3 + 1j), "jacobian.py _with_velocity: complex "
         "qd with real q hits ComplexWarning in the real frames; accept complex qd only if q is "
-        "complex (or promote qa to complex)"),
+        "complex (or promote qa to complex); also _checks.bounded(qd) (1e308 overflows)"),
     ("load_robot", "base"): (np.eye(4), "robot.py load_robot/robot_from_urdf: truth value of "
         "an array; base = _checks.name(base, 'base')"),
     ("load_robot", "tip"): (np.eye(4), "robot.py: tip must be a str or a sequence of str; "
@@ -433,6 +433,10 @@ OPEN_LEAKS: dict[tuple[str, str], tuple[Any, str]] = {
         "overflow RuntimeWarning in the limit spring for huge q; _checks.bounded(q, 'q') "
         "after robot.check_q"),
     ("ResolvedRateController.step", "q"): (np.full(7, 1e308), "ik/rate.py step: as velocity"),
+    ("twist", "qd"): (np.full((3, 7), 1e308), "jacobian.py _with_velocity: overflow "
+        "RuntimeWarning for huge qd; _checks.bounded(xa, name) after _checks.vector"),
+    ("joint_torques", "wrench"): (np.full((3, 6), 1e308), "jacobian.py _with_velocity: "
+        "overflow for a huge wrench; _checks.bounded"),
     ("ik.solve", "restarts"): (10**30, "ik/solve.py solve: OverflowError (index-sized int); "
         "bound restarts/max_iter/patience with an upper limit in _checks.integer"),
 }
