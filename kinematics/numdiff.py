@@ -68,6 +68,7 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from kinematics import _checks
 from kinematics.exceptions import InvalidValueError, ShapeError
 
 __all__ = ["jacobian", "jvp", "vjp", "hessian"]
@@ -106,6 +107,7 @@ def _real_array(a: ArrayLike, name: str, point: bool = False) -> NDArray[np.floa
     if point and (arr.ndim == 0 or arr.size == 0):
         raise ShapeError(name, "(n,) or (..., n) with at least one element", arr.shape)
     _check_finite(arr, name)
+    _checks.bounded(arr, name)  # x + h and w J stay finite
     return arr.astype(float)
 
 
