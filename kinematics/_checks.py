@@ -121,8 +121,9 @@ def shaped(value: ArrayLike, name: str, core: tuple[int, ...], what: str,
 
 def bounded(a: NDArray[Any], name: str, magnitude: float = MAX_MAGNITUDE) -> None:
     """Raise if an entry of the finite array ``a`` exceeds ``magnitude`` in absolute value."""
-    if a.size and not (np.abs(a) <= magnitude).all():
-        idx = tuple(int(i) for i in np.argwhere(~(np.abs(a) <= magnitude))[0])
+    mag = np.abs(a).astype(np.float64, copy=False)  # float32 <= 1e100 would overflow
+    if a.size and not (mag <= magnitude).all():
+        idx = tuple(int(i) for i in np.argwhere(~(mag <= magnitude))[0])
         raise InvalidValueError(f"{name}{list(idx)} is {a[idx]:g}; expected a magnitude "
                                 f"<= {magnitude:g}")
 
