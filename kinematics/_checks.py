@@ -220,6 +220,7 @@ def weights6(value: ArrayLike, name: str, what: str = "weights >= 0") -> Array:
         raise ShapeError(name, "() or (6,) over [x y z rx ry rz]", a.shape)
     if not np.isfinite(a).all() or (a < 0).any():
         raise InvalidValueError(f"{name}={a.tolist()}; expected finite {what}")
+    bounded(a, name)
     return a
 
 

@@ -112,6 +112,7 @@ class TrajectoryAnalysis:
 def _check_trajectory(robot: Robot, q: ArrayLike, t: ArrayLike | None,
                       dt: float | None) -> tuple[Array, Array]:
     qa = robot.check_q(q)
+    _checks.bounded(qa, "q")  # differences and velocities stay finite
     if qa.ndim != 2 or qa.shape[0] < 2:
         raise ShapeError("q", f"(N, {robot.dof}) trajectory with N >= 2 samples", qa.shape)
     N = qa.shape[0]

@@ -397,11 +397,13 @@ OPEN_LEAKS: dict[tuple[str, str], tuple[Any, str]] = {
     ("analysis.nearest_singularity", "rows"): (_RAGGED, "singularity.py task_rows: "
         "_checks.array"),
     ("SingularityMonitor.update", "qd"): (np.full(7, 0.1 + 1j), "singularity.py "
-        "SingularityMonitor._check_qd: ComplexWarning; use _checks.vector(qd, 'qd', dof, ...)"),
+        "SingularityMonitor._check_qd: ComplexWarning; use _checks.vector(qd, 'qd', dof, ...) "
+        "and _checks.bounded (1e308 overflows)"),
     ("singularity.measures_at", "q"): (_qp(3) + 1j, "singularity.py measures_at: "
         "ComplexWarning; q = robot.check_q(q) (real) before jacobian"),
     ("measures", "J"): (np.zeros((6, 7)) + 1j, "singularity.py measures: ComplexWarning; "
-        "J = _checks.array(J, 'J', 'a real Jacobian') and a finite check"),
+        "J = _checks.array(J, 'J', 'a real Jacobian'), finite and _checks.bounded (1e308 "
+        "overflows)"),
     ("measures", "linear"): (_RAGGED, "singularity.py measures: np.asarray(linear) on ragged "
         "input; use _checks.array"),
     ("jacobian_dot", "qd"): (np.full((3, 7), 0.3 + 1j), "jacobian.py _with_velocity: complex "
@@ -437,6 +439,10 @@ OPEN_LEAKS: dict[tuple[str, str], tuple[Any, str]] = {
         "RuntimeWarning for huge qd; _checks.bounded(xa, name) after _checks.vector"),
     ("joint_torques", "wrench"): (np.full((3, 6), 1e308), "jacobian.py _with_velocity: "
         "overflow for a huge wrench; _checks.bounded"),
+    ("joint_torques", "point"): (np.full(3, 1e308), "forward.py point_offset: overflow "
+        "RuntimeWarning in joint_torques for a huge point; _checks.bounded(p, 'point')"),
+    ("ResolvedRateController.velocity", "target_twist"): (np.full(6, 1e308), "ik/rate.py "
+        "velocity: overflow for a huge target_twist; _checks.bounded(target_twist)"),
     ("ik.solve", "restarts"): (10**30, "ik/solve.py solve: OverflowError (index-sized int); "
         "bound restarts/max_iter/patience with an upper limit in _checks.integer"),
 }
