@@ -4,6 +4,12 @@ Shapes follow numpy broadcasting with batch axes first: a rotation is ``(..., 3,
 homogeneous transform ``(..., 4, 4)``, a twist ``(..., 6)`` ordered ``[v; ω]`` (linear
 first). Names read right to left: ``T_a_b`` maps coordinates in frame ``b`` to frame ``a``.
 Angles in radians, lengths in metres.
+
+Every argument is validated (:mod:`kinematics._checks`): a non-numeric, masked or complex
+array, a NaN or inf, an entry above ``_checks.MAX_MAGNITUDE`` (1e100) raises
+:class:`~kinematics.InvalidValueError`; wrong trailing axes, or batch axes of two arguments
+that do not broadcast, raise :class:`~kinematics.ShapeError`. Rotations are not checked to
+be orthonormal (that is :func:`kinematics._checks.pose`'s job at the model's edges).
 """
 
 from __future__ import annotations
