@@ -68,6 +68,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import _checks
 from ._rows import task_rows
 from .exceptions import InvalidValueError, ShapeError, UnknownLinkError
 from .forward import fk
@@ -103,7 +104,7 @@ class _Chain:
 
 
 def _chain(robot: Robot, link: str | None) -> _Chain:
-    if link is not None and link not in robot.links:
+    if link is not None and _checks.name(link, "link") not in robot.links:
         raise UnknownLinkError(str(link), robot.links)
     by_child = {j.child: j for j in robot.model.joints}
     path, end = [], robot.tip_link if link is None else link
@@ -369,6 +370,7 @@ def certified_radius(robot: Robot, q: ArrayLike, metric: str | float = "auto",
     >>> bool(0.1 < r[0] < 1.0), float(r[1])
     (True, 0.0)
     """
+    _checks.robot(robot)
     bound, sigma, batch, K = _problems(robot, q, metric, link, rows, scale, auto=True)
     if 0 in batch:
         return np.zeros(batch)
@@ -400,6 +402,7 @@ def jacobian_lipschitz(robot: Robot, q: ArrayLike, radius: ArrayLike,
         ShapeError, InvalidValueError, UnknownLinkError: As :func:`certified_radius`, or a
             negative ``radius``.
     """
+    _checks.robot(robot)
     bound, _, batch, _ = _problems(robot, q, metric, link, rows, scale, auto=False,
                                    point=point)
     try:
@@ -465,6 +468,7 @@ def certify_segments(robot: Robot, Q: ArrayLike, metric: str | float = "auto",
     >>> certify_segments(arm, Q).status_names
     ('certified', 'crossing', 'certified')
     """
+    _checks.robot(robot)
     Qa = robot.check_q(Q, "Q")
     if Qa.ndim != 2 or Qa.shape[0] < 1:
         raise ShapeError("Q", f"(N, {robot.dof}) with N >= 1", Qa.shape)

@@ -26,6 +26,14 @@ Array = NDArray[np.float64]
 #: poses (``base_pose``, ``tool``) accepted within it are re-orthonormalised.
 RIGID_TOL = 1e-5
 
+#: Largest magnitude accepted for a scalar parameter (:func:`number`) or an entry of a
+#: :func:`shaped` array: products of a few such values stay finite in float64.
+MAX_MAGNITUDE = 1e100
+
+#: Largest imaginary part of a complex argument (complex-step differentiation perturbs by
+#: ``h ~ 1e-20``; cosh of a large imaginary part would overflow).
+MAX_IMAG = 1.0
+
 _LAST_ROW = np.array([0.0, 0.0, 0.0, 1.0])
 _MAX_REPR = 120
 
@@ -84,7 +92,48 @@ def vector(value: ArrayLike, name: str, size: int, what: str, *,
     if a.ndim == 0 or a.shape[-1] != size:
         raise ShapeError(name, f"(..., {size}) {shape_what or what}", a.shape)
     finite(a, name, labels)
+    if a.dtype.kind == "c" and a.size and not (np.abs(a.imag) <= MAX_IMAG).all():
+        raise InvalidValueError(f"{name}: imaginary parts up to {np.abs(a.imag).max():g}; "
+                                f"expected |Im| <= {MAX_IMAG:g} (complex values are for "
+                                "complex-step differentiation: Im = h, e.g. 1e-20)")
     return a
+
+
+def shaped(value: ArrayLike, name: str, core: tuple[int, ...], what: str,
+           magnitude: float = MAX_MAGNITUDE) -> Array:
+    """A finite real ``(..., *core)`` array (e.g. ``(..., 3, 3)`` rotations) with entries of
+    magnitude ``<= magnitude``.
+
+    Raises:
+        InvalidValueError: Not numeric, masked, complex, NaN, inf or too large (the first is
+            named).
+        ShapeError: The last axes are not ``core``.
+    """
+    a = array(value, name, f"numeric {what}")
+    k = len(core)
+    if a.ndim < k or a.shape[a.ndim - k:] != core:
+        dims = ", ".join(str(c) for c in core)
+        raise ShapeError(name, f"(..., {dims}) {what}", a.shape)
+    finite(a, name)
+    bounded(a, name, magnitude)
+    return a
+
+
+def bounded(a: NDArray[Any], name: str, magnitude: float = MAX_MAGNITUDE) -> None:
+    """Raise if an entry of the finite array ``a`` exceeds ``magnitude`` in absolute value."""
+    mag = np.abs(a).astype(np.float64, copy=False)  # float32 <= 1e100 would overflow
+    if a.size and not (mag <= magnitude).all():
+        idx = tuple(int(i) for i in np.argwhere(~(mag <= magnitude))[0])
+        raise InvalidValueError(f"{name}{list(idx)} is {a[idx]:g}; expected a magnitude "
+                                f"<= {magnitude:g}")
+
+
+def robot(value: object, name: str = "robot") -> None:
+    """Raise unless ``value`` is a :class:`~kinematics.Robot` (duck-typed: this module is
+    below ``robot.py`` in the import order)."""
+    if not all(hasattr(value, a) for a in ("chain", "check_q", "joint_names", "dof")):
+        raise InvalidValueError(f"{name}={show(value)}; expected a kinematics.Robot "
+                                "(kinematics.load_robot(...))")
 
 
 def broadcast(name_a: str, a: NDArray[Any], name_b: str, b: NDArray[Any],
@@ -101,25 +150,31 @@ def broadcast(name_a: str, a: NDArray[Any], name_b: str, b: NDArray[Any],
 
 
 def number(value: object, name: str, *, minimum: float | None = None,
-           strict: bool = False, maximum: float | None = None, unit: str = "") -> float:
-    """A finite real number, optionally bounded (``strict``: ``> minimum``)."""
+           strict: bool = False, maximum: float | None = None, unit: str = "",
+           expected: str | None = None) -> float:
+    """A finite real number, optionally bounded (``strict``: ``> minimum``); ``expected``
+    replaces the generic description in messages."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise InvalidValueError(f"{name}={show(value)}; expected a real number{unit}")
+        raise InvalidValueError(f"{name}={show(value)}; expected "
+                                f"{expected or 'a real number' + unit}")
     v = float(value)
     bound = ""
     if minimum is not None:
         bound = f" {'>' if strict else '>='} {minimum:g}"
     if maximum is not None:
         bound += f"{' and' if bound else ''} <= {maximum:g}"
-    if (not math.isfinite(v) or (minimum is not None and (v < minimum or (strict and v == minimum)))
+    if (not math.isfinite(v) or abs(v) > MAX_MAGNITUDE
+            or (minimum is not None and (v < minimum or (strict and v == minimum)))
             or (maximum is not None and v > maximum)):
-        raise InvalidValueError(f"{name}={show(value)}; expected a finite number{bound}{unit}")
+        raise InvalidValueError(f"{name}={show(value)}; expected "
+                                f"{expected or 'a finite number' + bound + unit} "
+                                f"(magnitude <= {MAX_MAGNITUDE:g})")
     return v
 
 
-def positive(value: object, name: str, unit: str = "") -> float:
+def positive(value: object, name: str, unit: str = "", expected: str | None = None) -> float:
     """A finite number ``> 0``."""
-    return number(value, name, minimum=0.0, strict=True, unit=unit)
+    return number(value, name, minimum=0.0, strict=True, unit=unit, expected=expected)
 
 
 def nonnegative(value: object, name: str, unit: str = "") -> float:
@@ -127,10 +182,11 @@ def nonnegative(value: object, name: str, unit: str = "") -> float:
     return number(value, name, minimum=0.0, unit=unit)
 
 
-def integer(value: object, name: str, minimum: int = 0) -> int:
+def integer(value: object, name: str, minimum: int = 0, expected: str | None = None) -> int:
     """A Python or numpy integer ``>= minimum`` (bools refused)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InvalidValueError(f"{name}={show(value)}; expected an integer >= {minimum}")
+        raise InvalidValueError(f"{name}={show(value)}; expected "
+                                f"{expected or f'an integer >= {minimum}'}")
     return int(value)
 
 
@@ -164,6 +220,7 @@ def weights6(value: ArrayLike, name: str, what: str = "weights >= 0") -> Array:
         raise ShapeError(name, "() or (6,) over [x y z rx ry rz]", a.shape)
     if not np.isfinite(a).all() or (a < 0).any():
         raise InvalidValueError(f"{name}={a.tolist()}; expected finite {what}")
+    bounded(a, name)
     return a
 
 
@@ -183,6 +240,7 @@ def pose(value: ArrayLike, name: str, *, single: bool = False) -> Array:
     flat = A.reshape(-1, 4, 4)
     ok_finite = np.isfinite(flat).all(axis=(1, 2))
     R = np.where(ok_finite[:, None, None], flat[:, :3, :3], 0.0)
+    R = np.where((np.abs(R) <= 2.0).all(axis=(1, 2))[:, None, None], R, 2.0)  # no overflow
     ortho = np.abs(R @ np.swapaxes(R, 1, 2) - np.eye(3)).max(axis=(1, 2)) <= RIGID_TOL
     det_ok = np.abs(np.linalg.det(R) - 1.0) <= RIGID_TOL
     row_ok = (flat[:, 3] == _LAST_ROW).all(axis=1)
@@ -196,6 +254,7 @@ def pose(value: ArrayLike, name: str, *, single: bool = False) -> Array:
         raise InvalidValueError(
             f"{name}{where} {why}; expected a rigid transform [[R, p], [0, 0, 0, 1]] with "
             f"R orthonormal (tolerance {RIGID_TOL:g}), got\n{flat[k]}")
+    bounded(A, name)  # translations: products stay finite
     return A
 
 
@@ -214,7 +273,8 @@ def _rigid_one(A: Array) -> bool:
               abs(r1[0] * r2[0] + r1[1] * r2[1] + r1[2] * r2[2]))
     det = (r0[0] * (r1[1] * r2[2] - r1[2] * r2[1]) - r0[1] * (r1[0] * r2[2] - r1[2] * r2[0])
            + r0[2] * (r1[0] * r2[1] - r1[1] * r2[0]))
-    return dev <= RIGID_TOL and abs(det - 1.0) <= RIGID_TOL
+    return (dev <= RIGID_TOL and abs(det - 1.0) <= RIGID_TOL and abs(a[0][3]) <= MAX_MAGNITUDE
+            and abs(a[1][3]) <= MAX_MAGNITUDE and abs(a[2][3]) <= MAX_MAGNITUDE)
 
 
 def model_pose(value: ArrayLike | None, name: str) -> Array:

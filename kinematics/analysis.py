@@ -21,7 +21,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, fields
 from typing import Any, TextIO
@@ -132,18 +131,17 @@ class TrajectoryAnalysis:
 def _check_trajectory(robot: Robot, q: ArrayLike, t: ArrayLike | None,
                       dt: float | None) -> tuple[Array, Array]:
     qa = robot.check_q(q)
+    _checks.bounded(qa, "q")  # differences and velocities stay finite
     if qa.ndim != 2 or qa.shape[0] < 2:
         raise ShapeError("q", f"(N, {robot.dof}) trajectory with N >= 2 samples", qa.shape)
     N = qa.shape[0]
     if t is not None and dt is not None:
         raise InvalidValueError("pass either t= (sample times) or dt= (a fixed step), not both")
     if t is None:
-        step = 1.0 if dt is None else float(dt)
-        if not (math.isfinite(step) and step > 0):
-            raise InvalidValueError(f"dt={dt!r}; expected a positive step [s]")
+        step = 1.0 if dt is None else _checks.positive(dt, "dt", expected="a positive step [s]")
         ta = np.arange(N, dtype=np.float64) * step
     else:
-        ta = np.asarray(t, dtype=np.float64)
+        ta = _checks.array(t, "t", "sample times [s]")
         if ta.shape != (N,):
             raise ShapeError("t", f"({N},) sample times, one per row of q", ta.shape)
         if not np.isfinite(ta).all() or np.any(np.diff(ta) <= 0):
@@ -180,7 +178,12 @@ def analyze_trajectory(robot: Robot, q: ArrayLike, *, t: ArrayLike | None = None
     >>> a.level_names, a.worst_index
     (('ok', 'ok', 'stop', 'ok', 'ok'), 2)
     """
+    _checks.robot(robot)
     qa, ta = _check_trajectory(robot, q, t, dt)
+    if monitor is not None and not (isinstance(monitor, SingularityMonitor)
+                                    and monitor.robot.dof == robot.dof):
+        raise InvalidValueError(f"monitor={_checks.show(monitor)}; expected None or a "
+                                f"SingularityMonitor of a {robot.dof}-joint robot")
     mon = SingularityMonitor(robot) if monitor is None else monitor
     qd = np.gradient(qa, ta, axis=0, edge_order=2) if qa.shape[0] > 2 else \
         np.repeat((qa[1:] - qa[:1]) / (ta[1] - ta[0]), 2, axis=0)
@@ -311,10 +314,12 @@ def workspace_sweep(robot: Robot, samples: int = 100_000, *, seed: int | None = 
             ``rows``, ``length`` or ``workers``.
         UnknownLinkError: ``link`` is not in the model.
     """
+    _checks.robot(robot)
     for name, v in (("samples", samples), ("chunk", chunk)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise InvalidValueError(f"{name}={v!r}; expected a positive integer")
-    if not (isinstance(margin, (int, float)) and 0 <= margin < 0.5):
+    if (isinstance(margin, bool) or not isinstance(margin, (int, float))
+            or not 0 <= margin < 0.5):
         raise InvalidValueError(f"margin={margin!r}; expected 0 <= margin < 0.5")
     robot.chain(link)
     sel = tuple(int(r) for r in task_rows(robot, rows))
@@ -400,11 +405,13 @@ def classify(robot: Robot, q: ArrayLike, *, link: str | None = None,
         ShapeError: ``q`` is not ``(dof,)``.
         InvalidValueError, UnknownLinkError: As :func:`~kinematics.singularity.measures_at`.
     """
+    _checks.robot(robot)
     qa = robot.check_q(q)
     if qa.ndim != 1:
         raise ShapeError("q", f"({robot.dof},) one configuration", qa.shape)
-    if not (0 < threshold <= 1):
-        raise InvalidValueError(f"threshold={threshold!r}; expected 0 < threshold <= 1")
+    _checks.number(threshold, "threshold", minimum=0.0, strict=True, maximum=1.0,
+                   expected="0 < threshold <= 1")
+    _checks.nonnegative(axis_tol, "axis_tol")
     sel = task_rows(robot, rows)
     _, J = fk_jacobian(robot, qa, link)
     m = measures(J[sel], length=robot.reach, linear=sel < 3)
@@ -522,13 +529,12 @@ def nearest_singularity(robot: Robot, q0: ArrayLike, *, link: str | None = None,
         InvalidValueError: Non-finite ``q0``, ``tol <= 0``, ``max_iter < 1``, bad ``rows``.
         UnknownLinkError: ``link`` is not in the model.
     """
+    _checks.robot(robot)
     qs = robot.check_q(q0, "q0")
     if qs.ndim != 1:
         raise ShapeError("q0", f"({robot.dof},) one configuration", qs.shape)
-    if not (isinstance(tol, (int, float)) and tol > 0):
-        raise InvalidValueError(f"tol={tol!r}; expected a positive number")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
-        raise InvalidValueError(f"max_iter={max_iter!r}; expected a positive integer")
+    tol = _checks.positive(tol, "tol", expected="a positive number")
+    max_iter = _checks.integer(max_iter, "max_iter", 1, expected="a positive integer")
     robot.chain(link)
     sel = task_rows(robot, rows)
     lo, hi = robot.joint_limits[:, 0], robot.joint_limits[:, 1]
@@ -554,5 +560,8 @@ def nearest_singularity(robot: Robot, q0: ArrayLike, *, link: str | None = None,
         if not accepted:
             break
     cls = classify(robot, q, link=link, rows=sel)
-    return SingularConfiguration(q, qs, float(np.linalg.norm(q - qs)), sigma, sigma <= tol,
+    d = q - qs
+    big = float(np.abs(d).max())  # scaled norm: a huge q0 (clipped to the limits) can't overflow
+    dist = big * float(np.linalg.norm(d / big)) if big > 0 else 0.0
+    return SingularConfiguration(q, qs, dist, sigma, sigma <= tol,
                                  it, cls)

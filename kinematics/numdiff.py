@@ -68,6 +68,7 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from kinematics import _checks
 from kinematics.exceptions import InvalidValueError, ShapeError
 
 __all__ = ["jacobian", "jvp", "vjp", "hessian"]
@@ -94,20 +95,24 @@ def _check_finite(a: NDArray[Any], what: str, hint: str = "") -> None:
 
 
 def _real_array(a: ArrayLike, name: str, point: bool = False) -> NDArray[np.float64]:
+    if isinstance(a, np.ma.MaskedArray):
+        raise InvalidValueError(f"{name} must be a real numeric array: masked arrays are not "
+                                "supported (the mask would be ignored)")
     try:
         arr = np.asarray(a)
-    except ValueError as err:  # ragged nested sequences
+    except (TypeError, ValueError) as err:  # ragged nested sequences
         raise InvalidValueError(f"{name} must be a real numeric array: {err}") from err
     if arr.dtype.kind not in "iuf":
         raise InvalidValueError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
     if point and (arr.ndim == 0 or arr.size == 0):
         raise ShapeError(name, "(n,) or (..., n) with at least one element", arr.shape)
     _check_finite(arr, name)
+    _checks.bounded(arr, name)  # x + h and w J stay finite
     return arr.astype(float)
 
 
 def _method(method: str) -> tuple[float, tuple[complex, ...], tuple[complex, ...]]:
-    if method not in _STENCILS:
+    if not isinstance(method, str) or method not in _STENCILS:
         raise InvalidValueError(f"unknown method {method!r}; valid methods: {list(_STENCILS)}")
     return _STENCILS[method]
 
@@ -130,6 +135,10 @@ def _step(step: ArrayLike | None, method: str, scale: NDArray[np.float64]) -> ND
 def _evaluate(f: Function, points: NDArray[Any], vectorized: bool,
               complex_step: bool) -> NDArray[Any]:
     """``f`` at every ``points[k]``: ``(k, *x.shape) -> (k, *f(x).shape)``, dtype-checked."""
+    if not callable(f):
+        raise InvalidValueError(f"f={f!r:.80}; expected a function of an array")
+    if not isinstance(vectorized, (bool, np.bool_)):
+        raise InvalidValueError(f"vectorized={vectorized!r:.80}; expected True or False")
     try:
         if vectorized:
             outs = np.asarray(f(points))
@@ -267,7 +276,10 @@ def vjp(f: Function, x: ArrayLike, w: ArrayLike, *, method: str = "central",
     J = jacobian(f, x, method=method, step=step, vectorized=vectorized)
     if (fshape := J.shape[: J.ndim - np.ndim(x)]) != w.shape:
         raise ShapeError("w", f"{fshape}, the shape of f(x)", w.shape)
-    return np.tensordot(w, J, axes=w.ndim)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.tensordot(w, J, axes=w.ndim)
+    _check_finite(out, "w J (overflow: reduce w)")
+    return out
 
 
 def hessian(f: Function, x: ArrayLike, *, step: ArrayLike | None = None,

@@ -4,6 +4,12 @@ Shapes follow numpy broadcasting with batch axes first: a rotation is ``(..., 3,
 homogeneous transform ``(..., 4, 4)``, a twist ``(..., 6)`` ordered ``[v; ω]`` (linear
 first). Names read right to left: ``T_a_b`` maps coordinates in frame ``b`` to frame ``a``.
 Angles in radians, lengths in metres.
+
+Every argument is validated (:mod:`kinematics._checks`): a non-numeric, masked or complex
+array, a NaN or inf, an entry above ``_checks.MAX_MAGNITUDE`` (1e100) raises
+:class:`~kinematics.InvalidValueError`; wrong trailing axes, or batch axes of two arguments
+that do not broadcast, raise :class:`~kinematics.ShapeError`. Rotations are not checked to
+be orthonormal (that is :func:`kinematics._checks.pose`'s job at the model's edges).
 """
 
 from __future__ import annotations
@@ -12,6 +18,9 @@ import math
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from . import _checks
+from .exceptions import ShapeError
 
 __all__ = [
     "rpy_to_matrix",
@@ -45,7 +54,7 @@ def rpy_to_matrix(rpy: ArrayLike) -> Array:
            [ 1.,  0.,  0.],
            [ 0.,  0.,  1.]])
     """
-    rpy = np.asarray(rpy, dtype=float)
+    rpy = _checks.shaped(rpy, "rpy", (3,), "roll, pitch, yaw [rad]")
     cr, cp, cy = np.cos(rpy[..., 0]), np.cos(rpy[..., 1]), np.cos(rpy[..., 2])
     sr, sp, sy = np.sin(rpy[..., 0]), np.sin(rpy[..., 1]), np.sin(rpy[..., 2])
     R = np.empty(rpy.shape[:-1] + (3, 3))
@@ -70,7 +79,7 @@ def matrix_to_rpy(R: ArrayLike) -> Array:
     Returns:
         ``(..., 3)`` roll, pitch, yaw [rad], pitch in ``[-π/2, π/2]``.
     """
-    R = np.asarray(R, dtype=float)
+    R = _checks.shaped(R, "R", (3, 3), "rotation matrix")
     pitch = np.arctan2(-R[..., 2, 0], np.hypot(R[..., 0, 0], R[..., 1, 0]))
     roll = np.arctan2(R[..., 2, 1], R[..., 2, 2])
     yaw = np.arctan2(R[..., 1, 0], R[..., 0, 0])
@@ -86,7 +95,7 @@ def skew(v: ArrayLike) -> Array:
     Returns:
         ``(..., 3, 3)``.
     """
-    v = np.asarray(v, dtype=float)
+    v = _checks.shaped(v, "v", (3,), "vector")
     S = np.zeros(v.shape[:-1] + (3, 3))
     S[..., 0, 1], S[..., 0, 2] = -v[..., 2], v[..., 1]
     S[..., 1, 0], S[..., 1, 2] = v[..., 2], -v[..., 0]
@@ -104,8 +113,11 @@ def axis_angle_to_matrix(axis: ArrayLike, angle: ArrayLike) -> Array:
     Returns:
         ``(..., 3, 3)`` rotation by ``angle`` about ``axis``.
     """
-    K = skew(axis)
-    a = np.asarray(angle, dtype=float)[..., None, None]
+    ax = _checks.shaped(axis, "axis", (3,), "unit axis")
+    a = _checks.shaped(angle, "angle", (), "angle [rad]")
+    ax, a = _checks.broadcast("axis", ax, "angle", a, 1, 0)
+    K = skew(ax)
+    a = a[..., None, None]
     return np.eye(3) + np.sin(a) * K + (1.0 - np.cos(a)) * (K @ K)
 
 
@@ -119,9 +131,10 @@ def transform(R: ArrayLike | None = None, p: ArrayLike | None = None) -> Array:
     Returns:
         ``(..., 4, 4)``.
     """
-    R = np.eye(3) if R is None else np.asarray(R, dtype=float)
-    p = np.zeros(3) if p is None else np.asarray(p, dtype=float)
-    batch = np.broadcast_shapes(R.shape[:-2], p.shape[:-1])
+    R = np.eye(3) if R is None else _checks.shaped(R, "R", (3, 3), "rotation matrix")
+    p = np.zeros(3) if p is None else _checks.shaped(p, "p", (3,), "translation [m]")
+    R, p = _checks.broadcast("R", R, "p", p, 2, 1)
+    batch = p.shape[:-1]
     T = np.zeros(batch + (4, 4))
     T[..., :3, :3] = R
     T[..., :3, 3] = p
@@ -138,7 +151,7 @@ def inverse(T: ArrayLike) -> Array:
     Returns:
         ``(..., 4, 4)``.
     """
-    T = np.asarray(T, dtype=float)
+    T = _checks.shaped(T, "T", (4, 4), "transform")
     Rt = np.swapaxes(T[..., :3, :3], -1, -2)
     return transform(Rt, -(Rt @ T[..., :3, 3, None])[..., 0])
 
@@ -158,7 +171,7 @@ def so3_log(R: ArrayLike) -> Array:
     >>> np.round(so3_log(axis_angle_to_matrix([0.0, 0.0, 1.0], 0.5)), 12) + 0.0
     array([0. , 0. , 0.5])
     """
-    R = np.asarray(R, dtype=float)
+    R = _checks.shaped(R, "R", (3, 3), "rotation matrix")
     cos = np.clip((np.trace(R, axis1=-2, axis2=-1) - 1.0) / 2.0, -1.0, 1.0)
     theta = np.arccos(cos)
     vee = np.stack(
@@ -201,8 +214,9 @@ def pose_error(T_current: ArrayLike, T_target: ArrayLike) -> Array:
     Returns:
         ``(..., 6)`` error ``[dp [m]; dθ [rad]]``, base axes.
     """
-    Tc = np.asarray(T_current, dtype=float)
-    Tt = np.asarray(T_target, dtype=float)
+    Tc = _checks.shaped(T_current, "T_current", (4, 4), "pose")
+    Tt = _checks.shaped(T_target, "T_target", (4, 4), "pose")
+    Tc, Tt = _checks.broadcast("T_current", Tc, "T_target", Tt, 2, 2)
     Re = Tt[..., :3, :3] @ np.swapaxes(Tc[..., :3, :3], -1, -2)
     e = np.empty(Re.shape[:-2] + (6,))
     e[..., :3] = Tt[..., :3, 3] - Tc[..., :3, 3]
@@ -232,9 +246,23 @@ def pose_error_one(T_current: Array, T_target: Array) -> Array:
     Returns:
         ``(6,)`` error ``[dp [m]; dθ [rad]]``, base axes.
     """
+    if not (type(T_current) is np.ndarray and type(T_target) is np.ndarray
+            and T_current.dtype == np.float64 and T_target.dtype == np.float64
+            and T_current.shape == (4, 4) and T_target.shape == (4, 4)):
+        T_current = _checks.shaped(T_current, "T_current", (4, 4), "pose")
+        T_target = _checks.shaped(T_target, "T_target", (4, 4), "pose")
+        if T_current.shape != (4, 4) or T_target.shape != (4, 4):
+            raise ShapeError("T_current" if T_current.shape != (4, 4) else "T_target",
+                             "(4, 4)", T_current.shape if T_current.shape != (4, 4)
+                             else T_target.shape)
     Re = T_target[:3, :3] @ T_current[:3, :3].T
     r = Re.tolist()
     c = (r[0][0] + r[1][1] + r[2][2] - 1.0) * 0.5
+    total = c + T_current[0, 3] + T_current[1, 3] + T_current[2, 3] + T_target[0, 3] \
+        + T_target[1, 3] + T_target[2, 3]
+    if not total - total == 0.0:  # a NaN or inf anywhere (cheap, control-loop path)
+        _checks.finite(T_current, "T_current")
+        _checks.finite(T_target, "T_target")
     c = 1.0 if c > 1.0 else -1.0 if c < -1.0 else c
     theta = math.acos(c)
     e = np.empty(6)
@@ -258,7 +286,7 @@ def adjoint(T: ArrayLike) -> Array:
     Returns:
         ``(..., 6, 6)``.
     """
-    T = np.asarray(T, dtype=float)
+    T = _checks.shaped(T, "T", (4, 4), "transform")
     R, p = T[..., :3, :3], T[..., :3, 3]
     Ad = np.zeros(T.shape[:-2] + (6, 6))
     Ad[..., :3, :3] = R

@@ -35,6 +35,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import _checks
 from ._certify import _chain, _frames
 from .exceptions import InvalidValueError, ShapeError
 from .jacobian import jacobian
@@ -47,17 +48,14 @@ _MAX_ENUMERATED = 12  # joints up to which the worst box vertex is found by enum
 
 
 def _check_cov(robot: Robot, joint_cov: ArrayLike) -> Array:
-    try:
-        S = np.asarray(joint_cov, dtype=float)
-    except (TypeError, ValueError):
-        raise InvalidValueError(f"joint_cov: expected a numeric covariance, got "
-                                f"{joint_cov!r}") from None
+    S = _checks.array(joint_cov, "joint_cov", "a numeric covariance [rad², m²]")
     n = robot.dof
     if not (S.shape == (n,) or (S.ndim >= 2 and S.shape[-2:] == (n, n))):
         raise ShapeError("joint_cov", f"({n},) variances or (..., {n}, {n}) covariances "
                          f"[rad², m²]", S.shape)
     if not np.isfinite(S).all():
         raise InvalidValueError("joint_cov: expected finite values")
+    _checks.bounded(S, "joint_cov")
     if S.ndim == 1:
         if np.any(S < 0):
             j = int(np.argmax(S < 0))
@@ -104,12 +102,13 @@ def pose_covariance(robot: Robot, q: ArrayLike, joint_cov: ArrayLike,
     >>> float(np.sqrt(C[1, 1]))                       # σ_y = 1.8 m × 1 mrad
     0.0018
     """
-    if reference not in ("base", "local"):
+    _checks.robot(robot)
+    if not isinstance(reference, str) or reference not in ("base", "local"):
         raise InvalidValueError(f"reference={reference!r}; expected 'base' or 'local'")
-    J = jacobian(robot, q, link, reference)  # type: ignore[arg-type]
+    J = jacobian(robot, robot.check_q(q), link, reference)  # type: ignore[arg-type]
     S = _check_cov(robot, joint_cov)
     if S.ndim == 1:
-        C = (J * S) @ np.swapaxes(J, -1, -2)
+        C = (J * S) @ np.swapaxes(J, -1, -2)  # (6, n) @ (n,) diagonal
     else:
         try:
             np.broadcast_shapes(J.shape[:-2], S.shape[:-2])
@@ -132,14 +131,11 @@ def _worst_gain(A: Array) -> Array:
 
 
 def _positive(value: float, name: str, unit: str) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        x = math.nan
-    if not (math.isfinite(x) and x > 0):
-        raise InvalidValueError(f"{name}={value!r}; expected a positive finite tolerance "
-                                f"[{unit}]")
-    return x
+    if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
+            or not (math.isfinite(value) and value > 0)):
+        raise InvalidValueError(f"{name}={_checks.show(value)}; expected a positive finite "
+                                f"tolerance [{unit}] (a real number)")
+    return float(value)
 
 
 def joint_tolerance(robot: Robot, q: ArrayLike, pos_tol: float, rot_tol: float | None = None,
@@ -171,8 +167,9 @@ def joint_tolerance(robot: Robot, q: ArrayLike, pos_tol: float, rot_tol: float |
     >>> joint_tolerance(arm, [0.0, 0.0], pos_tol=1e-3)   # 1 mm / (1.8 + 0.8) m
     array([0.00038462, 0.00038462])
     """
+    _checks.robot(robot)
     tol_p = _positive(pos_tol, "pos_tol", "m")
-    J = jacobian(robot, q, link)
+    J = jacobian(robot, robot.check_q(q), link)
     with np.errstate(divide="ignore"):
         delta = tol_p / _worst_gain(J[..., :3, :])
         if rot_tol is not None:
@@ -199,6 +196,7 @@ def position_hessian(robot: Robot, q: ArrayLike, link: str | None = None) -> Arr
     Raises:
         ShapeError, InvalidValueError, UnknownLinkError: Bad ``q`` or ``link``.
     """
+    _checks.robot(robot)
     qa = robot.check_q(q)
     ch = _chain(robot, link)
     z, o, T = _frames(robot, ch, link, qa)
@@ -235,10 +233,13 @@ def linearization_limit(robot: Robot, q: ArrayLike, ratio: float = 0.1,
     Raises:
         ShapeError, InvalidValueError, UnknownLinkError: Bad ``q``, ``ratio`` or ``link``.
     """
+    _checks.robot(robot)
     rho = _positive(ratio, "ratio", "dimensionless")
-    H = position_hessian(robot, q, link)
-    Jv = jacobian(robot, q, link)[..., :3, :]
+    qa = robot.check_q(q)
+    H = position_hessian(robot, qa, link)
+    Jv = jacobian(robot, qa, link)[..., :3, :]
     trace = np.einsum("...iix->...x", H)
     second = np.sqrt(np.sum(trace**2, axis=-1) + 2.0 * np.sum(H**2, axis=(-3, -2, -1)))
-    with np.errstate(divide="ignore"):
-        return 2.0 * rho * np.linalg.norm(Jv, axis=(-2, -1)) / second
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = 2.0 * rho * np.linalg.norm(Jv, axis=(-2, -1)) / second
+    return np.where(second == 0.0, np.inf, out)  # linear in q (0/0 when J_v is 0 too)
