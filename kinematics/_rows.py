@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _engine, robots
+from . import _checks, _engine, robots
 from .exceptions import InvalidValueError
 from .robot import Robot
 
@@ -46,7 +46,8 @@ def task_rows(robot: Robot, rows: ArrayLike | None) -> NDArray[np.intp]:
     """
     if rows is None:
         return np.array(default_rows(robot), dtype=np.intp)
-    r = np.asarray(rows)
+    r = _checks.array(rows, "rows", "distinct Jacobian row indices in 0..5") \
+        if not isinstance(rows, np.ndarray) else rows
     if (r.ndim != 1 or r.size == 0 or not np.issubdtype(r.dtype, np.integer)
             or np.any((r < 0) | (r > 5)) or len(set(r.tolist())) != r.size):
         raise InvalidValueError(f"rows={rows!r}; expected distinct Jacobian row indices in "

@@ -23,6 +23,7 @@ _F64 = np.dtype(np.float64)
 def prepare(robot: Robot, q: ArrayLike, link: str | None) -> tuple[Chain, NDArray[np.generic]]:
     """Validate ``(q, link)`` of a public call: the link's chain and ``q`` as an array
     (complex ``q`` is kept for complex-step differentiation)."""
+    _checks.robot(robot)
     chain = robot.chain(link)
     return chain, robot.check_q(q, complex_ok=True)
 
@@ -32,6 +33,7 @@ def point_offset(point: ArrayLike | None) -> Array | None:
     if point is None:
         return None
     p = _checks.vector(point, "point", 3, "offset [m] in the link frame")
+    _checks.bounded(p, "point")
     if p.ndim != 1:
         from .exceptions import ShapeError
 
@@ -101,6 +103,7 @@ def fk_all(robot: Robot, q: ArrayLike) -> Array:
     Raises:
         ShapeError, InvalidValueError: As :func:`fk`.
     """
+    _checks.robot(robot)
     _, qa = prepare(robot, q, robot.base_link)
     batch, L = qa.shape[:-1], len(robot.link_names)
     shape = (math.prod(batch), L, 4, 4)

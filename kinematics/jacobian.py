@@ -223,6 +223,9 @@ def _with_velocity(robot: Robot, q: ArrayLike, qd: ArrayLike, link: str | None,
     ref = _reference(reference)
     n = robot.dof if size is None else size
     xa = _checks.vector(qd, name, n, what, complex_ok=True)
+    _checks.bounded(xa, name)
+    if np.iscomplexobj(xa) and not np.iscomplexobj(qa):
+        qa = qa.astype(np.complex128)  # complex-step through the velocity: one dtype
     qa, xa = _checks.broadcast("q", qa, name, xa)
     return chain, qa, xa, ref, point_offset(point)
 
@@ -348,6 +351,13 @@ def jacobian_hessian(robot: Robot, q: ArrayLike, J: Array | None = None,
     """
     chain, qa = prepare(robot, q, link)
     dof = robot.dof
+    if J is not None:
+        J = _checks.array(J, "J", f"a (6, {dof}) base Jacobian at q", complex_ok=True)
+        if J.shape != (6, dof):
+            from .exceptions import ShapeError
+
+            raise ShapeError("J", f"(6, {dof}) base Jacobian at q", J.shape)
+        _checks.finite(J, "J")
     if qa.ndim != 1:
         from .exceptions import ShapeError
 

@@ -292,6 +292,9 @@ class Robot:
                 for k in shape):
             raise InvalidValueError(f"n={_checks.show(n)}; expected a batch size or shape of "
                                     "integers >= 0")
+        if int(np.prod(shape, dtype=float)) * max(self.dof, 1) > 2**31:
+            raise InvalidValueError(f"n={_checks.show(n)}: {self.dof} joints × that many "
+                                    "configurations is more than 2**31 values")
         seed = _checks.seed(seed)
         margin = _checks.number(margin, "margin", minimum=0.0, maximum=0.499999)
         lo, hi = self.joint_limits[:, 0].copy(), self.joint_limits[:, 1].copy()
@@ -506,6 +509,8 @@ def robot_from_urdf(
     src = model.source
     if base is not None:
         _checks.name(base, "base")
+    if name is not None:
+        _checks.name(name, "name")
     if tip is None or isinstance(tip, str):
         tips_in = None if tip is None else [tip]
     elif isinstance(tip, Sequence) and tip and all(isinstance(t, str) for t in tip):
@@ -694,6 +699,12 @@ def load_robot(
         raise InvalidValueError(f"name_or_path={_checks.show(name_or_path)}; expected a "
                                 f"bundled robot name {robots.names()} or a URDF file path")
     key = os.fspath(name_or_path)
+    if base is not None:
+        _checks.name(base, "base")
+    if tip is not None and not isinstance(tip, str) and not (
+            isinstance(tip, Sequence) and all(isinstance(t, str) for t in tip)):
+        raise InvalidValueError(f"tip={_checks.show(tip)}; expected a link name, a list of "
+                                "link names, or None")
     if key in robots.REGISTRY:
         entry = robots.REGISTRY[key]
         model = read_urdf(robots.urdf_path(key))

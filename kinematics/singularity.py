@@ -177,10 +177,9 @@ class SingularityMeasures:
 
 
 def _check_J(J: ArrayLike) -> Array:
-    try:
-        a = np.asarray(J, dtype=float)
-    except (TypeError, ValueError):
-        raise InvalidValueError(f"J: expected a numeric (..., m, n) Jacobian, got {J!r}") from None
+    a = _checks.array(J, "J", "a real (..., m, n) Jacobian")
+    if a.ndim >= 2 and a.size and np.isfinite(a).all():
+        _checks.bounded(a, "J")
     if a.ndim < 2 or a.shape[-1] == 0 or a.shape[-2] == 0:
         raise ShapeError("J", "(..., m, n) with m, n >= 1", a.shape)
     if not np.isfinite(a).all():
@@ -192,7 +191,14 @@ def _check_J(J: ArrayLike) -> Array:
 def _linear_mask(linear: ArrayLike | None, m: int) -> NDArray[np.bool_]:
     if linear is None:
         return np.arange(m) < 3 if m == 6 else np.ones(m, dtype=bool)
-    mask = np.asarray(linear)
+    if isinstance(linear, np.ma.MaskedArray):
+        raise InvalidValueError("linear: masked arrays are not supported; expected "
+                                f"({m},) bool flags")
+    try:
+        mask = np.asarray(linear)
+    except (TypeError, ValueError):
+        raise InvalidValueError(f"linear={_checks.show(linear)}; expected ({m},) bool "
+                                "flags") from None
     if mask.shape != (m,) or mask.dtype != np.bool_:
         raise ShapeError("linear", f"({m},) bool (one flag per Jacobian row)", mask.shape)
     return mask
@@ -388,7 +394,9 @@ def measures_at(robot: Robot, q: ArrayLike, *, link: str | None = None,
         ShapeError, InvalidValueError, UnknownLinkError: Bad ``q``, ``rows``, ``length`` or
             ``link``.
     """
+    _checks.robot(robot)
     sel = task_rows(robot, rows)
+    q = robot.check_q(q)
     _, J = fk_jacobian(robot, q, link)
     L = robot.reach if length is None else _checks.positive(length, "length", " [m]")
     return measures(J[..., sel, :], length=L, linear=sel < 3)
@@ -629,27 +637,18 @@ class SingularityMonitor:
                  metric: str = "sigma_min_scaled", *, hysteresis: float = 0.2,
                  link: str | None = None, rows: ArrayLike | None = None,
                  length: float | None = None):
-        if metric not in METRICS:
-            raise InvalidValueError(f"metric={metric!r}; expected one of {list(METRICS)}")
+        _checks.robot(robot)
+        metric = _checks.choice(metric, "metric", METRICS)
         if (warn is None or stop is None) and metric != "sigma_min_scaled":
             raise InvalidValueError(f"metric={metric!r} has no default thresholds; pass both "
                                     "warn= and stop= (only 'sigma_min_scaled' has defaults)")
         dwarn, dstop = default_thresholds(robot)
-        w = dwarn if warn is None else warn
-        s = dstop if stop is None else stop
-        try:
-            w, s = float(w), float(s)
-        except (TypeError, ValueError):
-            raise InvalidValueError(f"warn={warn!r}, stop={stop!r}; expected numbers") from None
-        if not (math.isfinite(w) and math.isfinite(s) and 0 <= s < w):
+        w = dwarn if warn is None else _checks.number(warn, "warn")
+        s = dstop if stop is None else _checks.number(stop, "stop")
+        if not 0 <= s < w:
             raise InvalidValueError(f"thresholds warn={w}, stop={s}; expected finite "
                                     "0 <= stop < warn (the metric grows away from singular)")
-        try:
-            h = float(hysteresis)
-        except (TypeError, ValueError):
-            raise InvalidValueError(f"hysteresis={hysteresis!r}; expected a number") from None
-        if not (math.isfinite(h) and h >= 0):
-            raise InvalidValueError(f"hysteresis={h}; expected a finite value >= 0")
+        h = _checks.nonnegative(hysteresis, "hysteresis")
         self.robot = robot
         self.metric = metric
         self.warn, self.stop, self.hysteresis = w, s, h
@@ -675,15 +674,14 @@ class SingularityMonitor:
                 f"stop={self.stop:.4g}, metric={self.metric!r})")
 
     def _check_qd(self, qd: ArrayLike) -> Array:
-        try:
-            a = np.asarray(qd, dtype=float)
-        except (TypeError, ValueError):
-            raise InvalidValueError(f"qd: expected numeric joint velocities, got {qd!r}") from None
+        if type(qd) is np.ndarray and qd.dtype == np.float64 and qd.shape == (self._dof,) \
+                and np.isfinite(qd).all() and (np.abs(qd) <= _checks.MAX_MAGNITUDE).all():
+            return qd  # the control loop's case
+        a = _checks.vector(qd, "qd", self._dof, "joint velocities [rad/s or m/s]")
         if a.shape != (self._dof,):
             raise ShapeError("qd", f"({self._dof},) joint velocities of one configuration",
                              a.shape)
-        if not np.isfinite(a).all():
-            raise InvalidValueError(f"qd: expected finite values, got {a.tolist()}")
+        _checks.bounded(a, "qd")
         return a
 
     def update(self, q: ArrayLike, qd: ArrayLike | None = None, *,

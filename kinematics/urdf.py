@@ -577,6 +577,10 @@ def parse_urdf(text: str | bytes, source: str = "<string>", *, max_bytes: int | 
         >>> m.joint("j").axis, m.joint("j").velocity, m.defects
         ((0.0, 0.0, 1.0), inf, ())
     """
+    if not isinstance(text, (str, bytes)):
+        raise URDFError(f"text={_checks.show(text)}; expected the URDF document as str or "
+                        "bytes", source if isinstance(source, str) else "<string>")
+    _checks.name(source, "source")
     cap_bytes = _checks.cap(max_bytes, MAX_BYTES_ENV, DEFAULT_MAX_BYTES, "max_bytes")
     cap_elements = _checks.cap(max_elements, MAX_ELEMENTS_ENV, DEFAULT_MAX_ELEMENTS,
                                "max_elements")

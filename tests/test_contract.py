@@ -373,79 +373,7 @@ def backend(request: pytest.FixtureRequest) -> Any:
 # test_open_leak (strict xfail) reproduces each; once fixed, delete the entry.
 _MASKED_SCALAR = np.ma.masked_array([1.0], mask=[True])
 _RAGGED = [[1.0, [2.0]], 3.0]
-OPEN_LEAKS: dict[tuple[str, str], tuple[Any, str]] = {
-    ("ResolvedRateController", "monitor"): ({"a": 1}, "ik/rate.py __init__: a dict has a "
-        "callable .update; check inspect.signature(update).bind(q, qd) or Monitor protocol"),
-    ("ResolvedRateController", "nullspace"): (np.eye(4), "ik/rate.py __init__: "
-        "`nullspace in NULLSPACE` on an array; test isinstance(nullspace, str) first"),
-    ("ResolvedRateController", "task_frame"): (np.array([]), "ik/rate.py __init__: use "
-        "_checks.choice(task_frame, 'task_frame', TASK_FRAMES)"),
-    ("Robot.random_q", "n"): (10**30, "robot.py random_q: numpy ValueError 'Maximum allowed "
-        "dimension exceeded'; cap math.prod(shape) * dof and raise InvalidValueError"),
-    ("SingularityMonitor", "warn"): (_MASKED_SCALAR, "singularity.py SingularityMonitor."
-        "__init__: float() of a masked array warns; use _checks.number for warn/stop/hysteresis"),
-    ("SingularityMonitor", "stop"): (_MASKED_SCALAR, "singularity.py SingularityMonitor."
-        "__init__: float() of masked warns; _checks.number"),
-    ("SingularityMonitor", "hysteresis"): (_MASKED_SCALAR, "singularity.py SingularityMonitor."
-        "__init__: float() of masked warns; _checks.nonnegative"),
-    ("SingularityMonitor", "metric"): (np.array([]), "singularity.py SingularityMonitor."
-        "__init__: `metric not in METRICS` on an array; _checks.choice(metric, ...)"),
-    ("SingularityMonitor", "rows"): (_RAGGED, "singularity.py task_rows: np.asarray raises "
-        "ValueError on ragged rows; use _checks.array(rows, 'rows', ...)"),
-    ("singularity.measures_at", "rows"): (_RAGGED, "singularity.py task_rows: _checks.array"),
-    ("analysis.classify", "rows"): (_RAGGED, "singularity.py task_rows: _checks.array"),
-    ("analysis.nearest_singularity", "rows"): (_RAGGED, "singularity.py task_rows: "
-        "_checks.array"),
-    ("SingularityMonitor.update", "qd"): (np.full(7, 0.1 + 1j), "singularity.py "
-        "SingularityMonitor._check_qd: ComplexWarning; use _checks.vector(qd, 'qd', dof, ...) "
-        "and _checks.bounded (1e308 overflows)"),
-    ("singularity.measures_at", "q"): (_qp(3) + 1j, "singularity.py measures_at: "
-        "ComplexWarning; q = robot.check_q(q) (real) before jacobian"),
-    ("measures", "J"): (np.zeros((6, 7)) + 1j, "singularity.py measures: ComplexWarning; "
-        "J = _checks.array(J, 'J', 'a real Jacobian'), finite and _checks.bounded (1e308 "
-        "overflows)"),
-    ("measures", "linear"): (_RAGGED, "singularity.py measures: np.asarray(linear) on ragged "
-        "input; use _checks.array"),
-    ("jacobian_dot", "qd"): (np.full((3, 7), 0.3 + 1j), "jacobian.py _with_velocity: complex "
-        "qd with real q hits ComplexWarning in the real frames; accept complex qd only if q is "
-        "complex (or promote qa to complex); also _checks.bounded(qd) (1e308 overflows)"),
-    ("load_robot", "base"): (np.eye(4), "robot.py load_robot/robot_from_urdf: truth value of "
-        "an array; base = _checks.name(base, 'base')"),
-    ("load_robot", "tip"): (np.eye(4), "robot.py: tip must be a str or a sequence of str; "
-        "check each with _checks.name"),
-    ("robot_from_urdf", "name"): (np.eye(4), "robot.py robot_from_urdf: "
-        "_checks.name(name, 'name') when not None"),
-    ("parse_urdf", "text"): (1, "urdf.py parse_urdf: AttributeError on non-str text; raise "
-        "InvalidValueError unless isinstance(text, (str, bytes))"),
-    ("parse_urdf", "source"): (math.nan, "urdf.py parse_urdf: source is not validated "
-        "(NaN stored as URDFModel.source); _checks.name(source, 'source')"),
-    ("jacobian_hessian", "J"): (np.eye(4), "jacobian.py jacobian_hessian: J not validated "
-        "(numpy reshape ValueError); _checks.array + shape (6, dof) + finite"),
-    **{(name, "robot"): ("panda", f"{where}: a non-Robot robot leaks AttributeError; call "
-                         "_checks.robot(robot) first") for name, where in [
-        ("fk", "forward.py prepare"), ("fk_all", "forward.py fk_all"),
-        ("jacobian", "jacobian.py _evaluate"), ("fk_jacobian", "jacobian.py _evaluate"),
-        ("jacobian_dot", "jacobian.py _with_velocity"), ("twist", "jacobian.py _with_velocity"),
-        ("joint_torques", "jacobian.py _with_velocity"),
-        ("jacobian_hessian", "jacobian.py jacobian_hessian"), ("ik.solve", "ik/solve.py solve"),
-        ("ResolvedRateController", "ik/rate.py ResolvedRateController.__init__"),
-        ("SingularityMonitor", "singularity.py SingularityMonitor.__init__"),
-        ("singularity.measures_at", "singularity.py measures_at")]},
-    ("ResolvedRateController.velocity", "q"): (np.full(7, 1e308), "ik/rate.py velocity: "
-        "overflow RuntimeWarning in the limit spring for huge q; _checks.bounded(q, 'q') "
-        "after robot.check_q"),
-    ("ResolvedRateController.step", "q"): (np.full(7, 1e308), "ik/rate.py step: as velocity"),
-    ("twist", "qd"): (np.full((3, 7), 1e308), "jacobian.py _with_velocity: overflow "
-        "RuntimeWarning for huge qd; _checks.bounded(xa, name) after _checks.vector"),
-    ("joint_torques", "wrench"): (np.full((3, 6), 1e308), "jacobian.py _with_velocity: "
-        "overflow for a huge wrench; _checks.bounded"),
-    ("joint_torques", "point"): (np.full(3, 1e308), "forward.py point_offset: overflow "
-        "RuntimeWarning in joint_torques for a huge point; _checks.bounded(p, 'point')"),
-    ("ResolvedRateController.velocity", "target_twist"): (np.full(6, 1e308), "ik/rate.py "
-        "velocity: overflow for a huge target_twist; _checks.bounded(target_twist)"),
-    ("ik.solve", "restarts"): (10**30, "ik/solve.py solve: OverflowError (index-sized int); "
-        "bound restarts/max_iter/patience with an upper limit in _checks.integer"),
-}
+OPEN_LEAKS: dict[tuple[str, str], tuple[Any, str]] = {}  # every leak found is fixed
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, database=None,
@@ -553,11 +481,7 @@ EXAMPLES: list[tuple[str, Callable[[], Any], str]] = [
 ]
 
 # examples that still fail in files this branch does not own (the lead applies the fixes)
-XFAIL: dict[str, str] = {
-    "parse_urdf None": "kinematics/urdf.py parse_urdf: AttributeError on None (check str/bytes)",
-    "measures complex": "kinematics/singularity.py measures: ComplexWarning, J not validated "
-                        "with _checks.array",
-}
+XFAIL: dict[str, str] = {}  # every issue example raises a KinematicsError
 
 
 @pytest.mark.parametrize("label, call, match", [

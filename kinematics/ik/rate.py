@@ -151,6 +151,7 @@ class ResolvedRateController:
         monitor: Any = None,
         link: str | None = None,
     ) -> None:
+        _checks.robot(robot)
         self._chain = robot.chain(link)
         self.robot = robot
         self.link = link
@@ -168,7 +169,8 @@ class ResolvedRateController:
         self.velocity_scale = _checks.positive(velocity_scale, "velocity_scale")
         self.limit_margin = _checks.nonnegative(limit_margin, "limit_margin")
         self.limit_gain = _checks.nonnegative(limit_gain, "limit_gain")
-        if not (nullspace is None or callable(nullspace) or nullspace in NULLSPACE):
+        if not (nullspace is None or callable(nullspace)
+                or (isinstance(nullspace, str) and nullspace in NULLSPACE)):
             raise InvalidValueError(f"nullspace={nullspace!r}; expected None, one of "
                                     f"{list(NULLSPACE)} or a callable grad(q) -> (dof,)")
         self.nullspace = nullspace
@@ -179,11 +181,9 @@ class ResolvedRateController:
             raise InvalidValueError(f"task_weights={w.tolist()}; expected at least one "
                                     "weight > 0")
         self.task_weights = w
-        if task_frame not in TASK_FRAMES:
-            raise InvalidValueError(f"task_frame={task_frame!r}; expected one of "
-                                    f"{list(TASK_FRAMES)}")
-        self.task_frame = task_frame
-        if monitor is not None and not callable(getattr(monitor, "update", None)):
+        self.task_frame = _checks.choice(task_frame, "task_frame", TASK_FRAMES)
+        if monitor is not None and (isinstance(monitor, (dict, list, tuple, str))
+                                    or not callable(getattr(monitor, "update", None))):
             raise InvalidValueError(f"monitor={_checks.show(monitor)}; expected an object "
                                     "with update(q, qd, *, J=None) -> state (state.scale in "
                                     "[0, 1]); see kinematics.singularity.Monitor")
@@ -274,6 +274,7 @@ class ResolvedRateController:
         x = pose_error_one(T, Tt)
         if target_twist is not None:
             ff = _checks.vector(target_twist, "target_twist", 6, "twist [vx vy vz wx wy wz]")
+            _checks.bounded(ff, "target_twist")
             if ff.shape != (6,):
                 raise ShapeError("target_twist", "(6,) [vx vy vz wx wy wz]", ff.shape)
         Jt = J
@@ -327,6 +328,7 @@ class ResolvedRateController:
     # ------------------------------------------------------------------------ helpers
     def _check_q(self, q: ArrayLike) -> Array:
         qa = self.robot.check_q(q)
+        _checks.bounded(qa, "q")
         if qa.ndim != 1:
             raise ShapeError("q", f"({self.robot.dof},) one configuration", qa.shape)
         return qa

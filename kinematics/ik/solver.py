@@ -211,6 +211,7 @@ def solve(
     (True, array([0.5, 1.2]))
     """
     # ---- every argument is validated before any work
+    _checks.robot(robot)
     if isinstance(target_T, Mapping):
         return _solve_several(robot, target_T, q0, seed=seed, tol_pos=tol_pos,
                               tol_rot=tol_rot, max_iter=max_iter, restarts=restarts,
@@ -223,6 +224,9 @@ def solve(
     max_iter = _checks.integer(max_iter, "max_iter", 1)
     restarts = _checks.integer(restarts, "restarts", 0)
     patience = _checks.integer(patience, "patience", 1)
+    if restarts > 1_000_000 or max_iter > 1_000_000 or patience > 1_000_000:
+        raise InvalidValueError(f"restarts={restarts}, max_iter={max_iter}, "
+                                f"patience={patience}; expected each <= 1,000,000")
     bias = _checks.positive(damping_bias, "damping_bias", " [m², rad²]")
     seed = _checks.integer(seed, "seed", 0)
     w = None if mask is None else _mask(mask)
