@@ -340,8 +340,20 @@ def fkj_batch(q, G, P, pt, ref, T, J):  # type: ignore[no-untyped-def]
     n = P.shape[0]
     F, Zl, Ol, p = np.empty((3, 4)), np.empty((n, 3)), np.empty((n, 3)), np.empty(3)
     direct = _direct(P, J.shape[2])
+    # scratch for one configuration: no array view per configuration (each costs
+    # reference-count updates, about a third of the time on a 7-joint arm)
+    dof = q.shape[1]
+    qb, Tb, Jb = np.empty(dof), np.empty((4, 4)), np.empty((6, J.shape[2]))
     for b in range(q.shape[0]):
-        _fkj(q[b], G, P, pt, ref, T[b], J[b], True, F, Zl, Ol, p, direct)
+        for i in range(dof):
+            qb[i] = q[b, i]
+        _fkj(qb, G, P, pt, ref, Tb, Jb, True, F, Zl, Ol, p, direct)
+        for i in range(4):
+            for j in range(4):
+                T[b, i, j] = Tb[i, j]
+        for i in range(6):
+            for j in range(J.shape[2]):
+                J[b, i, j] = Jb[i, j]
 
 
 @numba.njit(**_OPTS)
