@@ -32,7 +32,10 @@ import numpy as np
 __all__ = ["chain_kernel", "fkj_one", "fk_one", "fk_batch", "fkj_batch", "jdot_batch",
            "twist_batch", "torque_batch", "dls"]
 
-_OPTS = {"cache": True, "nogil": True, "error_model": "numpy"}
+_OPTS = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
+# helpers called once per configuration are inlined into their callers: a call between
+# compiled functions copies every array argument (reference counts included)
+_INLINE = {**_OPTS, "inline": "always"}
 
 
 @numba.njit(**_OPTS)
@@ -112,7 +115,7 @@ def chain_kernel(theta, T0, steps, revolute, T, J, Z, O, want_j, want_zo):  # ty
 # --- q-level kernels ------------------------------------------------------------------
 
 
-@numba.njit(**_OPTS)
+@numba.njit(**_INLINE)
 def _walk(q, G, P, F, Zl, Ol):  # type: ignore[no-untyped-def]
     """Walk the chain at joint values ``q`` ``(dof,)``: joint axes ``Zl`` and origins ``Ol``
     ``(n, 3)``, link frame ``F`` ``(3, 4)``; returns False if some ``q`` is not finite.
@@ -160,14 +163,14 @@ def _walk(q, G, P, F, Zl, Ol):  # type: ignore[no-untyped-def]
     return ok
 
 
-@numba.njit(**_OPTS)
+@numba.njit(**_INLINE)
 def _point(F, pt, p):  # type: ignore[no-untyped-def]
     """Base position ``p`` of the link point ``pt``: ``F[:, 3] + F[:, :3] @ pt``."""
     for i in range(3):
         p[i] = F[i, 3] + (F[i, 0] * pt[0] + F[i, 1] * pt[1] + F[i, 2] * pt[2])
 
 
-@numba.njit(**_OPTS)
+@numba.njit(**_INLINE)
 def _fkj(q, G, P, pt, ref, T, J, want_j, F, Zl, Ol, p, direct=False):  # type: ignore[no-untyped-def]
     n = P.shape[0]
     ok = _walk(q, G, P, F, Zl, Ol)
