@@ -30,7 +30,7 @@ import numba
 import numpy as np
 
 __all__ = ["chain_kernel", "fkj_one", "fk_one", "fk_batch", "fkj_batch", "jdot_batch",
-           "twist_batch", "torque_batch", "dls"]
+           "twist_batch", "torque_batch", "dls", "singular_values"]
 
 _OPTS = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
 # helpers called once per configuration are inlined into their callers: a call between
@@ -571,3 +571,14 @@ def dls(J, x, mode, eps2, lmax2, lam2, rank_tol):  # type: ignore[no-untyped-def
     for i in range(m):
         y[i] = y[i] / den[i] if den[i] > tiny else 0.0
     return J.T @ (U @ y), s, U
+
+
+@numba.njit(**_OPTS)
+def singular_values(A, scale):  # type: ignore[no-untyped-def]
+    """Singular values ``(k,)``, descending, of ``diag(scale) A`` for ``A`` ``(m, n)``
+    (LAPACK ``gesdd``, as numpy's): the singularity monitor's metric in the loop."""
+    B = np.empty(A.shape)
+    for i in range(A.shape[0]):
+        for j in range(A.shape[1]):
+            B[i, j] = scale[i] * A[i, j]
+    return np.linalg.svd(B, full_matrices=False)[1]

@@ -46,8 +46,14 @@ def task_rows(robot: Robot, rows: ArrayLike | None) -> NDArray[np.intp]:
     """
     if rows is None:
         return np.array(default_rows(robot), dtype=np.intp)
-    r = _checks.array(rows, "rows", "distinct Jacobian row indices in 0..5") \
-        if not isinstance(rows, np.ndarray) else rows
+    if isinstance(rows, (str, bytes, np.ma.MaskedArray)):
+        raise InvalidValueError(f"rows={_checks.show(rows)}; expected distinct Jacobian row "
+                                "indices in 0..5 (0-2 vx vy vz, 3-5 wx wy wz)")
+    try:
+        r = np.asarray(rows)
+    except (TypeError, ValueError):
+        raise InvalidValueError(f"rows={_checks.show(rows)}; expected distinct Jacobian row "
+                                "indices in 0..5 (0-2 vx vy vz, 3-5 wx wy wz)") from None
     if (r.ndim != 1 or r.size == 0 or not np.issubdtype(r.dtype, np.integer)
             or np.any((r < 0) | (r > 5)) or len(set(r.tolist())) != r.size):
         raise InvalidValueError(f"rows={rows!r}; expected distinct Jacobian row indices in "

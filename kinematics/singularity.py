@@ -661,6 +661,7 @@ class SingularityMonitor:
         self._linear = self._sel < 3
         self.length = robot.reach if length is None else _checks.positive(length, "length", " [m]")
         self._scale_rows = row_scale(self._linear, self.length)
+        self._ones = np.ones(len(self._sel))
         self._dof = robot.dof
         self.reset()
 
@@ -748,11 +749,14 @@ class SingularityMonitor:
                             functools.partial(self._diagnose, qa, qda, J, Jm, known))
 
     def _value(self, Jm: Array) -> float:
-        """The metric from singular values only (one SVD without vectors)."""
-        if self.metric.endswith("_scaled"):
-            ss = np.linalg.svd(Jm * self._scale_rows[:, None], compute_uv=False)
-            return float(metric_value(self.metric, ss, ss))
-        sv = np.linalg.svd(Jm, compute_uv=False)
+        """The metric from singular values only (one SVD without vectors; compiled when
+        the compiled backend is in use)."""
+        scale = self._scale_rows if self.metric.endswith("_scaled") else self._ones
+        kern = _engine.compiled_kernels()
+        if kern is not None:
+            sv = kern.singular_values(np.ascontiguousarray(Jm), scale)
+        else:
+            sv = np.linalg.svd(Jm * scale[:, None], compute_uv=False)
         return float(metric_value(self.metric, sv, sv))
 
     def _diagnose(self, q: Array, qd: Array | None, J: Array, Jm: Array,

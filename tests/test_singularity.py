@@ -270,7 +270,7 @@ def test_measures_getitem():
 
 
 @pytest.mark.parametrize("J, kw, exc, match", [
-    ("abc", {}, kin.InvalidValueError, "J: expected a numeric"),
+    ("abc", {}, kin.InvalidValueError, "J=.abc.; expected a real"),
     (np.ones(6), {}, kin.ShapeError, r"J: expected shape \(\.\.\., m, n\)"),
     (np.ones((6, 0)), {}, kin.ShapeError, r"m, n >= 1"),
     (np.full((6, 7), np.nan), {}, kin.InvalidValueError, r"J\[0, 0\] is nan"),
@@ -542,10 +542,10 @@ def test_monitor_with_resolved_rate_controller():
     ({"metric": "manipulability"}, kin.InvalidValueError, "has no default thresholds"),
     ({"warn": 0.01, "stop": 0.02}, kin.InvalidValueError, "0 <= stop < warn"),
     ({"warn": 0.01, "stop": -0.1}, kin.InvalidValueError, "0 <= stop < warn"),
-    ({"warn": math.nan, "stop": 0.0}, kin.InvalidValueError, "0 <= stop < warn"),
-    ({"warn": "a", "stop": 0.0}, kin.InvalidValueError, "expected numbers"),
+    ({"warn": math.nan, "stop": 0.0}, kin.InvalidValueError, "warn=nan; expected a finite number"),
+    ({"warn": "a", "stop": 0.0}, kin.InvalidValueError, "warn=.a.; expected a real number"),
     ({"hysteresis": -0.1}, kin.InvalidValueError, r"hysteresis=-0.1; expected"),
-    ({"hysteresis": None}, kin.InvalidValueError, "hysteresis=None; expected a number"),
+    ({"hysteresis": None}, kin.InvalidValueError, "hysteresis=None; expected a real number"),
     ({"rows": [7]}, kin.InvalidValueError, "distinct Jacobian row indices"),
     ({"length": -1}, kin.InvalidValueError, r"length=.*expected a finite number > 0 \[m\]"),
     ({"link": "nope"}, kin.UnknownLinkError, "'nope' does not exist"),
@@ -561,11 +561,11 @@ def test_monitor_bad_update():
         mon.update(np.zeros((2, 7)))
     with pytest.raises(kin.ShapeError, match=r"q: expected shape \(\.\.\., 7\)"):
         mon.update(np.zeros(6))
-    with pytest.raises(kin.ShapeError, match=r"qd: expected shape \(7,\)"):
+    with pytest.raises(kin.ShapeError, match=r"qd: expected shape \(\.\.\., 7\)"):
         mon.update(np.zeros(7), np.zeros(6))
-    with pytest.raises(kin.InvalidValueError, match="qd: expected finite"):
+    with pytest.raises(kin.InvalidValueError, match=r"qd\[0\] is inf; expected finite"):
         mon.update(np.zeros(7), np.full(7, np.inf))
-    with pytest.raises(kin.InvalidValueError, match="qd: expected numeric"):
+    with pytest.raises(kin.InvalidValueError, match="qd=.fast.; expected numeric"):
         mon.update(np.zeros(7), "fast")
     with pytest.raises(kin.InvalidValueError, match="expected finite values"):
         mon.update(np.full(7, np.nan))
