@@ -204,6 +204,20 @@ def _pack(chain: Chain) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     return pk
 
 
+_IDENTITY: dict[Chain, NDArray[np.float64]] = {}
+_ORIGIN = np.zeros(3)
+
+
+def _identity(chain: Chain, P: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``P`` with the identity joint map (``θ_k`` is input ``k``), for chain-level calls."""
+    Pi = _IDENTITY.get(chain)
+    if Pi is None:
+        Pi = P.copy()
+        Pi[:, 1], Pi[:, 2], Pi[:, 3] = np.arange(chain.n), 1.0, 0.0
+        _IDENTITY[chain] = Pi
+    return Pi
+
+
 def _memory() -> int:
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -269,7 +283,7 @@ def fkj_single(chain: Chain, q: NDArray[np.float64], dof: int, ref: int
     """Pose ``(4, 4)`` and Jacobian ``(6, dof)`` of one configuration ``q`` ``(dof,)`` on
     the compiled path; ``None`` when ``q`` has a NaN or inf (the caller then validates and
     raises the error naming the joint)."""
-    G, P = _PACKS.get(chain) or _pack(chain)
+    G, P = _pack(chain)
     T = np.empty((4, 4))
     J = np.empty((6, dof))
     if (_kernels or _kern()).fkj_one(q, G, P, ref, T, J):
@@ -280,7 +294,7 @@ def fkj_single(chain: Chain, q: NDArray[np.float64], dof: int, ref: int
 def fk_single(chain: Chain, q: NDArray[np.float64]) -> NDArray[np.float64] | None:
     """Pose ``(4, 4)`` of one configuration ``q`` ``(dof,)`` on the compiled path; ``None``
     when ``q`` has a NaN or inf."""
-    G, P = _PACKS.get(chain) or _pack(chain)
+    G, P = _pack(chain)
     T = np.empty((4, 4))
     if (_kernels or _kern()).fk_one(q, G, P, T):
         return T
@@ -363,12 +377,19 @@ def _run(chain: Chain, theta: NDArray[Any], want_j: bool, want_zo: bool
     kern = _compiled(theta)
     if kern is not None:
         th = np.ascontiguousarray(flat)
+        G, P = _pack(chain)
+        P = _identity(chain, P)  # θ in: the chain's own joints, in order
         T = allocate((N, 4, 4), "pose output")
-        J = allocate((N, 6, n) if want_j else (1, 6, n), "Jacobian output")
-        Z = allocate((N, n, 3) if want_zo else (1, n, 3), "joint axes")
-        O = allocate((N, n, 3) if want_zo else (1, n, 3), "joint origins")
-        kern.chain_kernel(th, chain.T0, chain.steps, chain.revolute, T, J, Z, O, want_j,
-                          want_zo)
+        J = Z = O = None
+        if want_zo:
+            Z = allocate((N, n, 3), "joint axes")
+            O = allocate((N, n, 3), "joint origins")
+            kern.frames_batch(th, G, P, T, Z, O)
+        if want_j:
+            J = allocate((N, 6, n), "Jacobian output")
+            kern.fkj_batch(th, G, P, _ORIGIN, 0, T, J)
+        elif not want_zo:
+            kern.fk_batch(th, G, P, _ORIGIN, T)
     else:
         def empty(shape: tuple[int, ...], what: str) -> NDArray[Any]:
             if theta.dtype == np.float64:

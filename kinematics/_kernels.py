@@ -7,16 +7,14 @@ the next joint is a 3×4 · 4×4 product. Jacobian columns are ``[z × (p − o)
 (revolute) or ``[z; 0]`` (prismatic), the same formulas as the numpy path
 (:mod:`kinematics._engine`, :mod:`kinematics.jacobian`).
 
-Two families:
-
-- ``chain_kernel``: chain joint values ``θ`` in, chain columns out (the engine's
-  :func:`~kinematics._engine.pose`, ``pose_jacobian``, ``frames``).
-- ``*_batch`` / ``fkj_one``: joint values ``q`` ``(N, dof)`` in, the public quantities out,
-  with the mimic map ``θ_k = q[idx_k] · mult_k + off_k``, the reference point ``pt`` (link
+One chain walk (``_walk``) serves every kernel. ``*_batch`` / ``fkj_one`` / ``fk_one``:
+joint values ``q`` ``(N, dof)`` in, the public quantities out, with the mimic map ``θ_k = q[idx_k] · mult_k + off_k``, the reference point ``pt`` (link
   frame), the reference (0 base, 1 local, 2 spatial) and the columns summed per joint
   (``J_dof[:, idx_k] += mult_k · J_chain[:, k]``) inside the kernel. A chain is packed as
   ``G`` ``(n + 1, 4, 4)`` (``T0`` then the steps) and ``P`` ``(n, 4)``
-  (revolute, idx, mult, off).
+  (revolute, idx, mult, off). The engine's chain-level functions
+  (:func:`~kinematics._engine.pose`, ``pose_jacobian``, ``frames``) run the same kernels on
+  chain joint values ``θ`` with the identity map.
 
 Every kernel is ``nogil`` (the engine runs chunks on threads) and has no temporaries beyond
 one configuration's scratch. Compiled on first call and cached on disk (``cache=True``;
@@ -29,8 +27,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["chain_kernel", "fkj_one", "fk_one", "fk_batch", "fkj_batch", "jdot_batch",
-           "twist_batch", "torque_batch", "dls", "singular_values"]
+__all__ = ["fkj_one", "fk_one", "fk_batch", "fkj_batch", "jdot_batch",
+           "twist_batch", "torque_batch", "frames_batch", "dls", "singular_values"]
 
 _OPTS = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
 # helpers called once per configuration are inlined into their callers: a call between
@@ -43,82 +41,11 @@ def _cross(a0, a1, a2, b0, b1, b2):  # type: ignore[no-untyped-def]
     return a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0
 
 
-@numba.njit(**_OPTS)
-def _one(theta, T0, steps, revolute, T, J, Z, O, want_j, want_zo):  # type: ignore[no-untyped-def]
-    n = steps.shape[0]
-    F = np.empty((3, 4))
-    G = np.empty((3, 4))
-    Zl = np.empty((n, 3))
-    Ol = np.empty((n, 3))
-    for i in range(3):
-        for j in range(4):
-            F[i, j] = T0[i, j]
-    for k in range(n):
-        for i in range(3):
-            Zl[k, i] = F[i, 2]
-            Ol[k, i] = F[i, 3]
-        th = theta[k]
-        if revolute[k]:
-            c, s = np.cos(th), np.sin(th)
-            for i in range(3):
-                x, y = F[i, 0], F[i, 1]
-                F[i, 0] = c * x + s * y
-                F[i, 1] = c * y - s * x
-        else:
-            for i in range(3):
-                F[i, 3] += th * F[i, 2]
-        C = steps[k]
-        for i in range(3):
-            for j in range(4):
-                G[i, j] = (F[i, 0] * C[0, j] + F[i, 1] * C[1, j] + F[i, 2] * C[2, j]
-                           + F[i, 3] * C[3, j])
-        F, G = G, F
-    for i in range(3):
-        for j in range(4):
-            T[i, j] = F[i, j]
-    T[3, 0], T[3, 1], T[3, 2], T[3, 3] = 0.0, 0.0, 0.0, 1.0
-    if want_zo:
-        for k in range(n):
-            for i in range(3):
-                Z[k, i] = Zl[k, i]
-                O[k, i] = Ol[k, i]
-    if want_j:
-        px, py, pz = F[0, 3], F[1, 3], F[2, 3]
-        for k in range(n):
-            zx, zy, zz = Zl[k, 0], Zl[k, 1], Zl[k, 2]
-            if revolute[k]:
-                dx, dy, dz = px - Ol[k, 0], py - Ol[k, 1], pz - Ol[k, 2]
-                J[0, k] = zy * dz - zz * dy
-                J[1, k] = zz * dx - zx * dz
-                J[2, k] = zx * dy - zy * dx
-                J[3, k], J[4, k], J[5, k] = zx, zy, zz
-            else:
-                J[0, k], J[1, k], J[2, k] = zx, zy, zz
-                J[3, k], J[4, k], J[5, k] = 0.0, 0.0, 0.0
-
-
-@numba.njit(**_OPTS)
-def chain_kernel(theta, T0, steps, revolute, T, J, Z, O, want_j, want_zo):  # type: ignore[no-untyped-def]
-    """Evaluate ``N`` configurations.
-
-    Args:
-        theta: ``(N, n)`` chain joint values. T0 ``(4, 4)``, steps ``(n, 4, 4)``,
-            revolute ``(n,)``: the chain.
-        T: ``(N, 4, 4)`` out: link poses. J: ``(N, 6, n)`` out (``want_j``): base-reference
-            Jacobians. Z, O: ``(N, n, 3)`` out (``want_zo``): joint axes and origins.
-    """
-    for b in range(theta.shape[0]):
-        _one(theta[b], T0, steps, revolute, T[b], J[b if want_j else 0],
-             Z[b if want_zo else 0], O[b if want_zo else 0], want_j, want_zo)
-
-
-# --- q-level kernels ------------------------------------------------------------------
-
-
 @numba.njit(**_INLINE)
-def _walk(q, G, P, F, Zl, Ol):  # type: ignore[no-untyped-def]
+def _walk(q, G, P, F, Zl, Ol, want_zo=True):  # type: ignore[no-untyped-def]
     """Walk the chain at joint values ``q`` ``(dof,)``: joint axes ``Zl`` and origins ``Ol``
-    ``(n, 3)``, link frame ``F`` ``(3, 4)``; returns False if some ``q`` is not finite.
+    ``(n, 3)`` (unless ``want_zo`` is False: then they are not touched), link frame ``F``
+    ``(3, 4)``; returns False if some ``q`` is not finite.
     The running frame is kept in 12 scalars (registers), rows ``a``, ``b``, ``c``."""
     ok = True
     for i in range(q.shape[0]):
@@ -128,8 +55,9 @@ def _walk(q, G, P, F, Zl, Ol):  # type: ignore[no-untyped-def]
     b0, b1, b2, b3 = G[0, 1, 0], G[0, 1, 1], G[0, 1, 2], G[0, 1, 3]
     c0, c1, c2, c3 = G[0, 2, 0], G[0, 2, 1], G[0, 2, 2], G[0, 2, 3]
     for k in range(P.shape[0]):
-        Zl[k, 0], Zl[k, 1], Zl[k, 2] = a2, b2, c2
-        Ol[k, 0], Ol[k, 1], Ol[k, 2] = a3, b3, c3
+        if want_zo:
+            Zl[k, 0], Zl[k, 1], Zl[k, 2] = a2, b2, c2
+            Ol[k, 0], Ol[k, 1], Ol[k, 2] = a3, b3, c3
         th = q[int(P[k, 1])] * P[k, 2] + P[k, 3]
         if P[k, 0] != 0.0:
             cs, sn = np.cos(th), np.sin(th)
@@ -279,53 +207,26 @@ def fkj_one(q, G, P, ref, T, J):  # type: ignore[no-untyped-def]
 def fk_one(q, G, P, T):  # type: ignore[no-untyped-def]
     """One configuration: pose ``T`` ``(4, 4)`` (out) of the link origin; returns False if
     ``q`` ``(dof,)`` is not finite. ``T`` holds the running frame (no heap allocation)."""
-    ok = _walk_frame(q, G, P, T)
+    ok = _walk(q, G, P, T, T, T, False)  # T holds the running frame; no axes kept
     T[3, 0], T[3, 1], T[3, 2], T[3, 3] = 0.0, 0.0, 0.0, 1.0
     return ok
 
 
 @numba.njit(**_OPTS)
-def _walk_frame(q, G, P, F):  # type: ignore[no-untyped-def]
-    """:func:`_walk` without the joint axes and origins (the same arithmetic)."""
-    ok = True
-    for i in range(q.shape[0]):
-        if not np.isfinite(q[i]):
-            ok = False
-    a0, a1, a2, a3 = G[0, 0, 0], G[0, 0, 1], G[0, 0, 2], G[0, 0, 3]
-    b0, b1, b2, b3 = G[0, 1, 0], G[0, 1, 1], G[0, 1, 2], G[0, 1, 3]
-    c0, c1, c2, c3 = G[0, 2, 0], G[0, 2, 1], G[0, 2, 2], G[0, 2, 3]
-    for k in range(P.shape[0]):
-        th = q[int(P[k, 1])] * P[k, 2] + P[k, 3]
-        if P[k, 0] != 0.0:
-            cs, sn = np.cos(th), np.sin(th)
-            a0, a1 = cs * a0 + sn * a1, cs * a1 - sn * a0
-            b0, b1 = cs * b0 + sn * b1, cs * b1 - sn * b0
-            c0, c1 = cs * c0 + sn * c1, cs * c1 - sn * c0
-        else:
-            a3 += th * a2
-            b3 += th * b2
-            c3 += th * c2
-        C = G[k + 1]
-        m00, m01, m02, m03 = C[0, 0], C[0, 1], C[0, 2], C[0, 3]
-        m10, m11, m12, m13 = C[1, 0], C[1, 1], C[1, 2], C[1, 3]
-        m20, m21, m22, m23 = C[2, 0], C[2, 1], C[2, 2], C[2, 3]
-        m30, m31, m32, m33 = C[3, 0], C[3, 1], C[3, 2], C[3, 3]
-        a0, a1, a2, a3 = (a0 * m00 + a1 * m10 + a2 * m20 + a3 * m30,
-                          a0 * m01 + a1 * m11 + a2 * m21 + a3 * m31,
-                          a0 * m02 + a1 * m12 + a2 * m22 + a3 * m32,
-                          a0 * m03 + a1 * m13 + a2 * m23 + a3 * m33)
-        b0, b1, b2, b3 = (b0 * m00 + b1 * m10 + b2 * m20 + b3 * m30,
-                          b0 * m01 + b1 * m11 + b2 * m21 + b3 * m31,
-                          b0 * m02 + b1 * m12 + b2 * m22 + b3 * m32,
-                          b0 * m03 + b1 * m13 + b2 * m23 + b3 * m33)
-        c0, c1, c2, c3 = (c0 * m00 + c1 * m10 + c2 * m20 + c3 * m30,
-                          c0 * m01 + c1 * m11 + c2 * m21 + c3 * m31,
-                          c0 * m02 + c1 * m12 + c2 * m22 + c3 * m32,
-                          c0 * m03 + c1 * m13 + c2 * m23 + c3 * m33)
-    F[0, 0], F[0, 1], F[0, 2], F[0, 3] = a0, a1, a2, a3
-    F[1, 0], F[1, 1], F[1, 2], F[1, 3] = b0, b1, b2, b3
-    F[2, 0], F[2, 1], F[2, 2], F[2, 3] = c0, c1, c2, c3
-    return ok
+def frames_batch(q, G, P, T, Z, O):  # type: ignore[no-untyped-def]
+    """Poses ``T`` ``(N, 4, 4)``, joint axes ``Z`` and origins ``O`` ``(N, n, 3)`` (out)."""
+    n = P.shape[0]
+    F, Zl, Ol = np.empty((3, 4)), np.empty((n, 3)), np.empty((n, 3))
+    for b in range(q.shape[0]):
+        _walk(q[b], G, P, F, Zl, Ol)
+        for i in range(3):
+            for j in range(4):
+                T[b, i, j] = F[i, j]
+        T[b, 3, 0], T[b, 3, 1], T[b, 3, 2], T[b, 3, 3] = 0.0, 0.0, 0.0, 1.0
+        for k in range(n):
+            for i in range(3):
+                Z[b, k, i] = Zl[k, i]
+                O[b, k, i] = Ol[k, i]
 
 
 @numba.njit(**_OPTS)

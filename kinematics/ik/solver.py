@@ -42,7 +42,7 @@ import time
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -625,8 +625,7 @@ class _Best:
         """Record converged attempts ending now: the first (lowest seed) per target, or
         with ``nearest`` the one closest to ``q0`` (ties: lowest seed index)."""
         if P.nearest:
-            assert P.q0 is not None  # set with nearest
-            d = _distance(P, q, P.q0[t])
+            d = _distance(P, q, cast("Array", P.q0)[t])  # q0 is set with nearest
             order = np.lexsort((seed, d, t))
             tt, first = np.unique(t[order], return_index=True)
             r = order[first]
