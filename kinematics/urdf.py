@@ -546,6 +546,19 @@ def _prepare(text: str | bytes, source: str, max_bytes: int) -> str | bytes:
     return text.rstrip("\0")
 
 
+def _declare(el: _Node, kind: str, lines: dict[str, int], source: str) -> str:
+    """Record the ``name`` of a ``<link>``/``<joint>`` element in ``lines`` (name → line);
+    refuse a missing or repeated name."""
+    name = el.attrib.get("name")
+    if not name:
+        raise URDFError(f"<{kind}> without a name attribute", source, el.line)
+    if name in lines:
+        raise URDFError(f"{kind} {truncate(repr(name), 80)} is declared twice (lines "
+                        f"{lines[name]} and {el.line})", source, el.line)
+    lines[name] = el.line
+    return name
+
+
 def parse_urdf(text: str | bytes, source: str = "<string>", *, max_bytes: int | None = None,
                max_elements: int | None = None) -> URDFModel:
     """Parse URDF text.
@@ -591,13 +604,7 @@ def parse_urdf(text: str | bytes, source: str = "<string>", *, max_bytes: int | 
                         root.line)
     link_lines: dict[str, int] = {}
     for el in root.findall("link"):
-        name = el.attrib.get("name")
-        if not name:
-            raise URDFError("<link> without a name attribute", source, el.line)
-        if name in link_lines:
-            raise URDFError(f"link {truncate(repr(name), 80)} is declared twice (lines "
-                            f"{link_lines[name]} and {el.line})", source, el.line)
-        link_lines[name] = el.line
+        _declare(el, "link", link_lines, source)
     if not link_lines:
         raise URDFError("no <link> elements; expected at least one", source, root.line)
     joints: list[URDFJoint] = []
@@ -605,13 +612,7 @@ def parse_urdf(text: str | bytes, source: str = "<string>", *, max_bytes: int | 
     joint_lines: dict[str, int] = {}
     parent_of: dict[str, str] = {}
     for el in root.findall("joint"):
-        name = el.attrib.get("name")
-        if not name:
-            raise URDFError("<joint> without a name attribute", source, el.line)
-        if name in joint_lines:
-            raise URDFError(f"joint {truncate(repr(name), 80)} is declared twice (lines "
-                            f"{joint_lines[name]} and {el.line})", source, el.line)
-        joint_lines[name] = el.line
+        name = _declare(el, "joint", joint_lines, source)
         reader = _JointReader(name, el)
         try:
             j = reader.read()
