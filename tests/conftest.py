@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -53,3 +55,47 @@ def planar2r_urdf(l1: float = 1.0, l2: float = 0.8, extra: str = "") -> str:
     <origin xyz="{l2} 0 0"/></joint>
   {extra}
 </robot>"""
+
+
+# A chain with every feature: continuous, prismatic, mimic (multiplier and offset), fixed
+# joints between moving ones, non-axis-aligned and non-unit axes, rpy origins, a branch.
+MIXED_URDF = """<?xml version="1.0"?>
+<robot name="mixed">
+  <link name="base"/><link name="a"/><link name="b"/><link name="c"/><link name="d"/>
+  <link name="e"/><link name="f"/><link name="g"/><link name="side"/>
+  <joint name="j1" type="continuous"><parent link="base"/><child link="a"/>
+    <origin xyz="0.1 0 0.3" rpy="0.1 0.2 0.3"/><axis xyz="0 0 2"/></joint>
+  <joint name="j2" type="prismatic"><parent link="a"/><child link="b"/>
+    <origin xyz="0 0.2 0.1" rpy="-0.4 0 0.5"/><axis xyz="1 1 0"/>
+    <limit lower="-0.2" upper="0.3" velocity="0.5" effort="100"/></joint>
+  <joint name="fx" type="fixed"><parent link="b"/><child link="c"/>
+    <origin xyz="0.05 -0.1 0.2" rpy="0.3 -0.6 0.9"/></joint>
+  <joint name="j3" type="revolute"><parent link="c"/><child link="d"/>
+    <origin xyz="0.3 0 0" rpy="0 1.2 0"/><axis xyz="0.3 -0.5 0.8"/>
+    <limit lower="-2" upper="2" velocity="1" effort="10"/></joint>
+  <joint name="m1" type="revolute"><parent link="d"/><child link="e"/>
+    <origin xyz="0 0.25 0.05"/><axis xyz="0 1 0"/>
+    <limit lower="-3" upper="3" velocity="1" effort="10"/>
+    <mimic joint="j3" multiplier="-0.7" offset="0.25"/></joint>
+  <joint name="j4" type="revolute"><parent link="e"/><child link="f"/>
+    <origin xyz="0.2 0.1 -0.05" rpy="1.0 0 -0.3"/><axis xyz="0 0 -1"/>
+    <limit lower="-2" upper="2" velocity="1" effort="10"/></joint>
+  <joint name="m2" type="prismatic"><parent link="f"/><child link="g"/>
+    <origin xyz="0.1 0 0"/><axis xyz="1 0 0"/>
+    <limit lower="-1" upper="1" velocity="1" effort="10"/>
+    <mimic joint="j2" multiplier="2.0"/></joint>
+  <joint name="side_joint" type="fixed"><parent link="d"/><child link="side"/>
+    <origin xyz="0 0 0.4" rpy="0.2 0.2 0.2"/></joint>
+</robot>"""
+
+
+def both_backends(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+    """``func`` on the compiled path, then on the numpy path (the setting is restored)."""
+    previous = kin.accel.enable(True)
+    try:
+        fast = func(*args, **kwargs)
+        kin.accel.enable(False)
+        slow = func(*args, **kwargs)
+    finally:
+        kin.accel.enable(previous)
+    return fast, slow

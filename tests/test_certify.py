@@ -8,6 +8,7 @@ import itertools
 
 import numpy as np
 import pytest
+from conftest import MIXED_URDF
 
 import kinematics as kin
 from kinematics._certify import (
@@ -21,35 +22,6 @@ from kinematics._certify import (
 
 BUNDLED = kin.list_robots()
 UR5_A2, UR5_A3, UR5_D5 = -0.425, -0.39225, 0.09465  # DH, robots/ur5.urdf
-
-# continuous (non-unit axis), prismatic, fixed, mimic (revolute with offset, prismatic)
-MIXED_URDF = """<?xml version="1.0"?>
-<robot name="mixed">
-  <link name="base"/><link name="a"/><link name="b"/><link name="c"/><link name="d"/>
-  <link name="e"/><link name="f"/><link name="g"/>
-  <joint name="j1" type="continuous"><parent link="base"/><child link="a"/>
-    <origin xyz="0.1 0 0.3" rpy="0.1 0.2 0.3"/><axis xyz="0 0 2"/></joint>
-  <joint name="j2" type="prismatic"><parent link="a"/><child link="b"/>
-    <origin xyz="0 0.2 0.1" rpy="-0.4 0 0.5"/><axis xyz="1 1 0"/>
-    <limit lower="-0.2" upper="0.3" velocity="0.5" effort="100"/></joint>
-  <joint name="fx" type="fixed"><parent link="b"/><child link="c"/>
-    <origin xyz="0.05 -0.1 0.2" rpy="0.3 -0.6 0.9"/></joint>
-  <joint name="j3" type="revolute"><parent link="c"/><child link="d"/>
-    <origin xyz="0.3 0 0" rpy="0 1.2 0"/><axis xyz="0.3 -0.5 0.8"/>
-    <limit lower="-2" upper="2" velocity="1" effort="10"/></joint>
-  <joint name="m1" type="revolute"><parent link="d"/><child link="e"/>
-    <origin xyz="0 0.25 0.05"/><axis xyz="0 1 0"/>
-    <limit lower="-3" upper="3" velocity="1" effort="10"/>
-    <mimic joint="j3" multiplier="-0.7" offset="0.25"/></joint>
-  <joint name="j4" type="revolute"><parent link="e"/><child link="f"/>
-    <origin xyz="0.2 0.1 -0.05" rpy="1.0 0 -0.3"/><axis xyz="0 0 -1"/>
-    <limit lower="-2" upper="2" velocity="1" effort="10"/></joint>
-  <joint name="m2" type="prismatic"><parent link="f"/><child link="g"/>
-    <origin xyz="0.1 0 0"/><axis xyz="1 0 0"/>
-    <limit lower="-1" upper="1" velocity="1" effort="10"/>
-    <mimic joint="j2" multiplier="2.0"/></joint>
-</robot>"""
-
 
 def jacobian_hessian(robot: kin.Robot, q: np.ndarray) -> np.ndarray:
     """``(dof, 6, dof)``, ``H[i, :, j] = ∂J[:, j]/∂q_i`` (wherever the library keeps it)."""

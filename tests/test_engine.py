@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import planar2r_urdf
+from conftest import MIXED_URDF, both_backends, planar2r_urdf
 
 import kinematics as kin
 from kinematics import _engine, accel
@@ -29,20 +29,8 @@ SLIDER = planar2r_urdf(extra="""
     <mimic joint="j2" multiplier="-0.5" offset="0.1"/></joint>""")
 
 
-def _both(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, Any]:
-    """``func`` on the compiled path, then on the numpy path."""
-    previous = accel.enable(True)
-    try:
-        fast = func(*args, **kwargs)
-        accel.enable(False)
-        slow = func(*args, **kwargs)
-    finally:
-        accel.enable(previous)
-    return fast, slow
-
-
 def _same(func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-    fast, slow = _both(func, *args, **kwargs)
+    fast, slow = both_backends(func, *args, **kwargs)
     for a, b in zip(fast if isinstance(fast, tuple) else (fast,),
                     slow if isinstance(slow, tuple) else (slow,), strict=True):
         assert a.shape == b.shape and a.dtype == b.dtype == np.float64
@@ -76,7 +64,6 @@ def test_compiled_equals_numpy_on_bundled_robots(robot: kin.Robot, shape: tuple[
 
 @pytest.mark.parametrize("reference", REFS)
 def test_compiled_equals_numpy_on_prismatic_and_mimic_chains(reference: str) -> None:
-    from test_jacobian import MIXED_URDF
 
     mixed = kin.robot_from_urdf(MIXED_URDF, tip="g")
     for link in (None, "side", "a", "e", "base"):
@@ -108,7 +95,7 @@ def test_single_configuration_fast_path_equals_batch_path() -> None:
         np.testing.assert_array_equal(J1, J2[0])
         np.testing.assert_array_equal(kin.jacobian(arm, q, reference=reference), J1)
     np.testing.assert_array_equal(kin.fk(arm, q), kin.fk(arm, q[None])[0])
-    np.testing.assert_allclose(kin.fk(arm, q), _both(kin.fk, arm, q)[1], **TOL)
+    np.testing.assert_allclose(kin.fk(arm, q), both_backends(kin.fk, arm, q)[1], **TOL)
 
 
 @pytest.mark.parametrize("func", ["fk", "fk_jacobian", "jacobian_dot", "twist",
