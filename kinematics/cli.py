@@ -224,14 +224,6 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _solve_has_mask() -> bool:
-    import inspect
-
-    from .ik import solve
-
-    return "mask" in inspect.signature(solve).parameters
-
-
 def _target_from_args(args: argparse.Namespace) -> np.ndarray:
     from .spatial import rpy_to_matrix
 
@@ -280,10 +272,7 @@ def cmd_ik(args: argparse.Namespace) -> int:
     q0 = None if args.q0 is None else robot.check_q(np.array(args.q0), "--q0")
     kw: dict[str, Any] = {}
     if args.position_only:
-        if not _solve_has_mask():
-            raise InvalidValueError("--position-only needs kinematics.ik.solve(mask=...), "
-                                    "which this version does not have; give a full pose")
-        kw["mask"] = [True, True, True, False, False, False]
+        kw["mask"] = [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
     res = solve(robot, T, q0, seed=args.seed, tol_pos=args.tol_pos, tol_rot=args.tol_rot,
                 link=args.link, **kw)
     ok = bool(res.success)
@@ -469,7 +458,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the random restarts")
     p.add_argument("--link", help="link to place (default: the tip/tool frame)")
     p.add_argument("--position-only", action="store_true",
-                   help="ignore the orientation (needs kinematics.ik.solve(mask=...))")
+                   help="ignore the orientation (kinematics.ik.solve(mask=[1, 1, 1, 0, 0, 0]))")
     p.add_argument("--tol-pos", type=float, default=1e-6, help="position tolerance [m]")
     p.add_argument("--tol-rot", type=float, default=1e-6, help="orientation tolerance [rad]")
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -260,14 +260,10 @@ def test_ik_bad_input_exit_2(extra: list[str], message: str,
 
 def test_ik_position_only(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["ik", "planar2r", "--xyz", "1.0", "0.5", "0", "--position-only", "--json"])
-    if cli._solve_has_mask():
-        assert code == 0
-        q = json.loads(capsys.readouterr().out)["q"]
-        np.testing.assert_allclose(kin.fk(kin.load_robot("planar2r"), q)[:3, 3],
-                                   [1.0, 0.5, 0], atol=1e-5)
-    else:
-        assert code == 2
-        assert "--position-only needs kinematics.ik.solve(mask=...)" in capsys.readouterr().err
+    assert code == 0
+    q = json.loads(capsys.readouterr().out)["q"]
+    np.testing.assert_allclose(kin.fk(kin.load_robot("planar2r"), q)[:3, 3],
+                               [1.0, 0.5, 0], atol=1e-5)
 
 
 def test_reach_prints_estimate_and_position_only(tmp_path,  # type: ignore[no-untyped-def]
