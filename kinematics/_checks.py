@@ -158,14 +158,14 @@ def number(value: object, name: str, *, minimum: float | None = None,
         raise InvalidValueError(f"{name}={show(value)}; expected "
                                 f"{expected or 'a real number' + unit}")
     v = float(value)
-    bound = ""
-    if minimum is not None:
-        bound = f" {'>' if strict else '>='} {minimum:g}"
-    if maximum is not None:
-        bound += f"{' and' if bound else ''} <= {maximum:g}"
     if (not math.isfinite(v) or abs(v) > MAX_MAGNITUDE
             or (minimum is not None and (v < minimum or (strict and v == minimum)))
             or (maximum is not None and v > maximum)):
+        bound = ""
+        if minimum is not None:
+            bound = f" {'>' if strict else '>='} {minimum:g}"
+        if maximum is not None:
+            bound += f"{' and' if bound else ''} <= {maximum:g}"
         raise InvalidValueError(f"{name}={show(value)}; expected "
                                 f"{expected or 'a finite number' + bound + unit} "
                                 f"(magnitude <= {MAX_MAGNITUDE:g})")

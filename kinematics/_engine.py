@@ -46,7 +46,7 @@ from .robot import Chain, Robot
 __all__ = ["Frames", "available", "enabled", "enable", "pose", "pose_jacobian", "frames",
            "chain_theta", "theta_dot", "to_dof", "columns", "CHUNK", "THRESHOLD", "threads",
            "set_threads", "compiled", "run_q", "fkj_single", "fk_single", "allocate",
-           "REF_CODE", "flat"]
+           "REF_CODE", "flat", "pack"]
 
 Array = NDArray[np.float64]
 CHUNK = 2048  # configurations per numpy chunk: temporaries ≈ CHUNK · (n + 1) · 128 B
@@ -190,7 +190,7 @@ def _kern() -> Any:
     return _kernels
 
 
-def _pack(chain: Chain) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def pack(chain: Chain) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The chain as the q-level kernels read it: ``G`` ``(n + 1, 4, 4)`` (``T0``, steps)
     and ``P`` ``(n, 4)`` (revolute, q index, multiplier, offset)."""
     pk = _PACKS.get(chain)
@@ -262,7 +262,7 @@ def run_q(name: str, chain: Chain, ins: list[NDArray[Any]], args: tuple[Any, ...
     """Run the q-level kernel ``name`` on ``ins`` (each ``(N, k)``, C-contiguous float64),
     writing ``outs`` (each ``(N, ...)``); threaded in chunks from :data:`THRESHOLD`."""
     kern = getattr(_kern(), name)
-    G, P = _pack(chain)
+    G, P = pack(chain)
     N = ins[0].shape[0]
     nt = _THREADS
     if N < THRESHOLD or nt <= 1:
@@ -283,7 +283,7 @@ def fkj_single(chain: Chain, q: NDArray[np.float64], dof: int, ref: int
     """Pose ``(4, 4)`` and Jacobian ``(6, dof)`` of one configuration ``q`` ``(dof,)`` on
     the compiled path; ``None`` when ``q`` has a NaN or inf (the caller then validates and
     raises the error naming the joint)."""
-    G, P = _pack(chain)
+    G, P = pack(chain)
     T = np.empty((4, 4))
     J = np.empty((6, dof))
     if (_kernels or _kern()).fkj_one(q, G, P, ref, T, J):
@@ -294,7 +294,7 @@ def fkj_single(chain: Chain, q: NDArray[np.float64], dof: int, ref: int
 def fk_single(chain: Chain, q: NDArray[np.float64]) -> NDArray[np.float64] | None:
     """Pose ``(4, 4)`` of one configuration ``q`` ``(dof,)`` on the compiled path; ``None``
     when ``q`` has a NaN or inf."""
-    G, P = _pack(chain)
+    G, P = pack(chain)
     T = np.empty((4, 4))
     if (_kernels or _kern()).fk_one(q, G, P, T):
         return T
@@ -377,7 +377,7 @@ def _run(chain: Chain, theta: NDArray[Any], want_j: bool, want_zo: bool
     kern = _compiled(theta)
     if kern is not None:
         th = np.ascontiguousarray(flat)
-        G, P = _pack(chain)
+        G, P = pack(chain)
         P = _identity(chain, P)  # θ in: the chain's own joints, in order
         T = allocate((N, 4, 4), "pose output")
         J = Z = O = None

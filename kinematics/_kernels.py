@@ -28,7 +28,8 @@ import numba
 import numpy as np
 
 __all__ = ["fkj_one", "fk_one", "fk_batch", "fkj_batch", "jdot_batch",
-           "twist_batch", "torque_batch", "frames_batch", "dls", "singular_values"]
+           "twist_batch", "torque_batch", "frames_batch", "dls", "metric", "metric_at", "approaches",
+           "rate_step"]
 
 _OPTS = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
 # helpers called once per configuration are inlined into their callers: a call between
@@ -444,42 +445,391 @@ def torque_batch(q, wr, G, P, pt, ref, tau):  # type: ignore[no-untyped-def]
             tau[b, int(P[k, 1])] += P[k, 2] * t
 
 
-@numba.njit(**_OPTS)
-def dls(J, x, mode, eps2, lmax2, lam2, rank_tol):  # type: ignore[no-untyped-def]
-    """Damped least squares of a wide task ``J`` ``(m, n)``, ``m <= n``, for the
-    resolved-rate controller (same rule as its numpy path): ``q̇ = Jᵀ U (σ² + λ²)⁻¹ Uᵀ x``
-    from ``J Jᵀ = U diag(σ²) Uᵀ``; ``mode`` 0: constant ``λ² = lam2``, 1: adaptive
-    (Nakamura/Chiaverini, from the smallest ``σ²``), 2: selective (per direction).
-    Returns ``q̇`` ``(n,)``, ``σ²`` ``(m,)`` ascending and ``U`` ``(m, m)``."""
-    A = J @ J.T
-    s, U = np.linalg.eigh(A)
-    m = s.shape[0]
-    for i in range(m):
-        if s[i] < 0.0:
-            s[i] = 0.0
-    den = np.empty(m)
-    s0 = s[0]
-    for i in range(m):
+@numba.njit(**_INLINE)
+def _orthogonalize(B, r, c, Q, want_q=True):  # type: ignore[no-untyped-def]
+    """One-sided Jacobi (Hestenes): rotate the first ``r`` rows of ``B`` (``(r, c)``, in
+    place) in pairs until they are mutually orthogonal, accumulating the rotations in ``Q``
+    ``(r, r)`` (unless ``want_q`` is False) so that ``B_before = Q B_after``. Then ``B_before = Q diag(σ) Vᵀ`` with
+    ``σ_i = ‖B_i‖`` and ``V``'s columns the normalised rows: a thin SVD of a matrix with
+    ``r <= c`` (its singular values to ~1e-16 relative to ``σ_max``, small ones included,
+    unlike an eigen-decomposition of ``B Bᵀ``). A pair counts as orthogonal when
+    ``|B_i · B_j| <= c ε ‖B_i‖ ‖B_j‖``; at most 30 sweeps (6×7: 4–7 in practice)."""
+    if want_q:
+        for i in range(r):
+            for j in range(r):
+                Q[i, j] = 1.0 if i == j else 0.0
+    tol = c * 2.220446049250313e-16
+    nrm = np.empty(r)   # squared row norms, refreshed each sweep, updated per rotation
+    for _ in range(30):
+        for i in range(r):
+            acc = 0.0
+            for k in range(c):
+                acc += B[i, k] * B[i, k]
+            nrm[i] = acc
+        rotated = False
+        for i in range(r - 1):
+            for j in range(i + 1, r):
+                a, b = nrm[i], nrm[j]
+                g = 0.0
+                for k in range(c):
+                    g += B[i, k] * B[j, k]
+                if abs(g) <= tol * np.sqrt(a * b):   # zero rows included
+                    continue
+                rotated = True
+                zeta = (b - a) / (2.0 * g)
+                if abs(zeta) > 1e150:
+                    t = 0.5 / zeta
+                else:
+                    t = (1.0 if zeta >= 0.0 else -1.0) / (abs(zeta) + np.sqrt(1.0 + zeta * zeta))
+                cs = 1.0 / np.sqrt(1.0 + t * t)
+                sn = cs * t
+                nrm[i], nrm[j] = a - t * g, b + t * g
+                for k in range(c):
+                    bi, bj = B[i, k], B[j, k]
+                    B[i, k] = cs * bi - sn * bj
+                    B[j, k] = sn * bi + cs * bj
+                if want_q:
+                    for k in range(r):
+                        qi, qj = Q[k, i], Q[k, j]
+                        Q[k, i] = cs * qi - sn * qj
+                        Q[k, j] = sn * qi + cs * qj
+        if not rotated:
+            break
+
+
+@numba.njit(**_INLINE)
+def _row_norms2(B, r, c, s2):  # type: ignore[no-untyped-def]
+    for i in range(r):
+        acc = 0.0
+        for k in range(c):
+            acc += B[i, k] * B[i, k]
+        s2[i] = acc
+
+
+@numba.njit(**_INLINE)
+def _damped_svd(A, m, n, B, Q, s2, den, mode, eps2, lmax2, lam2, rank_tol):  # type: ignore[no-untyped-def]
+    """Thin SVD of ``A`` ``(m, n)`` by :func:`_orthogonalize` on the shorter side, and the
+    damped denominators ``den_i = σ_i² + λ_i²`` of the resolved-rate rule (``mode`` 0:
+    constant ``λ² = lam2``; 1: adaptive, ``λ² = (1 − σ²_min/ε²) λ²_max`` below ``ε``; 2:
+    selective, per direction). Wide (``m <= n``): ``B`` ``(m, n)`` holds ``σ_i v_iᵀ`` and
+    ``Q`` ``(m, m)`` the ``u_i``; tall: ``B`` ``(n, m)`` holds ``σ_i u_iᵀ`` and ``Q``
+    ``(n, n)`` the ``v_i``. Returns ``(r, tiny)``: ``r = min(m, n)`` directions, and the
+    rank cut ``rank_tol · σ²_max`` (directions with ``den <= tiny`` are dropped)."""
+    wide = m <= n
+    r, c = (m, n) if wide else (n, m)
+    for i in range(r):
+        for k in range(c):
+            B[i, k] = A[i, k] if wide else A[k, i]
+    _orthogonalize(B, r, c, Q)
+    _row_norms2(B, r, c, s2)
+    smin, smax = s2[0], s2[0]
+    for i in range(r):
+        smin = min(smin, s2[i])
+        smax = max(smax, s2[i])
+    for i in range(r):
         if mode == 0:
             d = lam2
         elif mode == 1:
-            d = (1.0 - s0 / eps2) * lmax2 if s0 < eps2 else 0.0
+            d = (1.0 - smin / eps2) * lmax2 if smin < eps2 else 0.0
         else:
-            d = (1.0 - s[i] / eps2) * lmax2 if s[i] < eps2 else 0.0
-        den[i] = s[i] + d
-    tiny = rank_tol * max(s[m - 1], 1e-300)
-    y = U.T @ x
-    for i in range(m):
-        y[i] = y[i] / den[i] if den[i] > tiny else 0.0
-    return J.T @ (U @ y), s, U
+            d = (1.0 - s2[i] / eps2) * lmax2 if s2[i] < eps2 else 0.0
+        den[i] = s2[i] + d
+    return r, rank_tol * max(smax, 1e-300)
+
+
+@numba.njit(**_INLINE)
+def _dls_solve(m, n, B, Q, den, r, tiny, x, out):  # type: ignore[no-untyped-def]
+    """``out`` ``(n,)`` = ``Σ_i v_i σ_i / den_i · u_iᵀ x`` from :func:`_damped_svd`."""
+    for k in range(n):
+        out[k] = 0.0
+    wide = m <= n
+    for i in range(r):
+        if not den[i] > tiny:
+            continue
+        if wide:     # σ_i v_i = B_i, u_i = Q[:, i]
+            y = 0.0
+            for k in range(m):
+                y += Q[k, i] * x[k]
+            y /= den[i]
+            for k in range(n):
+                out[k] += B[i, k] * y
+        else:        # σ_i u_i = B_i, v_i = Q[:, i]
+            y = 0.0
+            for k in range(m):
+                y += B[i, k] * x[k]
+            y /= den[i]
+            for k in range(n):
+                out[k] += Q[k, i] * y
+
+
+@numba.njit(**_INLINE)
+def _project_null(m, n, B, Q, s2, r, tiny, z):  # type: ignore[no-untyped-def]
+    """``z ← (I − J⁺J) z`` (in place) from :func:`_damped_svd`'s factors: minus the
+    components along the ``v_i`` with ``σ_i² > tiny`` (wide), or the components along the
+    ``v_i`` with ``σ_i² <= tiny`` and nothing else (tall)."""
+    if m <= n:
+        for i in range(r):
+            if s2[i] > tiny:
+                y = 0.0
+                for k in range(n):
+                    y += B[i, k] * z[k]
+                y /= s2[i]
+                for k in range(n):
+                    z[k] -= B[i, k] * y
+    else:
+        acc = np.zeros(n)
+        for i in range(r):
+            if not s2[i] > tiny:
+                y = 0.0
+                for k in range(n):
+                    y += Q[k, i] * z[k]
+                for k in range(n):
+                    acc[k] += Q[k, i] * y
+        for k in range(n):
+            z[k] = acc[k]
 
 
 @numba.njit(**_OPTS)
-def singular_values(A, scale):  # type: ignore[no-untyped-def]
-    """Singular values ``(k,)``, descending, of ``diag(scale) A`` for ``A`` ``(m, n)``
-    (LAPACK ``gesdd``, as numpy's): the singularity monitor's metric in the loop."""
-    B = np.empty(A.shape)
-    for i in range(A.shape[0]):
-        for j in range(A.shape[1]):
-            B[i, j] = scale[i] * A[i, j]
-    return np.linalg.svd(B, full_matrices=False)[1]
+def dls(J, x, mode, eps2, lmax2, lam2, rank_tol):  # type: ignore[no-untyped-def]
+    """Damped least squares of a wide task ``J`` ``(m, n)``, ``m <= n``, for the
+    resolved-rate controller (same rule as its numpy path, from a one-sided Jacobi SVD):
+    returns ``q̇`` ``(n,)``, ``σ²`` ``(m,)`` ascending and the matching ``u_i`` as the
+    columns of ``U`` ``(m, m)``."""
+    m, n = J.shape
+    B, Q = np.empty((m, n)), np.empty((m, m))
+    s2, den, qd = np.empty(m), np.empty(m), np.empty(n)
+    r, tiny = _damped_svd(J, m, n, B, Q, s2, den, mode, eps2, lmax2, lam2, rank_tol)
+    _dls_solve(m, n, B, Q, den, r, tiny, x, qd)
+    order = np.argsort(s2)
+    U = np.empty((m, m))
+    for j in range(m):
+        for k in range(m):
+            U[k, j] = Q[k, order[j]]
+    return qd, s2[order], U
+
+
+@numba.njit(**_INLINE)
+def _metric(J, mon, B, Q, s2):  # type: ignore[no-untyped-def]
+    """The singularity monitor's metric of ``J`` ``(6, dof)``: ``mon[0]`` the metric code
+    (0 ``sigma_min_scaled``, 1 ``sigma_min``, 2 ``inverse_condition_scaled``, 3
+    ``inverse_condition``, 4 ``manipulability``), ``mon[1:7]`` the row weights (0: row not
+    monitored). Singular values of the weighted rows by :func:`_orthogonalize`."""
+    dof = J.shape[1]
+    k = 0
+    for i in range(6):
+        if mon[1 + i] != 0.0:
+            k += 1
+    wide = k <= dof
+    r, c = (k, dof) if wide else (dof, k)
+    row = 0
+    for i in range(6):
+        w = mon[1 + i]
+        if w == 0.0:
+            continue
+        for j in range(dof):
+            if wide:
+                B[row, j] = w * J[i, j]
+            else:
+                B[j, row] = w * J[i, j]
+        row += 1
+    _orthogonalize(B, r, c, Q, False)
+    _row_norms2(B, r, c, s2)
+    code = int(mon[0])
+    smin, smax, prod = np.inf, 0.0, 1.0
+    for i in range(r):
+        s = np.sqrt(s2[i])
+        smin = min(smin, s)
+        smax = max(smax, s)
+        prod *= s
+    if r == 0:
+        return 0.0
+    if code <= 1:
+        return smin
+    if code <= 3:
+        return smin / smax if smax > 0.0 else 0.0
+    return prod
+
+
+@numba.njit(**_OPTS)
+def metric(J, mon):  # type: ignore[no-untyped-def]
+    """:func:`_metric` of one Jacobian ``(6, dof)``."""
+    n = max(6, J.shape[1])
+    return _metric(J, mon, np.empty((n, n)), np.empty((n, n)), np.empty(n))
+
+
+@numba.njit(**_OPTS)
+def approaches(q, qd, dt, G, P, mon, value, flat):  # type: ignore[no-untyped-def]
+    """:func:`kinematics.singularity.approaches` of one configuration: whether the metric
+    at ``q + qd·h`` is below ``value − flat (1 + value)``, with ``h = dt``, or (``dt < 0``)
+    the vanishing step ``1e-7 / max|qd|``."""
+    speed = 0.0
+    for i in range(qd.shape[0]):
+        speed = max(speed, abs(qd[i]))
+    if not speed > 0.0:
+        return False
+    h = dt if dt >= 0.0 else 1e-7 / speed
+    q1 = np.empty(q.shape[0])
+    for i in range(q.shape[0]):
+        q1[i] = q[i] + qd[i] * h
+    return metric_at(q1, G, P, mon) < value - flat * (1.0 + value)
+
+
+@numba.njit(**_OPTS)
+def metric_at(q, G, P, mon):  # type: ignore[no-untyped-def]
+    """:func:`_metric` of the base Jacobian of the link origin at ``q`` ``(dof,)``."""
+    dof = q.shape[0]
+    T, J = np.empty((4, 4)), np.empty((6, dof))
+    n = P.shape[0]
+    _fkj(q, G, P, np.zeros(3), 0, T, J, True, np.empty((3, 4)), np.empty((n, 3)),
+         np.empty((n, 3)), np.empty(3))
+    k = max(6, dof)
+    return _metric(J, mon, np.empty((k, k)), np.empty((k, k)), np.empty(k))
+
+
+@numba.njit(**_INLINE)
+def _rigid(T, tol, magnitude):  # type: ignore[no-untyped-def]
+    """Whether ``T`` ``(4, 4)`` is a finite rigid transform: last row ``[0 0 0 1]``,
+    ``R Rᵀ = I`` and ``det R = 1`` within ``tol``, translations within ``magnitude`` (the
+    same test as :func:`kinematics._checks.pose`)."""
+    for i in range(4):
+        for j in range(4):
+            if not np.isfinite(T[i, j]):
+                return False
+    if T[3, 0] != 0.0 or T[3, 1] != 0.0 or T[3, 2] != 0.0 or T[3, 3] != 1.0:
+        return False
+    dev = 0.0
+    for i in range(3):
+        for j in range(i, 3):
+            d = T[i, 0] * T[j, 0] + T[i, 1] * T[j, 1] + T[i, 2] * T[j, 2]
+            dev = max(dev, abs(d - 1.0) if i == j else abs(d))
+    det = (T[0, 0] * (T[1, 1] * T[2, 2] - T[1, 2] * T[2, 1])
+           - T[0, 1] * (T[1, 0] * T[2, 2] - T[1, 2] * T[2, 0])
+           + T[0, 2] * (T[1, 0] * T[2, 1] - T[1, 1] * T[2, 0]))
+    return (dev <= tol and abs(det - 1.0) <= tol and abs(T[0, 3]) <= magnitude
+            and abs(T[1, 3]) <= magnitude and abs(T[2, 3]) <= magnitude)
+
+
+@numba.njit(**_INLINE)
+def _pose_error(T, Tt, e):  # type: ignore[no-untyped-def]
+    """``e`` ``(6,)`` = ``[p_t − p; log(R_t Rᵀ)]`` (base axes), as
+    :func:`kinematics.spatial.pose_error_one`; returns False (``e`` unset) for a rotation
+    angle above ``π − 1e-6``, whose log the caller takes on the numpy path."""
+    r = np.empty((3, 3))
+    for i in range(3):
+        for j in range(3):
+            r[i, j] = Tt[i, 0] * T[j, 0] + Tt[i, 1] * T[j, 1] + Tt[i, 2] * T[j, 2]
+    c = (r[0, 0] + r[1, 1] + r[2, 2] - 1.0) * 0.5
+    c = 1.0 if c > 1.0 else -1.0 if c < -1.0 else c
+    theta = np.arccos(c)
+    if theta > np.pi - 1e-6:
+        return False
+    for i in range(3):
+        e[i] = Tt[i, 3] - T[i, 3]
+    f = 0.5 + theta * theta / 12.0 if theta < 1e-6 else theta / (2.0 * np.sqrt(1.0 - c * c))
+    e[3], e[4], e[5] = f * (r[2, 1] - r[1, 2]), f * (r[0, 2] - r[2, 0]), f * (r[1, 0] - r[0, 1])
+    return True
+
+
+# rate_step's return codes (0: q̇ written); any other code sends the caller to the numpy
+# path, which raises the error or handles the case
+RATE_BAD_Q, RATE_BAD_TARGET, RATE_NEAR_PI, RATE_SATURATE = 1, 2, 3, 4
+
+
+@numba.njit(**_OPTS)
+def rate_step(q, G, P, Tt, ff, cfg, rows, lim, mon, dt, qd, J, out):  # type: ignore[no-untyped-def]
+    """One resolved-rate control step (:class:`kinematics.ik.ResolvedRateController`, whose
+    module docstring states the rule) in one call: FK + J, pose error, task weighting,
+    damped least squares, centering and limit-spring null-space motion, velocity limits,
+    the position-limit test, and the singularity monitor's metric.
+
+    Args:
+        q: ``(dof,)`` joint values; ``G``, ``P``: the packed chain; ``Tt``: ``(4, 4)``
+            target; ``ff``: ``(6,)`` feed-forward twist (zeros for none).
+        cfg: ``[gain (6), frame (0 base, 1 tool), damping mode, ε², λ²_max, λ², rank tol,
+            null-space mode (0 none, 1 centering), null-space gain, limit gain, limit
+            margin, rigid tol, max magnitude, √w of each kept task row (m)]``.
+        rows: ``(m,)`` kept task axes (0–5: ``[x y z rx ry rz]`` of the task frame).
+        lim: ``(7, dof)`` rows lower, upper, middle, half range, distance from the middle
+            where the limit spring starts, 1/half², 1/v_max (0 and inf for continuous
+            joints).
+        mon: the monitor's :func:`_metric` parameters (``mon[0] < 0``: no monitor).
+        dt: control period [s].
+        qd: ``(dof,)`` out: the joint velocities. ``J``: ``(6, dof)`` out: base Jacobian.
+        out: ``(1,)`` out: the monitor's metric.
+
+    Returns:
+        0, or a ``RATE_*`` code: ``q`` not finite or too large, target not a rigid
+        transform, rotation error near π, or a joint to saturate on its position limit.
+    """
+    dof = q.shape[0]
+    for i in range(dof):
+        if not abs(q[i]) <= cfg[17]:
+            return RATE_BAD_Q
+    if not _rigid(Tt, cfg[16], cfg[17]):
+        return RATE_BAD_TARGET
+    T = np.empty((4, 4))
+    n = P.shape[0]
+    _fkj(q, G, P, np.zeros(3), 0, T, J, True, np.empty((3, 4)), np.empty((n, 3)),
+         np.empty((n, 3)), np.empty(3), _direct(P, dof))
+    e = np.empty(6)
+    if not _pose_error(T, Tt, e):
+        return RATE_NEAR_PI
+    # task rows in the task frame: x = K e + ẋ_ff, rows kept and weighted by √w
+    m = rows.shape[0]
+    x = np.empty(m)
+    A = np.empty((m, dof))
+    tool = cfg[6] != 0.0
+    for a in range(m):
+        i = rows[a]
+        w = cfg[18 + a]
+        h = 0 if i < 3 else 3
+        if tool:    # Rᵀ on each half
+            c = i - h
+            xi = cfg[i] * (T[0, c] * e[h] + T[1, c] * e[h + 1] + T[2, c] * e[h + 2]) \
+                + (T[0, c] * ff[h] + T[1, c] * ff[h + 1] + T[2, c] * ff[h + 2])
+            for j in range(dof):
+                A[a, j] = w * (T[0, c] * J[h, j] + T[1, c] * J[h + 1, j] + T[2, c] * J[h + 2, j])
+        else:
+            xi = cfg[i] * e[i] + ff[i]
+            for j in range(dof):
+                A[a, j] = w * J[i, j]
+        x[a] = w * xi
+    # damped least squares and the null-space motion
+    k = max(m, dof)
+    B, Q, s2, den = np.empty((k, k)), np.empty((k, k)), np.empty(k), np.empty(k)
+    r, tiny = _damped_svd(A, m, dof, B, Q, s2, den, int(cfg[7]), cfg[8], cfg[9], cfg[10],
+                          cfg[11])
+    _dls_solve(m, dof, B, Q, den, r, tiny, x, qd)
+    z = np.zeros(dof)
+    moved = False
+    if cfg[12] == 1.0 and cfg[13] > 0.0:
+        for j in range(dof):
+            z[j] = -cfg[13] * (q[j] - lim[2, j]) * lim[5, j]
+        moved = True
+    if cfg[14] > 0.0:
+        for j in range(dof):
+            if not abs(q[j] - lim[2, j]) < lim[4, j]:
+                pen = max(q[j] - (lim[1, j] - cfg[15]), 0.0) - max((lim[0, j] + cfg[15]) - q[j], 0.0)
+                if pen != 0.0:
+                    z[j] -= cfg[14] * pen
+                    moved = True
+    if moved:
+        _project_null(m, dof, B, Q, s2, r, tiny, z)
+        for j in range(dof):
+            qd[j] += z[j]
+    # velocity limits (uniform scaling), then the position-limit test over the period
+    ratio = 0.0
+    for j in range(dof):
+        ratio = max(ratio, abs(qd[j]) * lim[6, j])
+    if ratio > 1.0:
+        for j in range(dof):
+            qd[j] /= ratio
+    for j in range(dof):
+        if not abs(q[j] + qd[j] * dt - lim[2, j]) <= lim[3, j]:
+            lo_b = min((lim[0, j] - q[j]) / dt, 0.0)
+            hi_b = max((lim[1, j] - q[j]) / dt, 0.0)
+            if qd[j] < lo_b or qd[j] > hi_b:
+                return RATE_SATURATE
+    if mon[0] >= 0.0:
+        out[0] = _metric(J, mon, B, Q, s2) if k >= 6 else metric(J, mon)
+    return 0

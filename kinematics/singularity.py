@@ -663,6 +663,11 @@ class SingularityMonitor:
         self._scale_rows = row_scale(self._linear, self.length)
         self._ones = np.ones(len(self._sel))
         self._dof = robot.dof
+        weights = np.zeros(7)
+        weights[0] = METRICS.index(metric)
+        weights[1 + self._sel] = self._scale_rows if metric.endswith("_scaled") else 1.0
+        weights.setflags(write=False)
+        self._mon = weights
         self.reset()
 
     def reset(self) -> None:
@@ -722,14 +727,28 @@ class SingularityMonitor:
         h = None if dt is None else _checks.positive(dt, "dt", " [s]")
         if J is None:
             J = fk_jacobian(self.robot, qa, self.link)[1]
-        else:
+        elif not (type(J) is np.ndarray and J.dtype == np.float64
+                  and J.shape == (6, self._dof) and np.isfinite(J).all()):
             J = _checks.array(J, "J", f"a (6, {self._dof}) Jacobian at q")
             if J.shape != (6, self._dof):
                 raise ShapeError("J", f"(6, {self._dof}) Jacobian at q", J.shape)
             _checks.finite(J, "J")
         qda = None if qd is None else self._check_qd(qd)
+        return self._assess(qa, qda, J, self._value(J), h)
+
+    def _kernel_parameters(self) -> Array | None:
+        """The metric's parameters for the compiled kernels (:func:`kinematics._kernels
+        ._metric`: code, then the weight of each of the 6 rows, 0 when not monitored), or
+        ``None`` for a subclass with its own :meth:`update` (the controller must call it)."""
+        if type(self).update is not SingularityMonitor.update:
+            return None
+        return self._mon
+
+    def _assess(self, qa: Array, qda: Array | None, J: Array, value: float,
+                h: float | None) -> MonitorState:
+        """:meth:`update` once the arguments are checked and the metric ``value`` at ``qa``
+        is known (the compiled control step computes it with the step)."""
         Jm = J if self._all_rows else J[self._sel]
-        value = float(self._value(Jm))
         known: dict[str, Any] = {}
         if qda is None:
             approaching = self._last_value is None or value < self._last_value
@@ -748,15 +767,15 @@ class SingularityMonitor:
         return MonitorState(level, scale, value, command,
                             functools.partial(self._diagnose, qa, qda, J, Jm, known))
 
-    def _value(self, Jm: Array) -> float:
-        """The metric from singular values only (one SVD without vectors; compiled when
-        the compiled backend is in use)."""
-        scale = self._scale_rows if self.metric.endswith("_scaled") else self._ones
+    def _value(self, J: Array) -> float:
+        """The metric of the base Jacobian ``J`` ``(6, dof)`` from singular values only
+        (compiled: a one-sided Jacobi SVD of the weighted rows; numpy: LAPACK's)."""
         kern = _engine.compiled_kernels()
         if kern is not None:
-            sv = kern.singular_values(np.ascontiguousarray(Jm), scale)
-        else:
-            sv = np.linalg.svd(Jm * scale[:, None], compute_uv=False)
+            return float(kern.metric(np.ascontiguousarray(J, dtype=np.float64), self._mon))
+        Jm = J if self._all_rows else J[self._sel]
+        scale = self._scale_rows if self.metric.endswith("_scaled") else self._ones
+        sv = np.linalg.svd(Jm * scale[:, None], compute_uv=False)
         return float(metric_value(self.metric, sv, sv))
 
     def _diagnose(self, q: Array, qd: Array | None, J: Array, Jm: Array,
@@ -888,10 +907,15 @@ def approaches(monitor: SingularityMonitor, q: Array, qd: Array, value: Array, *
     Returns:
         ``(...)`` bool.
     """
+    chain = monitor.robot.chain(monitor.link)
+    kern = _engine.compiled_kernels()
+    if kern is not None and q.ndim == 1:   # the control loop's case: one configuration
+        return np.bool_(kern.approaches(q, qd, -1.0 if dt is None else dt,
+                                        *_engine.pack(chain), monitor._mon, float(value),
+                                        _FLAT))
     speed = np.max(np.abs(qd), axis=-1)
     h = np.divide(1e-7, speed, out=np.zeros_like(speed), where=speed > 0) if dt is None \
         else np.full_like(speed, dt)
-    chain = monitor.robot.chain(monitor.link)
     q1 = q + qd * h[..., None]
     J1 = _engine.to_dof(monitor.robot, chain, _engine.pose_jacobian(
         chain, _engine.chain_theta(chain, q1))[1])

@@ -217,6 +217,30 @@ class ResolvedRateController:
         self._rows = np.flatnonzero(w > 0)
         self._sqrt_w = np.sqrt(w[self._rows])
         self._full = self._rows.size == 6 and bool((w == 1.0).all())
+        self._fused = self._fused_parameters()
+
+    def _fused_parameters(self) -> tuple[Any, ...] | None:
+        """The parameters of the compiled step (:func:`kinematics._kernels.rate_step`), or
+        ``None`` when the configuration needs the numpy path (a manipulability or callable
+        null-space objective)."""
+        if self.nullspace not in (None, "centering"):
+            return None
+        d = self.damping
+        mode = 0 if not isinstance(d, str) else (1 if d == "adaptive" else 2)
+        cfg = np.concatenate([
+            self.gain,
+            [1.0 if self.task_frame == "tool" else 0.0, mode, self.sigma_threshold ** 2,
+             self.damping_max ** 2, 0.0 if isinstance(d, str) else d * d, _RANK_TOL,
+             1.0 if self.nullspace == "centering" else 0.0, self.nullspace_gain,
+             self.limit_gain, self.limit_margin, _checks.RIGID_TOL, _checks.MAX_MAGNITUDE],
+            self._sqrt_w])
+        lim = np.ascontiguousarray(np.stack([self._lo, self._hi, self._mid, self._half,
+                                             self._inner, self._inv_half2, self._inv_vmax]))
+        G, P = _engine.pack(self._chain)
+        mon = getattr(self.monitor, "_kernel_parameters", None) if "J" in self._monitor_kw \
+            else None
+        mon = np.array([-1.0]) if mon is None else mon()
+        return G, P, cfg, self._rows.astype(np.int64), lim, mon, np.zeros(6), np.empty(1)
 
     # ------------------------------------------------------------------------- public
     def velocity(self, q: ArrayLike, target_T: ArrayLike,
@@ -241,7 +265,11 @@ class ResolvedRateController:
             InvalidValueError: Non-finite values, ``target_T`` not a rigid transform, no
                 or a bad ``dt``, a monitor whose scale is not a number in [0, 1].
         """
-        return self._velocity(self._check_q(q), target_T, target_twist, self._period(dt))
+        h = self._period(dt)
+        qd = self._compiled_velocity(q, target_T, target_twist, h)
+        if qd is None:
+            qd = self._velocity(self._check_q(q), target_T, target_twist, h)
+        return qd
 
     def step(self, q: ArrayLike, target_T: ArrayLike, dt: float | None = None,
              target_twist: ArrayLike | None = None) -> Array:
@@ -259,8 +287,11 @@ class ResolvedRateController:
             As :meth:`velocity`.
         """
         h = self._period(dt)
-        qa = self._check_q(q)
-        qd = self._velocity(qa, target_T, target_twist, h)
+        qd = self._compiled_velocity(q, target_T, target_twist, h)
+        if qd is None:
+            q = self._check_q(q)
+            qd = self._velocity(q, target_T, target_twist, h)
+        qa = cast(Array, q)
         q_next = qa + qd * h
         # qd keeps q + qd·dt inside; this only removes the last ulp of rounding
         inside = (qa >= self._lo) & (qa <= self._hi)
@@ -333,6 +364,63 @@ class ResolvedRateController:
             raise ShapeError("q", f"({self.robot.dof},) one configuration", qa.shape)
         return qa
 
+    def _compiled_velocity(self, q: Any, target_T: Any, target_twist: Any,
+                           dt: float) -> Array | None:
+        """:meth:`velocity` in one compiled call (:func:`kinematics._kernels.rate_step`), or
+        ``None`` when the numpy path must run: the compiled backend is off, the arguments
+        are not plain float64 arrays of the right shapes, or the kernel hands the case back
+        (an invalid argument, whose error the numpy path raises; a rotation error near π; a
+        joint to saturate on its position limit). The same rule and numbers as the numpy
+        path, to rounding."""
+        fused = self._fused
+        kern = _engine.compiled_kernels()
+        if fused is None or kern is None:
+            return None
+        G, P, cfg, rows, lim, mon, ff, out = fused
+        dof = lim.shape[1]
+        if not (type(q) is np.ndarray and q.dtype == np.float64 and q.shape == (dof,)
+                and type(target_T) is np.ndarray and target_T.dtype == np.float64
+                and target_T.shape == (4, 4)):
+            return None
+        if target_twist is not None:
+            if not (type(target_twist) is np.ndarray and target_twist.dtype == np.float64
+                    and target_twist.shape == (6,)
+                    and bool((np.abs(target_twist) <= _checks.MAX_MAGNITUDE).all())):
+                return None
+            ff = target_twist
+        qd = np.empty(dof)
+        J = np.empty((6, dof))
+        if kern.rate_step(q, G, P, target_T, ff, cfg, rows, lim, mon, dt, qd, J, out):
+            return None
+        if self.monitor is not None:
+            if mon[0] >= 0.0:
+                state = self.monitor._assess(q, qd, J, float(out[0]), dt)
+            else:
+                given = {"dt": dt, "J": J}
+                state = self.monitor.update(q, qd, **{k: given[k] for k in self._monitor_kw})
+            qd = self._monitored(q, qd, dt, state)
+        return qd
+
+    def _monitored(self, qa: Array, qd: Array, dt: float, state: Any) -> Array:
+        """Apply the monitor's ``state`` to the command ``qd`` (its safe ``command``, held
+        to the same velocity and position limits, or ``qd · scale``)."""
+        self.monitor_state = state
+        scale = getattr(state, "scale", None)
+        if (isinstance(scale, bool) or not isinstance(scale, (int, float, np.floating))
+                or not 0.0 <= float(scale) <= 1.0):
+            raise InvalidValueError(f"monitor returned scale={_checks.show(scale)}; "
+                                    "expected a number in [0, 1]")
+        command = getattr(state, "command", None)
+        if command is qd:
+            return qd  # untouched: already within the limits
+        if command is None:
+            return qd * float(scale)
+        # the monitor's safe command, held to the same velocity and position limits
+        qd = _checks.vector(command, "monitor command", self.robot.dof, "joint velocities")
+        qd = self._scale_to_velocity_limits(qd)[0]
+        return np.minimum(np.maximum(qd, np.minimum((self._lo - qa) / dt, 0.0)),
+                          np.maximum((self._hi - qa) / dt, 0.0))
+
     def _velocity(self, qa: Array, target_T: ArrayLike, target_twist: ArrayLike | None,
                   dt: float) -> Array:
         if isinstance(target_T, Mapping):
@@ -350,24 +438,7 @@ class ResolvedRateController:
         if self.monitor is not None:
             given = {"dt": dt, "J": J}
             state = self.monitor.update(qa, qd, **{k: given[k] for k in self._monitor_kw})
-            self.monitor_state = state
-            scale = getattr(state, "scale", None)
-            if (isinstance(scale, bool) or not isinstance(scale, (int, float, np.floating))
-                    or not 0.0 <= float(scale) <= 1.0):
-                raise InvalidValueError(f"monitor returned scale={_checks.show(scale)}; "
-                                        "expected a number in [0, 1]")
-            command = getattr(state, "command", None)
-            if command is qd:
-                pass  # untouched: already within the limits
-            elif command is None:
-                qd = qd * float(scale)
-            else:
-                # the monitor's safe command, held to the same velocity and position limits
-                qd = _checks.vector(command, "monitor command", self.robot.dof,
-                                    "joint velocities")
-                qd = self._scale_to_velocity_limits(qd)[0]
-                qd = np.minimum(np.maximum(qd, np.minimum((self._lo - qa) / dt, 0.0)),
-                                np.maximum((self._hi - qa) / dt, 0.0))
+            qd = self._monitored(qa, qd, dt, state)
         return qd
 
     def _damping(self, s: Array) -> Array | float:
