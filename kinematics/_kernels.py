@@ -730,9 +730,79 @@ def _pose_error(T, Tt, e):  # type: ignore[no-untyped-def]
     return True
 
 
+@numba.njit(**_INLINE)
+def _saturate(q, qd, A, x, k, lim, cfg, dt, B, Q, s2, den):  # type: ignore[no-untyped-def]
+    """Position limits of the resolved-rate step (in place on ``qd``): a joint whose
+    velocity would carry it past a limit within ``dt`` is held at the velocity that lands on
+    the limit, and the task ``A q̇ = k x`` is re-solved with the other joints (saturation in
+    the null space, Flacco et al. 2012), until no free joint violates; then ``q̇`` is
+    clipped to the bounds and re-scaled for the velocity limits. The numpy twin is
+    ``ResolvedRateController._respect_position_limits``."""
+    m, dof = A.shape
+    lo_b, hi_b = np.empty(dof), np.empty(dof)
+    bad = np.zeros(dof, np.bool_)
+    any_bad = False
+    for j in range(dof):
+        lo_b[j] = min((lim[0, j] - q[j]) / dt, 0.0)
+        hi_b[j] = max((lim[1, j] - q[j]) / dt, 0.0)
+        bad[j] = qd[j] < lo_b[j] or qd[j] > hi_b[j]
+        any_bad = any_bad or bad[j]
+    if not any_bad:
+        return
+    free = np.ones(dof, np.bool_)
+    Af, xf, sol = np.empty((m, dof)), np.empty(m), np.empty(dof)
+    for _ in range(dof):
+        for j in range(dof):
+            if bad[j] and free[j]:
+                qd[j] = min(max(qd[j], lo_b[j]), hi_b[j])
+                free[j] = False
+        nf = 0
+        for j in range(dof):
+            if free[j]:
+                nf += 1
+        if nf == 0:
+            break
+        for a in range(m):
+            acc = k * x[a]
+            c = 0
+            for j in range(dof):
+                if free[j]:
+                    Af[a, c] = A[a, j]
+                    c += 1
+                else:
+                    acc -= A[a, j] * qd[j]
+            xf[a] = acc
+        r, tiny = _damped_svd(Af[:, :nf], m, nf, B, Q, s2, den, int(cfg[7]), cfg[8], cfg[9],
+                              cfg[10], cfg[11])
+        _dls_solve(m, nf, B, Q, den, r, tiny, xf, sol)
+        ratio = 0.0
+        c = 0
+        for j in range(dof):
+            if free[j]:
+                ratio = max(ratio, abs(sol[c]) * lim[6, j])
+                c += 1
+        c = 0
+        again = False
+        for j in range(dof):
+            if free[j]:
+                qd[j] = sol[c] / ratio if ratio > 1.0 else sol[c]
+                c += 1
+            bad[j] = qd[j] < lo_b[j] or qd[j] > hi_b[j]
+            again = again or (bad[j] and free[j])
+        if not again:
+            break
+    ratio = 0.0
+    for j in range(dof):
+        qd[j] = min(max(qd[j], lo_b[j]), hi_b[j])
+        ratio = max(ratio, abs(qd[j]) * lim[6, j])
+    if ratio > 1.0:
+        for j in range(dof):
+            qd[j] /= ratio
+
+
 # rate_step's return codes (0: q̇ written); any other code sends the caller to the numpy
 # path, which raises the error or handles the case
-RATE_BAD_Q, RATE_BAD_TARGET, RATE_NEAR_PI, RATE_SATURATE = 1, 2, 3, 4
+RATE_BAD_Q, RATE_BAD_TARGET, RATE_NEAR_PI = 1, 2, 3
 
 
 @numba.njit(**_OPTS)
@@ -759,7 +829,7 @@ def rate_step(q, G, P, Tt, ff, cfg, rows, lim, mon, dt, qd, J, out):  # type: ig
 
     Returns:
         0, or a ``RATE_*`` code: ``q`` not finite or too large, target not a rigid
-        transform, rotation error near π, or a joint to saturate on its position limit.
+        transform, or a rotation error near π (whose log the numpy path takes).
     """
     dof = q.shape[0]
     for i in range(dof):
@@ -824,12 +894,12 @@ def rate_step(q, G, P, Tt, ff, cfg, rows, lim, mon, dt, qd, J, out):  # type: ig
     if ratio > 1.0:
         for j in range(dof):
             qd[j] /= ratio
+    inside = True
     for j in range(dof):
         if not abs(q[j] + qd[j] * dt - lim[2, j]) <= lim[3, j]:
-            lo_b = min((lim[0, j] - q[j]) / dt, 0.0)
-            hi_b = max((lim[1, j] - q[j]) / dt, 0.0)
-            if qd[j] < lo_b or qd[j] > hi_b:
-                return RATE_SATURATE
+            inside = False
+    if not inside:
+        _saturate(q, qd, A, x, 1.0 / ratio if ratio > 1.0 else 1.0, lim, cfg, dt, B, Q, s2, den)
     if mon[0] >= 0.0:
         out[0] = _metric(J, mon, B, Q, s2) if k >= 6 else metric(J, mon)
     return 0

@@ -199,3 +199,131 @@ def test_compiled_and_numpy_control_steps_agree(damping: object) -> None:
               np.array([0.0, 0.0, 0.0, -0.1, 0.0, 0.1, 0.0])):       # nearly stretched
         fast, slow = both_backends(ctrl.velocity, q, target)
         np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-10)
+
+
+# ------------------------------------------------------------- the compiled control step
+STEP_OPTIONS = [
+    {},
+    {"task_weights": [1, 1, 1, 0, 0, 0]},
+    {"task_weights": [1, 1, 1, 0.5, 0.5, 0], "task_frame": "tool", "gain": [2, 2, 2, 1, 1, 1]},
+    {"nullspace": "centering", "damping": "selective"},
+    {"damping": 0.02, "limit_margin": 0.5},
+]
+
+
+def _step_configurations(robot: kin.Robot) -> list[np.ndarray]:
+    """Random in-limit configurations, configurations near the limits, and every known
+    singular set exactly and 1e-6 off."""
+    qs = list(robot.random_q(6, seed=11))
+    lo, hi = robot.joint_limits.T
+    finite = np.isfinite(lo) & np.isfinite(hi)
+    near = np.where(finite, np.where(np.arange(robot.dof) % 2, hi - 0.05, lo + 0.05), 0.3)
+    qs.append(near)
+    for s in kin.robots.REGISTRY[robot.name].singular_sets:
+        qs += [np.array(s.q), np.array(s.q) + 1e-6]
+    return qs
+
+
+@pytest.mark.parametrize("name", kin.list_robots())
+def test_compiled_control_step_matches_the_numpy_step(name: str) -> None:
+    """The one-call compiled step (``rate_step``) and the numpy step give the same q̇ (to
+    1e-9 of its size) and the same monitor level and scale, on every bundled arm, for every
+    task option, at random, near-limit and exactly singular configurations and several
+    periods; and the compiled call really is the path taken (not a fallback)."""
+    if not kin.accel.available():
+        pytest.skip("numba not installed")
+    robot = kin.load_robot(name)
+    rng = np.random.default_rng(len(name))
+    taken = total = 0
+    for opts in STEP_OPTIONS:
+        targets = kin.fk(robot, robot.random_q(3, seed=5))
+        for monitored in (False, True):
+            for k, q in enumerate(_step_configurations(robot)):
+                T = targets[k % 3]
+                ff = rng.normal(size=6) * 0.05 if k % 2 else None
+                dt = (1e-3, 2e-2, 0.1)[k % 3]
+                out = []
+                for compiled in (True, False):
+                    mon = SingularityMonitor(robot) if monitored else None
+                    ctrl = ik.ResolvedRateController(robot, monitor=mon, **opts)  # type: ignore[arg-type]
+                    previous = kin.accel.enable(compiled)
+                    try:
+                        if compiled:
+                            taken += ctrl._compiled_velocity(q, T, ff, dt) is not None
+                            total += 1
+                            ctrl.monitor_state = None
+                            if mon is not None:
+                                mon.reset()
+                        qd = ctrl.velocity(q, T, ff, dt=dt)
+                    finally:
+                        kin.accel.enable(previous)
+                    st = ctrl.monitor_state
+                    out.append((qd, None if st is None else (st.level, st.scale)))
+                (fast, fast_state), (slow, slow_state) = out
+                assert np.isfinite(fast).all()
+                np.testing.assert_allclose(fast, slow, rtol=0,
+                                           atol=1e-9 * max(1.0, np.abs(slow).max()))
+                assert fast_state == slow_state or (
+                    fast_state[0] == slow_state[0]
+                    and abs(fast_state[1] - slow_state[1]) < 1e-9), (q, fast_state, slow_state)
+    assert taken >= 0.8 * total, f"compiled step taken {taken} of {total} times"
+
+
+def test_compiled_step_hands_bad_input_to_the_checked_path() -> None:
+    """Bad q or target through the compiled path: the same errors as the numpy path."""
+    robot = kin.load_robot("panda")
+    ctrl = ik.ResolvedRateController(robot, dt=1e-3, monitor=SingularityMonitor(robot))
+    q = robot.random_q(seed=1)
+    T = kin.fk(robot, q)
+    bad_q = q.copy()
+    bad_q[2] = np.nan
+    with pytest.raises(InvalidValueError, match=robot.joint_names[2]):
+        ctrl.velocity(bad_q, T)
+    bad_T = T.copy()
+    bad_T[0, 0] = 2.0
+    with pytest.raises(InvalidValueError, match="rigid"):
+        ctrl.velocity(q, bad_T)
+    huge = q.copy()
+    huge[0] = 1e200
+    with pytest.raises(InvalidValueError):
+        ctrl.velocity(huge, T)
+    # a rotation error of exactly π (the log map's eigenvector branch): numpy path, finite
+    flip = T @ kin.spatial.transform(R=np.diag([1.0, -1.0, -1.0]))
+    assert np.isfinite(ctrl.velocity(q, flip)).all()
+
+
+@pytest.mark.parametrize("shape", [(6, 7), (6, 6), (3, 7), (6, 5), (2, 2), (6, 1)])
+def test_jacobi_singular_values_match_lapack(shape: tuple[int, int]) -> None:
+    """The kernels' one-sided Jacobi SVD (monitor metric, DLS) against LAPACK: random,
+    rank-deficient, badly scaled and zero matrices."""
+    if not kin.accel.available():
+        pytest.skip("numba not installed")
+    kern = kin._engine.compiled_kernels() or pytest.skip("compiled backend off")
+    rng = np.random.default_rng(sum(shape))
+    m, n = shape
+    for trial in range(60):
+        A = rng.normal(size=(6, n))
+        if trial % 3 == 1:
+            A[:, -1] = A[:, 0] * 2.0          # rank deficient
+        if trial % 3 == 2:
+            A[1] *= 1e-9                       # badly scaled
+        if trial == 59:
+            A[:] = 0.0
+        rows = rng.choice(6, m, replace=False)
+        w = rng.uniform(0.2, 3.0, 6)
+        ref = np.linalg.svd(A[np.sort(rows)] * w[np.sort(rows)][:, None], compute_uv=False)
+        for code, expect in ((1, ref.min()), (3, ref.min() / ref.max() if ref.max() else 0.0),
+                             (4, np.prod(ref))):
+            mon = np.zeros(7)
+            mon[0] = code
+            mon[1 + rows] = w[rows]
+            got = kern.metric(A, mon)
+            assert abs(got - expect) <= 1e-14 * max(1.0, ref.max() ** (n if code == 4 else 1))
+        if m <= n:
+            x = rng.normal(size=m)
+            Jm = A[:m]
+            qd, s2, U = kern.dls(Jm, x, 1, 0.0025, 0.0025, 0.0, 1e-12)
+            s_ref, U_ref = np.linalg.eigh(Jm @ Jm.T)
+            np.testing.assert_allclose(s2, np.maximum(s_ref, 0), rtol=0, atol=1e-12)
+            assert (np.diff(s2) >= 0).all()
+            np.testing.assert_allclose(U.T @ U, np.eye(m), atol=1e-12)

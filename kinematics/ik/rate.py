@@ -369,9 +369,9 @@ class ResolvedRateController:
         """:meth:`velocity` in one compiled call (:func:`kinematics._kernels.rate_step`), or
         ``None`` when the numpy path must run: the compiled backend is off, the arguments
         are not plain float64 arrays of the right shapes, or the kernel hands the case back
-        (an invalid argument, whose error the numpy path raises; a rotation error near π; a
-        joint to saturate on its position limit). The same rule and numbers as the numpy
-        path, to rounding."""
+        (an invalid argument, whose error the numpy path raises; a rotation error within
+        1e-6 rad of π). The same rule and numbers as the numpy path, to rounding
+        (``tests/test_control.py`` compares them on every bundled arm)."""
         fused = self._fused
         kern = _engine.compiled_kernels()
         if fused is None or kern is None:
