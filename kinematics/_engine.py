@@ -54,8 +54,8 @@ CHUNK = 2048  # configurations per numpy chunk: temporaries ≈ CHUNK · (n + 1)
 _AVAILABLE = importlib.util.find_spec("numba") is not None
 _ENABLED = _AVAILABLE and os.environ.get("KINEMATICS_ACCEL", "1") != "0"
 _kernels: Any = None
-THRESHOLD = 20_000  # configurations from which a compiled batch runs on several threads
-_TASK = 8192        # configurations per threaded task
+THRESHOLD = 4096    # configurations from which a compiled batch runs on several threads
+_TASK = 65536       # at most this many configurations per threaded task
 REF_CODE = {"base": 0, "local": 1, "spatial": 2}
 _ZERO3 = np.zeros(3)  # writable: numba's fast argument typing skips read-only arrays
 _PACKS: dict[Chain, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
@@ -268,7 +268,8 @@ def run_q(name: str, chain: Chain, ins: list[NDArray[Any]], args: tuple[Any, ...
     if N < THRESHOLD or nt <= 1:
         kern(*ins, G, P, *args, *outs)
         return
-    step = max(_TASK, -(-N // (8 * nt)))
+    tasks = nt * -(-N // (nt * _TASK))  # a multiple of the threads: equal shares
+    step = -(-N // tasks)
 
     def task(a: int) -> None:
         b = min(a + step, N)
