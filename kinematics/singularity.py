@@ -592,7 +592,10 @@ class SingularityMonitor:
     """Watch one configuration per control cycle; warn, scale and predict.
 
     ``update(q, qd)`` evaluates ``J`` (one :func:`~kinematics.fk_jacobian` pass), its SVD
-    and the exact ``dσ/dt = uᵀ J̇ v`` along ``qd``; it takes about 70 µs on the Panda.
+    and the exact ``dσ/dt = uᵀ J̇ v`` along ``qd``. In the loop only the metric is computed
+    (a one-sided Jacobi SVD, compiled; inside the warn zone one more evaluation at
+    ``q + qd·dt``): 10–20 µs on the Panda standalone, ~5 µs inside the controller's
+    compiled step; the diagnostics are computed when read.
     Resolved-rate use: ``qd = controller_velocity * monitor.update(q, qd).scale``.
 
     Args:
