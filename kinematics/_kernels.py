@@ -445,8 +445,8 @@ def torque_batch(q, wr, G, P, pt, ref, tau):  # type: ignore[no-untyped-def]
             tau[b, int(P[k, 1])] += P[k, 2] * t
 
 
-@numba.njit(**_INLINE)
-def _orthogonalize(B, r, c, Q, want_q=True):  # type: ignore[no-untyped-def]
+@numba.njit(**_OPTS)
+def _orthogonalize(B, r, c, Q, want_q):  # type: ignore[no-untyped-def]
     """One-sided Jacobi (Hestenes): rotate the first ``r`` rows of ``B`` (``(r, c)``, in
     place) in pairs until they are mutually orthogonal, accumulating the rotations in ``Q``
     ``(r, r)`` (unless ``want_q`` is False) so that ``B_before = Q B_after``. Then ``B_before = Q diag(σ) Vᵀ`` with
@@ -497,7 +497,7 @@ def _orthogonalize(B, r, c, Q, want_q=True):  # type: ignore[no-untyped-def]
             break
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**_OPTS)
 def _row_norms2(B, r, c, s2):  # type: ignore[no-untyped-def]
     for i in range(r):
         acc = 0.0
@@ -506,7 +506,7 @@ def _row_norms2(B, r, c, s2):  # type: ignore[no-untyped-def]
         s2[i] = acc
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**_OPTS)
 def _damped_svd(A, m, n, B, Q, s2, den, mode, eps2, lmax2, lam2, rank_tol):  # type: ignore[no-untyped-def]
     """Thin SVD of ``A`` ``(m, n)`` by :func:`_orthogonalize` on the shorter side, and the
     damped denominators ``den_i = σ_i² + λ_i²`` of the resolved-rate rule (``mode`` 0:
@@ -520,7 +520,7 @@ def _damped_svd(A, m, n, B, Q, s2, den, mode, eps2, lmax2, lam2, rank_tol):  # t
     for i in range(r):
         for k in range(c):
             B[i, k] = A[i, k] if wide else A[k, i]
-    _orthogonalize(B, r, c, Q)
+    _orthogonalize(B, r, c, Q, True)
     _row_norms2(B, r, c, s2)
     smin, smax = s2[0], s2[0]
     for i in range(r):
@@ -537,7 +537,7 @@ def _damped_svd(A, m, n, B, Q, s2, den, mode, eps2, lmax2, lam2, rank_tol):  # t
     return r, rank_tol * max(smax, 1e-300)
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**_OPTS)
 def _dls_solve(m, n, B, Q, den, r, tiny, x, out):  # type: ignore[no-untyped-def]
     """``out`` ``(n,)`` = ``Σ_i v_i σ_i / den_i · u_iᵀ x`` from :func:`_damped_svd`."""
     for k in range(n):
@@ -562,7 +562,7 @@ def _dls_solve(m, n, B, Q, den, r, tiny, x, out):  # type: ignore[no-untyped-def
                 out[k] += Q[k, i] * y
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**_OPTS)
 def _project_null(m, n, B, Q, s2, r, tiny, z):  # type: ignore[no-untyped-def]
     """``z ← (I − J⁺J) z`` (in place) from :func:`_damped_svd`'s factors: minus the
     components along the ``v_i`` with ``σ_i² > tiny`` (wide), or the components along the
@@ -608,7 +608,7 @@ def dls(J, x, mode, eps2, lmax2, lam2, rank_tol):  # type: ignore[no-untyped-def
     return qd, s2[order], U
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**_OPTS)
 def _metric(J, mon, B, Q, s2):  # type: ignore[no-untyped-def]
     """The singularity monitor's metric of ``J`` ``(6, dof)``: ``mon[0]`` the metric code
     (0 ``sigma_min_scaled``, 1 ``sigma_min``, 2 ``inverse_condition_scaled``, 3
@@ -686,7 +686,7 @@ def metric_at(q, G, P, mon):  # type: ignore[no-untyped-def]
     return _metric(J, mon, np.empty((k, k)), np.empty((k, k)), np.empty(k))
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**_OPTS)
 def _rigid(T, tol, magnitude):  # type: ignore[no-untyped-def]
     """Whether ``T`` ``(4, 4)`` is a finite rigid transform: last row ``[0 0 0 1]``,
     ``R Rᵀ = I`` and ``det R = 1`` within ``tol``, translations within ``magnitude`` (the
@@ -709,7 +709,7 @@ def _rigid(T, tol, magnitude):  # type: ignore[no-untyped-def]
             and abs(T[1, 3]) <= magnitude and abs(T[2, 3]) <= magnitude)
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**_OPTS)
 def _pose_error(T, Tt, e):  # type: ignore[no-untyped-def]
     """``e`` ``(6,)`` = ``[p_t − p; log(R_t Rᵀ)]`` (base axes), as
     :func:`kinematics.spatial.pose_error_one`; returns False (``e`` unset) for a rotation
@@ -730,7 +730,7 @@ def _pose_error(T, Tt, e):  # type: ignore[no-untyped-def]
     return True
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**_OPTS)
 def _saturate(q, qd, A, x, k, lim, cfg, dt, B, Q, s2, den):  # type: ignore[no-untyped-def]
     """Position limits of the resolved-rate step (in place on ``qd``): a joint whose
     velocity would carry it past a limit within ``dt`` is held at the velocity that lands on
@@ -750,7 +750,7 @@ def _saturate(q, qd, A, x, k, lim, cfg, dt, B, Q, s2, den):  # type: ignore[no-u
     if not any_bad:
         return
     free = np.ones(dof, np.bool_)
-    Af, xf, sol = np.empty((m, dof)), np.empty(m), np.empty(dof)
+    xf, sol = np.empty(m), np.empty(dof)
     for _ in range(dof):
         for j in range(dof):
             if bad[j] and free[j]:
@@ -762,6 +762,7 @@ def _saturate(q, qd, A, x, k, lim, cfg, dt, B, Q, s2, den):  # type: ignore[no-u
                 nf += 1
         if nf == 0:
             break
+        Af = np.empty((m, nf))
         for a in range(m):
             acc = k * x[a]
             c = 0
@@ -772,7 +773,7 @@ def _saturate(q, qd, A, x, k, lim, cfg, dt, B, Q, s2, den):  # type: ignore[no-u
                 else:
                     acc -= A[a, j] * qd[j]
             xf[a] = acc
-        r, tiny = _damped_svd(Af[:, :nf], m, nf, B, Q, s2, den, int(cfg[7]), cfg[8], cfg[9],
+        r, tiny = _damped_svd(Af, m, nf, B, Q, s2, den, int(cfg[7]), cfg[8], cfg[9],
                               cfg[10], cfg[11])
         _dls_solve(m, nf, B, Q, den, r, tiny, xf, sol)
         ratio = 0.0
@@ -865,7 +866,7 @@ def rate_step(q, G, P, Tt, ff, cfg, rows, lim, mon, dt, qd, J, out):  # type: ig
                 A[a, j] = w * J[i, j]
         x[a] = w * xi
     # damped least squares and the null-space motion
-    k = max(m, dof)
+    k = max(m, dof, 6)  # room for the task's SVD and the monitor's
     B, Q, s2, den = np.empty((k, k)), np.empty((k, k)), np.empty(k), np.empty(k)
     r, tiny = _damped_svd(A, m, dof, B, Q, s2, den, int(cfg[7]), cfg[8], cfg[9], cfg[10],
                           cfg[11])
@@ -901,5 +902,5 @@ def rate_step(q, G, P, Tt, ff, cfg, rows, lim, mon, dt, qd, J, out):  # type: ig
     if not inside:
         _saturate(q, qd, A, x, 1.0 / ratio if ratio > 1.0 else 1.0, lim, cfg, dt, B, Q, s2, den)
     if mon[0] >= 0.0:
-        out[0] = _metric(J, mon, B, Q, s2) if k >= 6 else metric(J, mon)
+        out[0] = _metric(J, mon, B, Q, s2)
     return 0
