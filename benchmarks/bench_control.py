@@ -23,19 +23,23 @@ from kinematics import ik
 from kinematics.singularity import SingularityMonitor
 
 RESULTS = Path(__file__).resolve().parent / "results"
-REPEAT, ROUNDS = 2000, 5
+REPEAT, ROUNDS = 500, 15
 
 
-def median_us(fn) -> float:  # type: ignore[no-untyped-def]
-    for _ in range(200):
-        fn()
-    rounds = []
+def interleaved(calls: dict[str, object]) -> dict[str, list[float]]:
+    """µs per call of each callable, ``ROUNDS`` rounds of ``REPEAT`` calls, the callables
+    interleaved within each round (so a burst of load hits every row alike)."""
+    for fn in calls.values():
+        for _ in range(200):
+            fn()  # type: ignore[operator]
+    out: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(ROUNDS):
-        t = time.perf_counter()
-        for _ in range(REPEAT):
-            fn()
-        rounds.append((time.perf_counter() - t) / REPEAT * 1e6)
-    return statistics.median(rounds)
+        for name, fn in calls.items():
+            t = time.perf_counter()
+            for _ in range(REPEAT):
+                fn()  # type: ignore[operator]
+            out[name].append((time.perf_counter() - t) / REPEAT * 1e6)
+    return out
 
 
 def pinocchio_fkj(robot: kin.Robot, q: np.ndarray):  # type: ignore[no-untyped-def]
@@ -75,25 +79,29 @@ def main() -> None:
     mon = SingularityMonitor(robot)
     J = kin.jacobian(robot, q_far)
     qd = plain.velocity(q_far, target)
-    rows = []
     pin_step = pinocchio_fkj(robot, q_far)
-    pin_us = median_us(pin_step) if pin_step else float("nan")
-    rows.append(("Pinocchio FK+J (computeJointJacobians, frame J)", pin_us))
-    rows.append(("kinematics fk_jacobian", median_us(lambda: kin.fk_jacobian(robot, q_far))))
-    rows.append(("control step, no monitor", median_us(lambda: plain.velocity(q_far, target))))
-    rows.append(("control step + monitor (outside warn zone)",
-                 median_us(lambda: monitored.velocity(q_far, target))))
-    rows.append(("control step + monitor (inside warn band)",
-                 median_us(lambda: monitored.velocity(q_band, target))))
-    rows.append(("monitor.update(q, qd, J=J) alone",
-                 median_us(lambda: mon.update(q_far, qd, J=J, dt=1e-3))))
-    rows.append(("measures(J) (full diagnostics)", median_us(lambda: kin.measures(J))))
-    load = os.getloadavg()[0]
+    calls = {"Pinocchio FK+J (computeJointJacobians, frame J)": pin_step} if pin_step else {}
+    calls.update({
+        "kinematics fk_jacobian": lambda: kin.fk_jacobian(robot, q_far),
+        "control step, no monitor": lambda: plain.velocity(q_far, target),
+        "control step + monitor (outside warn zone)": lambda: monitored.velocity(q_far, target),
+        "control step + monitor (inside warn band)": lambda: monitored.velocity(q_band, target),
+        "monitor.update(q, qd, J=J) alone": lambda: mon.update(q_far, qd, J=J, dt=1e-3),
+        "measures(J) (full diagnostics)": lambda: kin.measures(J),
+    })
+    load0 = os.getloadavg()[0]
+    times = interleaved(calls)
+    pin = times.get("Pinocchio FK+J (computeJointJacobians, frame J)")
     lines = ["# Control step (Panda, median of single calls, one process)", "",
-             f"Load average during the run: {load:.1f} (2 cores, shared machine).", "",
-             "| call | µs | × Pinocchio FK+J |", "|---|--:|--:|"]
-    for name, us in rows:
-        lines.append(f"| {name} | {us:.1f} | {us / pin_us:.1f}× |")
+             f"Load average at start / end: {load0:.1f} / {os.getloadavg()[0]:.1f} (2 cores, "
+             f"shared machine). {ROUNDS} rounds of {REPEAT} calls, the rows interleaved "
+             "within each round; × Pinocchio is the median of the per-round ratios.", "",
+             "| call | µs, median (IQR) | × Pinocchio FK+J |", "|---|--:|--:|"]
+    for name, ts in times.items():
+        q1, med, q3 = np.percentile(ts, [25, 50, 75])
+        ratio = (f"{statistics.median(t / p for t, p in zip(ts, pin, strict=True)):.1f}×"
+                 if pin else "–")
+        lines.append(f"| {name} | {med:.1f} ({q1:.1f}–{q3:.1f}) | {ratio} |")
     text = "\n".join(lines) + "\n"
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "control.md").write_text(text)
