@@ -30,7 +30,6 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _checks, _engine
 from ._certify import SegmentCertificates, certify_segments
-from .chunks import run_chunks
 from .exceptions import InvalidValueError, ShapeError
 from .jacobian import fk_jacobian, jacobian_dot, jacobian_dot_from
 from .robot import Robot
@@ -328,6 +327,8 @@ def workspace_sweep(robot: Robot, samples: int = 100_000, *, seed: int | None = 
     Q = robot.random_q(int(samples), seed=seed, margin=margin)
     tasks = [_SweepTask(robot, Q[i:i + int(chunk)], link, sel, L)
              for i in range(0, int(samples), int(chunk))]
+    from .chunks import run_chunks  # process pools, Dask, checkpoints: not at import
+
     run = run_chunks(_sweep_task, tasks, client=client, workers=workers, progress=progress,
                      label="samples (workspace)", units=[len(t.q) for t in tasks])
     values: dict[str, Any] = {"length": L}
