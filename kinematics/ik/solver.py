@@ -253,7 +253,24 @@ def solve(
                  None if w is None else w.tolist())
     seeds = _Seeds(robot, restarts, seed)
     N = math.prod(batch)
-    if N == 1:
+    lm = _compiled_lm()
+    if lm is not None:
+        flat = Tt.reshape(N, 4, 4)
+        tgt = _Targets(np.ascontiguousarray(flat[:, :3, 3]),
+                       np.ascontiguousarray(flat[:, :3, :3]))
+        q, e, its = _solve_compiled(P, lm, tgt, q_start.reshape(N, dof), seeds)
+        q, e = _finish(P, tgt, q, e)
+        q = q.reshape(batch + (dof,))
+        q.setflags(write=False)
+        if N == 1:  # the scalar norms: the same bits as _kept_norms
+            p1, r1 = _kept_norms_one(P, e[0].tolist())
+            if batch == ():
+                return IKResult(q, p1 <= tol_pos and r1 <= tol_rot, p1, r1, int(its[0]))
+            pos, rot = np.array([p1]), np.array([r1])
+        else:
+            pos, rot = _kept_norms(P, e)
+        ok = (pos <= tol_pos) & (rot <= tol_rot)
+    elif N == 1:
         q, e1, iters = _solve_one(P, Tt.reshape(4, 4), q_start.reshape(1, dof), seeds,
                                   q0 is None)
         q, e1 = _finish_one(P, Tt.reshape(4, 4), q, e1)
@@ -774,6 +791,65 @@ def _run(P: _Problem, tgt: _Targets, rows: _Rows, best: _Best, next_seed: NDArra
             lam = rows.mu[step] * (rows.E[step] + P.bias)
             rows.qc[step] = _step(P, rows.q[step], rows.J[step], rows.r[step],
                                   lam[:, None, None])
+
+
+def _compiled_lm() -> Any:
+    """The compiled attempt kernels (:mod:`kinematics.ik._lm`) when the compiled backend is
+    in use, else ``None``; numba is imported only then."""
+    if _engine.compiled_kernels() is None:
+        return None
+    from . import _lm
+
+    return _lm
+
+
+_ONES6 = np.ones(6)
+_CHUNK_TIMED = 64  # targets per kernel call of first attempts when max_time is set
+
+
+def _solve_compiled(P: _Problem, lm: Any, tgt: _Targets, q_start: Array, seeds: _Seeds
+                    ) -> tuple[Array, Array, NDArray[np.int64]]:
+    """``N`` targets on the compiled backend: every first attempt (from ``q_start``
+    ``(N, dof)``) runs whole in the kernel :func:`kinematics.ik._lm.attempts`, then the
+    targets that need restarts go to :func:`_run`, as rows whose first attempt has ended.
+
+    With ``max_time`` the first attempts run :data:`_CHUNK_TIMED` targets per kernel call
+    and the clock is read between calls; the targets not started when the time is out get
+    one evaluation (their seed). Returns ``q`` ``(N, dof)``, its unweighted error ``(N, 6)``
+    and the evaluations per target ``(N,)``."""
+    prep = P.prep
+    G, Pk = _engine._pack(prep.chain)
+    N, dof = q_start.shape
+    q = np.array(q_start, dtype=np.float64, order="C")
+    e, E = np.empty((N, 6)), np.empty(N)
+    n, conv = np.empty(N, dtype=np.int64), np.empty(N, dtype=bool)
+    w = _ONES6 if P.w is None else P.w
+    cfg = np.array([P.tol_pos, P.tol_rot, P.bias, _MU_MIN, _NEAR_PI, P.max_iter, P.patience],
+                   dtype=np.float64)
+    step = N if P.deadline is None else _CHUNK_TIMED
+    for a in range(0, N, step):
+        b = min(a + step, N)
+        if a and P.timed_out():
+            cfg[5] = 1.0  # max_iter: the seed's evaluation only
+        lm.attempts(q[a:b], tgt.p[a:b], tgt.R[a:b], G, Pk, w, prep.lo, prep.hi, cfg,
+                    e[a:b], E[a:b], n[a:b], conv[a:b])
+    again = ~conv if not P.nearest else np.ones(N, dtype=bool)
+    if len(seeds) == 0 or not again.any() or P.timed_out():
+        return q, e, n
+    best = _Best.empty(q)
+    best.iters[:] = n
+    first = np.full(N, -1)
+    t = np.arange(N)
+    if conv.any():
+        best.converged(P, t[conv], first[conv], q[conv], e[conv])
+    if not conv.all():
+        best.failed(t[~conv], first[~conv], q[~conv], e[~conv], E[~conv])
+    t_r = np.flatnonzero(again & ~_hopeless(P, tgt.p))
+    if t_r.size:
+        next_seed = np.zeros(N, dtype=np.int64)
+        rows = _Rows.spawn(t_r, np.full(t_r.size, min(_WAVE, len(seeds))), next_seed, seeds)
+        _run(P, tgt, rows, best, next_seed, np.zeros(N, dtype=bool), seeds)
+    return best.q, best.e, best.iters
 
 
 @dataclass
