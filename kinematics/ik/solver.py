@@ -417,9 +417,13 @@ class _Seeds:
         return self.restarts
 
     def __getitem__(self, index: NDArray[Any]) -> Array:
+        return self.all()[index]
+
+    def all(self) -> Array:
+        """``(restarts, dof)`` every seed."""
         if self._q is None:
             self._q = self.robot.random_q(self.restarts, seed=self.seed, margin=0.02)
-        return self._q[index]
+        return self._q
 
 
 # ----------------------------------------------------------------------------- row arithmetic
@@ -844,11 +848,28 @@ def _solve_compiled(P: _Problem, lm: Any, tgt: _Targets, q_start: Array, seeds: 
         best.converged(P, t[conv], first[conv], q[conv], e[conv])
     if not conv.all():
         best.failed(t[~conv], first[~conv], q[~conv], e[~conv], E[~conv])
-    t_r = np.flatnonzero(again & ~_hopeless(P, tgt.p))
-    if t_r.size:
-        next_seed = np.zeros(N, dtype=np.int64)
-        rows = _Rows.spawn(t_r, np.full(t_r.size, min(_WAVE, len(seeds))), next_seed, seeds)
-        _run(P, tgt, rows, best, next_seed, np.zeros(N, dtype=bool), seeds)
+    todo = np.flatnonzero(again & ~_hopeless(P, tgt.p))
+    if todo.size:
+        M = todo.size
+        slots = np.zeros((M, _WAVE, 5), dtype=np.int64)
+        slot_q, slot_e = np.empty((M, _WAVE, dof)), np.empty((M, _WAVE, 6))
+        slot_E = np.empty((M, _WAVE))
+        tg = np.zeros((M, 3), dtype=np.int64)
+        tg[:, 1] = n[todo]  # the clock: the first attempt's evaluations
+        q0 = q if P.q0 is None else np.ascontiguousarray(P.q0, dtype=np.float64)
+        cont = np.zeros(dof, dtype=bool) if prep.continuous is None else prep.continuous
+        args = (tgt.p, tgt.R, G, Pk, w, prep.lo, prep.hi, cfg, seeds.all(), P.nearest, q0,
+                cont)
+        state = (slots, slot_q, slot_e, slot_E, tg, best.q, best.e, best.E, best.found,
+                 best.d, best.rank, best.iters)
+        budget = 1 << 62 if P.deadline is None else _WAVE
+        while True:
+            lm.restarts(todo, *args, budget, False, *state)
+            if tg[:, 2].all():
+                break
+            if P.timed_out():
+                lm.restarts(todo, *args, 0, True, *state)
+                break
     return best.q, best.e, best.iters
 
 
