@@ -167,7 +167,7 @@ def _scratch(nc, dof):  # type: ignore[no-untyped-def]
             np.empty(3), np.empty((3, 3)))
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**_OPTS)   # one compiled copy, called by both kernels: the same bits in each
 def _attempt(q, p_t, R_t, G, P, w, lo, hi, cfg, direct, S, e):  # type: ignore[no-untyped-def]
     """One attempt of one target, run to its end: from the seed ``q`` ``(dof,)`` (inside
     the limits; overwritten with the last accepted iterate), target ``p_t`` ``(3,)``,

@@ -23,15 +23,27 @@ targets. One iteration of a row:
    closest to ``q0`` wins. Targets whose kept position components lie beyond the link's
    reach (link offsets plus prismatic travel) are not restarted.
 
-Batch invariance: a row's arithmetic depends only on its target and seed. One target
-(``(4, 4)``) runs its first attempt with scalar bookkeeping, and every array operation it
-makes is the batched one on a batch of one; the only scalar arithmetic (pose error, ``E``,
-the convergence test, the damping update, the blocked joints) is written operation for
+Two implementations of these rules, one per evaluation backend (:mod:`kinematics.accel`):
+
+- **compiled** (numba, the default): every attempt runs whole, from its seed to its end,
+  inside one kernel (:mod:`kinematics.ik._lm`: chain walk, pose error, Cholesky of the
+  damped normal equations, all in registers and scratch), first attempts of the batch in
+  one call. The restart waves are not stepped in lockstep but simulated on a clock of
+  evaluations (an attempt started at clock ``t`` ends at ``t + evaluations − 1``): the
+  same attempt wins and the same evaluations are counted as in lockstep.
+- **numpy** (the oracle): the rows of all targets iterate in lockstep as described above,
+  the step solved by LAPACK (``gesv``).
+
+Batch invariance: a row's arithmetic depends only on its target and seed. Compiled: a
+single target is a batch of one of the same kernels. Numpy: one target (``(4, 4)``) runs
+its first attempt with scalar bookkeeping, and every array operation it makes is the
+batched one on a batch of one; the only scalar arithmetic (pose error, ``E``, the
+convergence test, the damping update, the blocked joints) is written operation for
 operation like its array twin, and sums are added in a fixed order, never by a reduction
 whose order could depend on the batch shape. A target's result is therefore bitwise the
 same alone or in any batch (``tests/test_ik.py`` checks this on 200 targets per robot and
-backend). Across the two evaluation backends (numba / numpy, :mod:`kinematics.accel`) the
-kinematics themselves differ by rounding (~1e-16); see :func:`solve` for what that leaves.
+backend). Across the two backends the kinematics and the linear solve differ by rounding
+(~1e-16); see :func:`solve` for what that leaves.
 """
 
 from __future__ import annotations
@@ -161,10 +173,16 @@ def solve(
             ``[1, 1, 1, 0, 0, 0]``: position only (arms with fewer than 6 joints);
             ``[1, 1, 0, 0, 0, 0]``: a point in the x-y plane. ``None``: all six, weight 1.
         max_time: Wall-time budget [s] of the whole call, ``> 0``, or ``None`` (no limit).
-            Once it has passed no new iteration or restart starts: every target returns the
-            best ``q`` found so far (``success`` False unless it converged). At least the
-            first evaluation of every target is made. Results are deterministic when the
-            budget is not hit, and otherwise depend on the machine's speed.
+            Once it has passed no new iteration (numpy backend) or attempt (compiled
+            backend) starts: every target returns the best ``q`` found so far (``success``
+            False unless it converged). At least the first evaluation of every target is
+            made. The clock is read between iterations on the numpy backend; on the compiled
+            one between kernel calls: first attempts of 64 targets per call (up to
+            ``max_iter`` evaluations each), then calls that start up to 8 restart attempts
+            of every target still restarting, so the overshoot can reach ``8 · max_iter``
+            evaluations per such target (~0.3 ms on a 7-joint arm). Results are
+            deterministic when the budget is not hit, and otherwise depend on the machine's
+            speed.
         nearest: ``False``: a target's answer is its first converged attempt (the cheap
             default). ``True``: every target also runs all ``restarts`` restart attempts
             (cost: about ``restarts + 1`` attempts per target) and returns, among its
@@ -827,7 +845,7 @@ def _solve_compiled(P: _Problem, lm: Any, tgt: _Targets, q_start: Array, seeds: 
     q = np.array(q_start, dtype=np.float64, order="C")
     e, E = np.empty((N, 6)), np.empty(N)
     n, conv = np.empty(N, dtype=np.int64), np.empty(N, dtype=bool)
-    w = _ONES6 if P.w is None else P.w
+    w = _ONES6 if P.w is None else np.array(P.w, dtype=np.float64)
     cfg = np.array([P.tol_pos, P.tol_rot, P.bias, _MU_MIN, _NEAR_PI, P.max_iter, P.patience],
                    dtype=np.float64)
     step = N if P.deadline is None else _CHUNK_TIMED
@@ -856,7 +874,7 @@ def _solve_compiled(P: _Problem, lm: Any, tgt: _Targets, q_start: Array, seeds: 
         slot_E = np.empty((M, _WAVE))
         tg = np.zeros((M, 3), dtype=np.int64)
         tg[:, 1] = n[todo]  # the clock: the first attempt's evaluations
-        q0 = q if P.q0 is None else np.ascontiguousarray(P.q0, dtype=np.float64)
+        q0 = q if P.q0 is None else np.array(P.q0, dtype=np.float64, order="C")
         cont = np.zeros(dof, dtype=bool) if prep.continuous is None else prep.continuous
         args = (tgt.p, tgt.R, G, Pk, w, prep.lo, prep.hi, cfg, seeds.all(), P.nearest, q0,
                 cont)
