@@ -833,11 +833,13 @@ def _solve_compiled(P: _Problem, lm: Any, tgt: _Targets, q_start: Array, seeds: 
                     ) -> tuple[Array, Array, NDArray[np.int64]]:
     """``N`` targets on the compiled backend: every first attempt (from ``q_start``
     ``(N, dof)``) runs whole in the kernel :func:`kinematics.ik._lm.attempts`, then the
-    targets that need restarts go to :func:`_run`, as rows whose first attempt has ended.
+    targets that need restarts (not converged, or all with ``nearest``; not hopeless) run
+    them in :func:`kinematics.ik._lm.restarts`, outcome kept in a :class:`_Best`.
 
     With ``max_time`` the first attempts run :data:`_CHUNK_TIMED` targets per kernel call
     and the clock is read between calls; the targets not started when the time is out get
-    one evaluation (their seed). Returns ``q`` ``(N, dof)``, its unweighted error ``(N, 6)``
+    one evaluation (their seed); the restarts are started one wave per target and call.
+    Returns ``q`` ``(N, dof)``, its unweighted error ``(N, 6)``
     and the evaluations per target ``(N,)``."""
     prep = P.prep
     G, Pk = _engine._pack(prep.chain)
@@ -852,7 +854,7 @@ def _solve_compiled(P: _Problem, lm: Any, tgt: _Targets, q_start: Array, seeds: 
     for a in range(0, N, step):
         b = min(a + step, N)
         if a and P.timed_out():
-            cfg[5] = 1.0  # max_iter: the seed's evaluation only
+            cfg[lm.MAX_ITER] = 1.0  # the seed's evaluation only
         lm.attempts(q[a:b], tgt.p[a:b], tgt.R[a:b], G, Pk, w, prep.lo, prep.hi, cfg,
                     e[a:b], E[a:b], n[a:b], conv[a:b])
     again = ~conv if not P.nearest else np.ones(N, dtype=bool)
@@ -873,7 +875,7 @@ def _solve_compiled(P: _Problem, lm: Any, tgt: _Targets, q_start: Array, seeds: 
         slot_q, slot_e = np.empty((M, _WAVE, dof)), np.empty((M, _WAVE, 6))
         slot_E = np.empty((M, _WAVE))
         tg = np.zeros((M, 3), dtype=np.int64)
-        tg[:, 1] = n[todo]  # the clock: the first attempt's evaluations
+        tg[:, lm.CLOCK] = n[todo]  # the first attempt's evaluations
         q0 = q if P.q0 is None else np.array(P.q0, dtype=np.float64, order="C")
         cont = np.zeros(dof, dtype=bool) if prep.continuous is None else prep.continuous
         args = (tgt.p, tgt.R, G, Pk, w, prep.lo, prep.hi, cfg, seeds.all(), P.nearest, q0,
@@ -883,7 +885,7 @@ def _solve_compiled(P: _Problem, lm: Any, tgt: _Targets, q_start: Array, seeds: 
         budget = 1 << 62 if P.deadline is None else _WAVE
         while True:
             lm.restarts(todo, *args, budget, False, *state)
-            if tg[:, 2].all():
+            if tg[:, lm.DONE].all():
                 break
             if P.timed_out():
                 lm.restarts(todo, *args, 0, True, *state)
