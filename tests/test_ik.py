@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import planar2r_urdf
+from conftest import BUNDLED, MIXED_URDF, both_backends, planar2r_urdf
 
 import kinematics as kin
 from kinematics import ik
@@ -527,6 +527,59 @@ def test_result_does_not_depend_on_batch_or_backend(name: str) -> None:
     if len(results) == 2:
         np.testing.assert_array_equal(results[True].success, results[False].success)
         np.testing.assert_allclose(results[True].q, results[False].q, rtol=0, atol=1e-9)
+
+
+def kernel_case(name: str) -> tuple[kin.Robot, list[float] | None]:
+    """A bundled robot with the mask its targets need, or ``"mixed"``: the conftest chain
+    with continuous, prismatic and mimic joints (4 joints: position only)."""
+    if name == "mixed":
+        return kin.robot_from_urdf(MIXED_URDF, tip="g"), [1, 1, 1, 0, 0, 0]
+    robot = kin.load_robot(name)
+    return robot, (None if robot.dof >= 6 else [1, 1, 0, 0, 0, 0])
+
+
+@pytest.mark.skipif(not kin.accel.available(), reason="needs numba")
+@pytest.mark.parametrize("name", [*BUNDLED, "mixed"])
+def test_compiled_attempts_agree_with_the_numpy_path(name: str) -> None:
+    """The compiled path (whole attempts and restarts in kinematics.ik._lm) against the
+    numpy oracle, from the default seed and from far seeds (restarts happen): the same
+    success and evaluation counts (the restart waves are simulated, not run in lockstep),
+    q within 1e-9; a single target gives the same bits as in the batch."""
+    robot, mask = kernel_case(name)
+    T = kin.fk(robot, robot.random_q(40, seed=40))
+    far = robot.random_q(40, seed=41)
+    for q0 in (None, far):
+        fast, slow = both_backends(ik.solve, robot, T, q0, mask=mask, restarts=20)
+        assert fast.success.all() and slow.success.all()
+        np.testing.assert_array_equal(fast.iterations, slow.iterations)
+        np.testing.assert_allclose(fast.q, slow.q, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(fast.pos_error, slow.pos_error, rtol=0, atol=1e-12)
+    one = ik.solve(robot, T[7], far[7], mask=mask, restarts=20)
+    np.testing.assert_array_equal(one.q, fast.q[7])
+    assert one.iterations == fast.iterations[7]
+
+
+@pytest.mark.skipif(not kin.accel.available(), reason="needs numba")
+@pytest.mark.parametrize("name", ["panda", "ur5", "puma560"])
+def test_compiled_attempts_agree_on_masked_and_failing_targets(name: str) -> None:
+    """Weighted masks (one rotation axis dropped, others scaled), unreachable targets (the
+    lowest-E attempt is returned), nearest: compiled and numpy paths agree."""
+    robot = kin.load_robot(name)
+    T = kin.fk(robot, robot.random_q(12, seed=42))
+    T[3, :3, 3] *= 1.5                       # probably outside the workspace shell
+    T[8, :3, 3] = [3.0, 0.0, 0.0]            # beyond reach: no restart
+    mask = [1, 1, 0.5, 2, 1, 0]
+    fast, slow = both_backends(ik.solve, robot, T, mask=mask, restarts=6)
+    np.testing.assert_array_equal(fast.success, slow.success)
+    np.testing.assert_array_equal(fast.iterations, slow.iterations)
+    assert fast.success.sum() >= 6 and not fast.success[8]
+    np.testing.assert_allclose(fast.q, slow.q, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(fast.rot_error, slow.rot_error, rtol=0, atol=1e-12)
+    q0 = robot.random_q(12, seed=43, margin=0.1)
+    fast, slow = both_backends(ik.solve, robot, T, q0, nearest=True, restarts=6)
+    np.testing.assert_array_equal(fast.success, slow.success)
+    np.testing.assert_array_equal(fast.iterations, slow.iterations)
+    np.testing.assert_allclose(fast.q, slow.q, rtol=0, atol=1e-9)
 
 
 # --------------------------------------------------------------------------- hessian

@@ -23,15 +23,27 @@ targets. One iteration of a row:
    closest to ``q0`` wins. Targets whose kept position components lie beyond the link's
    reach (link offsets plus prismatic travel) are not restarted.
 
-Batch invariance: a row's arithmetic depends only on its target and seed. One target
-(``(4, 4)``) runs its first attempt with scalar bookkeeping, and every array operation it
-makes is the batched one on a batch of one; the only scalar arithmetic (pose error, ``E``,
-the convergence test, the damping update, the blocked joints) is written operation for
+Two implementations of these rules, one per evaluation backend (:mod:`kinematics.accel`):
+
+- **compiled** (numba, the default): every attempt runs whole, from its seed to its end,
+  inside one kernel (:mod:`kinematics.ik._lm`: chain walk, pose error, Cholesky of the
+  damped normal equations, all in registers and scratch), first attempts of the batch in
+  one call. The restart waves are not stepped in lockstep but simulated on a clock of
+  evaluations (an attempt started at clock ``t`` ends at ``t + evaluations − 1``): the
+  same attempt wins and the same evaluations are counted as in lockstep.
+- **numpy** (the oracle): the rows of all targets iterate in lockstep as described above,
+  the step solved by LAPACK (``gesv``).
+
+Batch invariance: a row's arithmetic depends only on its target and seed. Compiled: a
+single target is a batch of one of the same kernels. Numpy: one target (``(4, 4)``) runs
+its first attempt with scalar bookkeeping, and every array operation it makes is the
+batched one on a batch of one; the only scalar arithmetic (pose error, ``E``, the
+convergence test, the damping update, the blocked joints) is written operation for
 operation like its array twin, and sums are added in a fixed order, never by a reduction
 whose order could depend on the batch shape. A target's result is therefore bitwise the
 same alone or in any batch (``tests/test_ik.py`` checks this on 200 targets per robot and
-backend). Across the two evaluation backends (numba / numpy, :mod:`kinematics.accel`) the
-kinematics themselves differ by rounding (~1e-16); see :func:`solve` for what that leaves.
+backend). Across the two backends the kinematics and the linear solve differ by rounding
+(~1e-16); see :func:`solve` for what that leaves.
 """
 
 from __future__ import annotations
@@ -161,10 +173,16 @@ def solve(
             ``[1, 1, 1, 0, 0, 0]``: position only (arms with fewer than 6 joints);
             ``[1, 1, 0, 0, 0, 0]``: a point in the x-y plane. ``None``: all six, weight 1.
         max_time: Wall-time budget [s] of the whole call, ``> 0``, or ``None`` (no limit).
-            Once it has passed no new iteration or restart starts: every target returns the
-            best ``q`` found so far (``success`` False unless it converged). At least the
-            first evaluation of every target is made. Results are deterministic when the
-            budget is not hit, and otherwise depend on the machine's speed.
+            Once it has passed no new iteration (numpy backend) or attempt (compiled
+            backend) starts: every target returns the best ``q`` found so far (``success``
+            False unless it converged). At least the first evaluation of every target is
+            made. The clock is read between iterations on the numpy backend; on the compiled
+            one between kernel calls: first attempts of 64 targets per call (up to
+            ``max_iter`` evaluations each), then calls that start up to 8 restart attempts
+            of every target still restarting, so the overshoot can reach ``8 · max_iter``
+            evaluations per such target (~0.3 ms on a 7-joint arm). Results are
+            deterministic when the budget is not hit, and otherwise depend on the machine's
+            speed.
         nearest: ``False``: a target's answer is its first converged attempt (the cheap
             default). ``True``: every target also runs all ``restarts`` restart attempts
             (cost: about ``restarts + 1`` attempts per target) and returns, among its
@@ -253,7 +271,24 @@ def solve(
                  None if w is None else w.tolist())
     seeds = _Seeds(robot, restarts, seed)
     N = math.prod(batch)
-    if N == 1:
+    lm = _compiled_lm()
+    if lm is not None:
+        flat = Tt.reshape(N, 4, 4)
+        tgt = _Targets(np.ascontiguousarray(flat[:, :3, 3]),
+                       np.ascontiguousarray(flat[:, :3, :3]))
+        q, e, its = _solve_compiled(P, lm, tgt, q_start.reshape(N, dof), seeds)
+        q, e = _finish(P, tgt, q, e)
+        q = q.reshape(batch + (dof,))
+        q.setflags(write=False)
+        if N == 1:  # the scalar norms: the same bits as _kept_norms
+            p1, r1 = _kept_norms_one(P, e[0].tolist())
+            if batch == ():
+                return IKResult(q, p1 <= tol_pos and r1 <= tol_rot, p1, r1, int(its[0]))
+            pos, rot = np.array([p1]), np.array([r1])
+        else:
+            pos, rot = _kept_norms(P, e)
+        ok = (pos <= tol_pos) & (rot <= tol_rot)
+    elif N == 1:
         q, e1, iters = _solve_one(P, Tt.reshape(4, 4), q_start.reshape(1, dof), seeds,
                                   q0 is None)
         q, e1 = _finish_one(P, Tt.reshape(4, 4), q, e1)
@@ -400,9 +435,13 @@ class _Seeds:
         return self.restarts
 
     def __getitem__(self, index: NDArray[Any]) -> Array:
+        return self.all()[index]
+
+    def all(self) -> Array:
+        """``(restarts, dof)`` every seed."""
         if self._q is None:
             self._q = self.robot.random_q(self.restarts, seed=self.seed, margin=0.02)
-        return self._q[index]
+        return self._q
 
 
 # ----------------------------------------------------------------------------- row arithmetic
@@ -774,6 +813,84 @@ def _run(P: _Problem, tgt: _Targets, rows: _Rows, best: _Best, next_seed: NDArra
             lam = rows.mu[step] * (rows.E[step] + P.bias)
             rows.qc[step] = _step(P, rows.q[step], rows.J[step], rows.r[step],
                                   lam[:, None, None])
+
+
+def _compiled_lm() -> Any:
+    """The compiled attempt kernels (:mod:`kinematics.ik._lm`) when the compiled backend is
+    in use, else ``None``; numba is imported only then."""
+    if _engine.compiled_kernels() is None:
+        return None
+    from . import _lm
+
+    return _lm
+
+
+_ONES6 = np.ones(6)
+_CHUNK_TIMED = 64  # targets per kernel call of first attempts when max_time is set
+
+
+def _solve_compiled(P: _Problem, lm: Any, tgt: _Targets, q_start: Array, seeds: _Seeds
+                    ) -> tuple[Array, Array, NDArray[np.int64]]:
+    """``N`` targets on the compiled backend: every first attempt (from ``q_start``
+    ``(N, dof)``) runs whole in the kernel :func:`kinematics.ik._lm.attempts`, then the
+    targets that need restarts (not converged, or all with ``nearest``; not hopeless) run
+    them in :func:`kinematics.ik._lm.restarts`, outcome kept in a :class:`_Best`.
+
+    With ``max_time`` the first attempts run :data:`_CHUNK_TIMED` targets per kernel call
+    and the clock is read between calls; the targets not started when the time is out get
+    one evaluation (their seed); the restarts are started one wave per target and call.
+    Returns ``q`` ``(N, dof)``, its unweighted error ``(N, 6)``
+    and the evaluations per target ``(N,)``."""
+    prep = P.prep
+    G, Pk = _engine._pack(prep.chain)
+    N, dof = q_start.shape
+    q = np.array(q_start, dtype=np.float64, order="C")
+    e, E = np.empty((N, 6)), np.empty(N)
+    n, conv = np.empty(N, dtype=np.int64), np.empty(N, dtype=bool)
+    w = _ONES6 if P.w is None else np.array(P.w, dtype=np.float64)
+    cfg = np.array([P.tol_pos, P.tol_rot, P.bias, _MU_MIN, _NEAR_PI, P.max_iter, P.patience],
+                   dtype=np.float64)
+    step = N if P.deadline is None else _CHUNK_TIMED
+    for a in range(0, N, step):
+        b = min(a + step, N)
+        if a and P.timed_out():
+            cfg[lm.MAX_ITER] = 1.0  # the seed's evaluation only
+        lm.attempts(q[a:b], tgt.p[a:b], tgt.R[a:b], G, Pk, w, prep.lo, prep.hi, cfg,
+                    e[a:b], E[a:b], n[a:b], conv[a:b])
+    again = ~conv if not P.nearest else np.ones(N, dtype=bool)
+    if len(seeds) == 0 or not again.any() or P.timed_out():
+        return q, e, n
+    best = _Best.empty(q)
+    best.iters[:] = n
+    first = np.full(N, -1)
+    t = np.arange(N)
+    if conv.any():
+        best.converged(P, t[conv], first[conv], q[conv], e[conv])
+    if not conv.all():
+        best.failed(t[~conv], first[~conv], q[~conv], e[~conv], E[~conv])
+    todo = np.flatnonzero(again & ~_hopeless(P, tgt.p))
+    if todo.size:
+        M = todo.size
+        slots = np.zeros((M, _WAVE, 5), dtype=np.int64)
+        slot_q, slot_e = np.empty((M, _WAVE, dof)), np.empty((M, _WAVE, 6))
+        slot_E = np.empty((M, _WAVE))
+        tg = np.zeros((M, 3), dtype=np.int64)
+        tg[:, lm.CLOCK] = n[todo]  # the first attempt's evaluations
+        q0 = q if P.q0 is None else np.array(P.q0, dtype=np.float64, order="C")
+        cont = np.zeros(dof, dtype=bool) if prep.continuous is None else prep.continuous
+        args = (tgt.p, tgt.R, G, Pk, w, prep.lo, prep.hi, cfg, seeds.all(), P.nearest, q0,
+                cont)
+        state = (slots, slot_q, slot_e, slot_E, tg, best.q, best.e, best.E, best.found,
+                 best.d, best.rank, best.iters)
+        budget = 1 << 62 if P.deadline is None else _WAVE
+        while True:
+            lm.restarts(todo, *args, budget, False, *state)
+            if tg[:, lm.DONE].all():
+                break
+            if P.timed_out():
+                lm.restarts(todo, *args, 0, True, *state)
+                break
+    return best.q, best.e, best.iters
 
 
 @dataclass
