@@ -213,7 +213,7 @@ def attempts(q, p_t, R_t, G, P, w, lo, hi, cfg, e, E, n, conv):  # type: ignore[
         q: ``(N, dof)`` seeds inside the limits [rad or m]; overwritten with each attempt's
             last accepted iterate.
         p_t, R_t: ``(N, 3)`` target positions [m] and ``(N, 3, 3)`` rotations (base frame).
-        G, P: the link's chain as :func:`kinematics._engine._pack` gives it.
+        G, P: the link's chain as :func:`kinematics._engine.pack` gives it.
         w: ``(6,)`` weights of the error axes ``[x, y, z, rx, ry, rz]`` (0: dropped).
         lo, hi: ``(dof,)`` joint limits.
         cfg: ``(7,)`` ``tol_pos`` [m], ``tol_rot`` [rad], ``damping_bias``, the floor of

@@ -842,7 +842,7 @@ def _solve_compiled(P: _Problem, lm: Any, tgt: _Targets, q_start: Array, seeds: 
     Returns ``q`` ``(N, dof)``, its unweighted error ``(N, 6)``
     and the evaluations per target ``(N,)``."""
     prep = P.prep
-    G, Pk = _engine._pack(prep.chain)
+    G, Pk = _engine.pack(prep.chain)
     N, dof = q_start.shape
     q = np.array(q_start, dtype=np.float64, order="C")
     e, E = np.empty((N, 6)), np.empty(N)
