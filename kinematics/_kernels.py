@@ -24,6 +24,8 @@ numba falls back to a per-user cache folder when the package folder is read-only
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
@@ -709,25 +711,48 @@ def _rigid(T, tol, magnitude):  # type: ignore[no-untyped-def]
             and abs(T[1, 3]) <= magnitude and abs(T[2, 3]) <= magnitude)
 
 
-@numba.njit(**_OPTS)
-def _pose_error(T, Tt, e):  # type: ignore[no-untyped-def]
-    """``e`` ``(6,)`` = ``[p_t − p; log(R_t Rᵀ)]`` (base axes), as
-    :func:`kinematics.spatial.pose_error_one`; returns False (``e`` unset) for a rotation
-    angle above ``π − 1e-6``, whose log the caller takes on the numpy path."""
-    r = np.empty((3, 3))
-    for i in range(3):
-        for j in range(3):
-            r[i, j] = Tt[i, 0] * T[j, 0] + Tt[i, 1] * T[j, 1] + Tt[i, 2] * T[j, 2]
-    c = (r[0, 0] + r[1, 1] + r[2, 2] - 1.0) * 0.5
-    c = 1.0 if c > 1.0 else -1.0 if c < -1.0 else c
-    theta = np.arccos(c)
-    if theta > np.pi - 1e-6:
-        return False
-    for i in range(3):
-        e[i] = Tt[i, 3] - T[i, 3]
-    f = 0.5 + theta * theta / 12.0 if theta < 1e-6 else theta / (2.0 * np.sqrt(1.0 - c * c))
-    e[3], e[4], e[5] = f * (r[2, 1] - r[1, 2]), f * (r[0, 2] - r[2, 0]), f * (r[1, 0] - r[0, 1])
-    return True
+@numba.njit(**_INLINE)
+def _pose_error(T, p_t, R_t, near_pi, e):  # type: ignore[no-untyped-def]
+    """Pose error ``e`` ``(6,)`` (out) ``[p_t − p; log(R_t Rᵀ)]`` (base axes) of the pose
+    ``T`` ``(4, 4)`` against ``p_t`` ``(3,)``, ``R_t`` ``(3, 3)``: the angle from ``atan2``
+    (accurate at 0 and π), the axis from the skew part, and above ``near_pi`` from the
+    largest column of ``(R + Rᵀ)/2 + I``. The compiled twin of the IK solver's
+    ``_error_one``/``_log_near_pi`` and of :func:`kinematics.spatial.pose_error_one` (same
+    quantity, to rounding; ~1e-8 rad within 1e-6 rad of π); used by the controller's step
+    and the IK attempts."""
+    a0, a1, a2 = R_t[0, 0], R_t[0, 1], R_t[0, 2]
+    b0, b1, b2 = R_t[1, 0], R_t[1, 1], R_t[1, 2]
+    c0, c1, c2 = R_t[2, 0], R_t[2, 1], R_t[2, 2]
+    r00 = a0 * T[0, 0] + a1 * T[0, 1] + a2 * T[0, 2]
+    r01 = a0 * T[1, 0] + a1 * T[1, 1] + a2 * T[1, 2]
+    r02 = a0 * T[2, 0] + a1 * T[2, 1] + a2 * T[2, 2]
+    r10 = b0 * T[0, 0] + b1 * T[0, 1] + b2 * T[0, 2]
+    r11 = b0 * T[1, 0] + b1 * T[1, 1] + b2 * T[1, 2]
+    r12 = b0 * T[2, 0] + b1 * T[2, 1] + b2 * T[2, 2]
+    r20 = c0 * T[0, 0] + c1 * T[0, 1] + c2 * T[0, 2]
+    r21 = c0 * T[1, 0] + c1 * T[1, 1] + c2 * T[1, 2]
+    r22 = c0 * T[2, 0] + c1 * T[2, 1] + c2 * T[2, 2]
+    v0, v1, v2 = r21 - r12, r02 - r20, r10 - r01
+    s = math.sqrt(v0 * v0 + v1 * v1 + v2 * v2)
+    theta = math.atan2(s, r00 + r11 + r22 - 1.0)
+    f = theta / s if s > 0.0 else 0.5
+    e[0], e[1], e[2] = p_t[0] - T[0, 3], p_t[1] - T[1, 3], p_t[2] - T[2, 3]
+    e[3], e[4], e[5] = v0 * f, v1 * f, v2 * f
+    if theta > near_pi:
+        # (R + Rᵀ)/2 + I = (1 + cos θ) I + (1 − cos θ) a aᵀ: its largest column is ∝ a
+        d0, d1, d2 = r00 + 1.0, r11 + 1.0, r22 + 1.0
+        if d0 >= d1 and d0 >= d2:
+            x, y, z = d0, 0.5 * (r10 + r01), 0.5 * (r20 + r02)
+        elif d1 >= d2:
+            x, y, z = 0.5 * (r01 + r10), d1, 0.5 * (r21 + r12)
+        else:
+            x, y, z = 0.5 * (r02 + r20), 0.5 * (r12 + r21), d2
+        n = math.sqrt(x * x + y * y + z * z)
+        x, y, z = x / n, y / n, z / n
+        if x * v0 + y * v1 + z * v2 < 0.0:
+            theta = -theta
+        e[3], e[4], e[5] = x * theta, y * theta, z * theta
+
 
 
 @numba.njit(**_OPTS)
@@ -803,7 +828,7 @@ def _saturate(q, qd, A, x, k, lim, cfg, dt, B, Q, s2, den):  # type: ignore[no-u
 
 # rate_step's return codes (0: q̇ written); any other code sends the caller to the numpy
 # path, which raises the error or handles the case
-RATE_BAD_Q, RATE_BAD_TARGET, RATE_NEAR_PI = 1, 2, 3
+RATE_BAD_Q, RATE_BAD_TARGET = 1, 2
 
 
 @numba.njit(**_OPTS)
@@ -829,8 +854,8 @@ def rate_step(q, G, P, Tt, ff, cfg, rows, lim, mon, dt, qd, J, out):  # type: ig
         out: ``(1,)`` out: the monitor's metric.
 
     Returns:
-        0, or a ``RATE_*`` code: ``q`` not finite or too large, target not a rigid
-        transform, or a rotation error near π (whose log the numpy path takes).
+        0, or a ``RATE_*`` code: ``q`` not finite or too large, or the target not a rigid
+        transform.
     """
     dof = q.shape[0]
     for i in range(dof):
@@ -843,8 +868,7 @@ def rate_step(q, G, P, Tt, ff, cfg, rows, lim, mon, dt, qd, J, out):  # type: ig
     _fkj(q, G, P, np.zeros(3), 0, T, J, True, np.empty((3, 4)), np.empty((n, 3)),
          np.empty((n, 3)), np.empty(3), _direct(P, dof))
     e = np.empty(6)
-    if not _pose_error(T, Tt, e):
-        return RATE_NEAR_PI
+    _pose_error(T, Tt[:3, 3], Tt[:3, :3], np.pi - 1e-6, e)
     # task rows in the task frame: x = K e + ẋ_ff, rows kept and weighted by √w
     m = rows.shape[0]
     x = np.empty(m)

@@ -287,9 +287,14 @@ def test_compiled_step_hands_bad_input_to_the_checked_path() -> None:
     huge[0] = 1e200
     with pytest.raises(InvalidValueError):
         ctrl.velocity(huge, T)
-    # a rotation error of exactly π (the log map's eigenvector branch): numpy path, finite
-    flip = T @ kin.spatial.transform(R=np.diag([1.0, -1.0, -1.0]))
-    assert np.isfinite(ctrl.velocity(q, flip)).all()
+    # rotation errors of π and just below (the log map's eigenvector branch): the compiled
+    # and numpy steps agree (that branch is accurate to ~1e-8 rad)
+    plain = ik.ResolvedRateController(robot, dt=1e-3, velocity_scale=1e3)
+    for angle in (np.pi, np.pi - 1e-7, np.pi - 1e-3):
+        flip = T @ kin.spatial.transform(R=kin.spatial.axis_angle_to_matrix([1.0, 0, 0], angle))
+        fast, slow = both_backends(plain.velocity, q, flip)
+        assert np.isfinite(fast).all()
+        np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-6 * np.abs(slow).max())
 
 
 @pytest.mark.parametrize("shape", [(6, 7), (6, 6), (3, 7), (6, 5), (2, 2), (6, 1)])

@@ -22,51 +22,12 @@ import math
 import numba
 import numpy as np
 
-from .._kernels import _INLINE, _OPTS, _direct, _fkj
+from .._kernels import _INLINE, _OPTS, _direct, _fkj, _pose_error
 
 __all__ = ["attempts"]
 
 # cfg layout (float64 array): what the solver passes as one argument
 TOL_POS, TOL_ROT, BIAS, MU_MIN, NEAR_PI, MAX_ITER, PATIENCE = range(7)
-
-
-@numba.njit(**_INLINE)
-def _pose_error(T, p_t, R_t, near_pi, e):  # type: ignore[no-untyped-def]
-    """Unweighted error ``e`` ``(6,)`` (out) ``[p_t − p; log(R_t Rᵀ)]`` of the pose ``T``
-    ``(4, 4)`` against ``p_t`` ``(3,)``, ``R_t`` ``(3, 3)``: the operations of the solver's
-    ``_error_one`` and ``_log_near_pi`` (rotation angles above ``near_pi``)."""
-    a0, a1, a2 = R_t[0, 0], R_t[0, 1], R_t[0, 2]
-    b0, b1, b2 = R_t[1, 0], R_t[1, 1], R_t[1, 2]
-    c0, c1, c2 = R_t[2, 0], R_t[2, 1], R_t[2, 2]
-    r00 = a0 * T[0, 0] + a1 * T[0, 1] + a2 * T[0, 2]
-    r01 = a0 * T[1, 0] + a1 * T[1, 1] + a2 * T[1, 2]
-    r02 = a0 * T[2, 0] + a1 * T[2, 1] + a2 * T[2, 2]
-    r10 = b0 * T[0, 0] + b1 * T[0, 1] + b2 * T[0, 2]
-    r11 = b0 * T[1, 0] + b1 * T[1, 1] + b2 * T[1, 2]
-    r12 = b0 * T[2, 0] + b1 * T[2, 1] + b2 * T[2, 2]
-    r20 = c0 * T[0, 0] + c1 * T[0, 1] + c2 * T[0, 2]
-    r21 = c0 * T[1, 0] + c1 * T[1, 1] + c2 * T[1, 2]
-    r22 = c0 * T[2, 0] + c1 * T[2, 1] + c2 * T[2, 2]
-    v0, v1, v2 = r21 - r12, r02 - r20, r10 - r01
-    s = math.sqrt(v0 * v0 + v1 * v1 + v2 * v2)
-    theta = math.atan2(s, r00 + r11 + r22 - 1.0)
-    f = theta / s if s > 0.0 else 0.5
-    e[0], e[1], e[2] = p_t[0] - T[0, 3], p_t[1] - T[1, 3], p_t[2] - T[2, 3]
-    e[3], e[4], e[5] = v0 * f, v1 * f, v2 * f
-    if theta > near_pi:
-        # (R + Rᵀ)/2 + I = (1 + cos θ) I + (1 − cos θ) a aᵀ: its largest column is ∝ a
-        d0, d1, d2 = r00 + 1.0, r11 + 1.0, r22 + 1.0
-        if d0 >= d1 and d0 >= d2:
-            x, y, z = d0, 0.5 * (r10 + r01), 0.5 * (r20 + r02)
-        elif d1 >= d2:
-            x, y, z = 0.5 * (r01 + r10), d1, 0.5 * (r21 + r12)
-        else:
-            x, y, z = 0.5 * (r02 + r20), 0.5 * (r12 + r21), d2
-        n = math.sqrt(x * x + y * y + z * z)
-        x, y, z = x / n, y / n, z / n
-        if x * v0 + y * v1 + z * v2 < 0.0:
-            theta = -theta
-        e[3], e[4], e[5] = x * theta, y * theta, z * theta
 
 
 @numba.njit(**_INLINE)

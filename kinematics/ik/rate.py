@@ -86,10 +86,10 @@ class ResolvedRateController:
     docstring. On the compiled backend a call is one compiled kernel
     (:func:`kinematics._kernels.rate_step`: FK + J, pose error, a one-sided Jacobi SVD of the
     task Jacobian for the damped least squares and the null space, the limits, and the
-    monitor's metric), 8–15 µs on the Panda with a :class:`~kinematics.singularity
+    monitor's metric), 8–20 µs on the Panda with a :class:`~kinematics.singularity
     .SingularityMonitor` (``benchmarks/bench_control.py``); the numpy backend, a callable or
-    manipulability null-space objective, several targets and rotation errors within 1e-6
-    rad of π take the numpy path, the same rule to rounding.
+    manipulability null-space objective and several targets take the numpy path, the same
+    rule to rounding.
 
     Args:
         robot: The model.
@@ -377,9 +377,9 @@ class ResolvedRateController:
         """:meth:`velocity` in one compiled call (:func:`kinematics._kernels.rate_step`), or
         ``None`` when the numpy path must run: the compiled backend is off, the arguments
         are not plain float64 arrays of the right shapes, or the kernel hands the case back
-        (an invalid argument, whose error the numpy path raises; a rotation error within
-        1e-6 rad of π). The same rule and numbers as the numpy path, to rounding
-        (``tests/test_control.py`` compares them on every bundled arm)."""
+        (an invalid argument, whose error the numpy path raises). The same rule and numbers
+        as the numpy path, to rounding (``tests/test_control.py`` compares them on every
+        bundled arm)."""
         fused = self._fused
         kern = _engine.compiled_kernels()
         if fused is None or kern is None:
