@@ -897,20 +897,32 @@ def _descending(s2, r, order):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**_INLINE)
-def _sv_product(Jb, w, rows, nr, n, B, Q, s2):  # type: ignore[no-untyped-def]
+def _sv_product(Jb, w, rows, nr, n, B):  # type: ignore[no-untyped-def]
     """Product of the singular values of rows ``rows[:nr]`` of ``diag(w) Jb`` (NaN when
-    ``nr == 0``), from :func:`_orthogonalize` of the shorter side."""
+    ``nr == 0``): ``|det R|`` of the QR factorisation of the shorter side by modified
+    Gram-Schmidt, whose ``R`` is backward stable (Björck), so the product has the SVD's
+    error ``~ k ε σ_max^k``."""
     if nr == 0:
         return np.nan
     wide = nr <= n
     r, c = (nr, n) if wide else (n, nr)
-    e = _load(Jb, w, rows, nr, n, B, wide)
-    _orthogonalize(B, r, c, Q, False)
-    _row_norms2(B, r, c, s2)
-    f = _pow2(e)
+    f = _pow2(_load(Jb, w, rows, nr, n, B, wide))
     prod = 1.0
     for i in range(r):
-        prod *= np.sqrt(s2[i]) * f
+        for p in range(i):
+            d = 0.0
+            for t in range(c):
+                d += B[p, t] * B[i, t]
+            for t in range(c):
+                B[i, t] -= d * B[p, t]
+        nn = 0.0
+        for t in range(c):
+            nn += B[i, t] * B[i, t]
+        nrm = np.sqrt(nn)
+        prod *= nrm * f
+        inv = 1.0 / nrm if nrm > 0.0 else 0.0
+        for t in range(c):
+            B[i, t] *= inv
     return prod
 
 
@@ -1030,6 +1042,14 @@ def measures_batch(J, lin, length, magnitude, out, b0, N):  # type: ignore[no-un
             w[i] = 1.0
             arows[na] = i
             na += 1
+    wlo, whi = np.inf, 0.0
+    for i in range(m):
+        wlo = min(wlo, w[i])
+        whi = max(whi, w[i])
+    ew = math.frexp(whi)[1]
+    wn = np.empty(m)   # w / 2**ew: largest in [0.5, 1)
+    for i in range(m):
+        wn[i] = w[i] * _pow2(-ew)
     Jb, B, Q, W, A = (np.empty((m, n)), np.empty((kk, kk)), np.empty((kk, kk)),
                       np.empty((kk, kk)), np.empty((n, n)))
     s2, order, sv = np.empty(kk), np.empty(kk, np.int64), np.empty(kk)
@@ -1084,14 +1104,36 @@ def measures_batch(J, lin, length, magnitude, out, b0, N):  # type: ignore[no-un
         for i in range(k):
             if sv[i] > tol:
                 rank += 1
-        # scaled singular values
-        e = _load(Jb, w, rows, m, n, B, wide)
-        _orthogonalize(B, r, c, Q, False)
-        _row_norms2(B, r, c, s2)
-        _descending(s2, r, order)
-        f = _pow2(e)
-        for i in range(k):
-            out[o_ss + g * k + i] = np.sqrt(s2[order[i]]) * f
+        # scaled singular values: from the SVD's factors when diag(w) is well conditioned
+        # (one sweep fewer, rows of k instead of n), else from diag(w) J itself
+        if wlo == whi:      # diag(w) = w I
+            for i in range(k):
+                out[o_ss + g * k + i] = sv[i] * whi
+        else:
+            if whi <= 16.0 * wlo:
+                if wide:    # σ(D J) = σ(Qᵀ D Q Σ): C = (Qᵀ D Q)_ij σ_j, k × k
+                    for i in range(k):
+                        for j in range(k):
+                            acc = 0.0
+                            for t in range(m):
+                                acc += Q[t, i] * wn[t] * Q[t, j]
+                            W[i, j] = acc * np.sqrt(s2[j])
+                    cs = k
+                else:       # σ(D J) = σ(B D): B's rows σ_i u_i, columns scaled
+                    for i in range(k):
+                        for j in range(m):
+                            W[i, j] = B[i, j] * wn[j]
+                    cs = m
+                es = e + ew
+            else:
+                es = _load(Jb, w, rows, m, n, W, wide)
+                cs = c
+            _orthogonalize(W, r, cs, Q, False)
+            _row_norms2(W, r, cs, s2)
+            _descending(s2, r, order)
+            f = _pow2(es)
+            for i in range(k):
+                out[o_ss + g * k + i] = np.sqrt(s2[order[i]]) * f
         ss_max, ss_min = out[o_ss + g * k], out[o_ss + g * k + k - 1]
         # linear and angular rows
         if nl == m:
@@ -1099,8 +1141,8 @@ def measures_batch(J, lin, length, magnitude, out, b0, N):  # type: ignore[no-un
         elif na == m:
             trans, rot = np.nan, prod
         else:
-            trans = _sv_product(Jb, ones, lrows, nl, n, B, Q, s2)
-            rot = _sv_product(Jb, ones, arows, na, n, B, Q, s2)
+            trans = _sv_product(Jb, ones, lrows, nl, n, B)
+            rot = _sv_product(Jb, ones, arows, na, n, B)
         F[0 * N + g] = s_min
         F[1 * N + g] = prod
         F[2 * N + g] = _lu_det(Jb, n, A) if m == n else np.nan

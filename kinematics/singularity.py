@@ -358,7 +358,15 @@ def _scalar(x: float) -> Array:
 
 def _assemble_one(J: Array, U: Array, s: Array, Vt: Array, s_scaled: Array, length: float,
                   linear: NDArray[np.bool_]) -> SingularityMeasures:
-    """:func:`_assemble` for one ``(m, n)`` Jacobian, with scalar arithmetic (fast path)."""
+    """:func:`_assemble` for one ``(m, n)`` Jacobian, with scalar arithmetic (fast path).
+
+    On the compiled backend the measures come from the kernel, as :func:`measures`'s
+    (the SVD passed in is then not used: the monitor computes it for the rates)."""
+    kern = _engine.compiled_kernels()
+    if kern is not None:
+        fast = _measures_compiled(kern, J, length, linear)
+        if fast is not None:
+            return fast
     m, n = J.shape
     k = min(m, n)
     v = Vt[k - 1]
