@@ -1125,8 +1125,8 @@ def measures_batch(J, lin, length, magnitude, out, b0, N):  # type: ignore[no-un
                             W[i, j] = B[i, j] * wn[j]
                     cs = m
                 es = e + ew
-            else:
-                es = _load(Jb, w, rows, m, n, W, wide)
+            else:       # (w / 2**ew) J: no overflow for any length
+                es = _load(Jb, wn, rows, m, n, W, wide) + ew
                 cs = c
             _orthogonalize(W, r, cs, Q, False)
             _row_norms2(W, r, cs, s2)
