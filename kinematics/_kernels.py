@@ -1065,7 +1065,12 @@ def measures_batch(J, lin, length, magnitude, out, b0, N):  # type: ignore[no-un
         _orthogonalize(B, r, c, Q)
         _row_norms2(B, r, c, s2)
         _descending(s2, r, order)
-        _unit_rows(B, r, c, s2, order, W)
+        nrm = np.sqrt(s2[order[k - 1]])
+        if nrm > 1e-150:    # orthogonal to the other rows already: just normalise
+            for t in range(c):
+                W[k - 1, t] = B[order[k - 1], t] / nrm
+        else:               # a zero row: complete the other rows' unit vectors
+            _unit_rows(B, r, c, s2, order, W)
         f = _pow2(e)
         prod = 1.0
         for i in range(k):
