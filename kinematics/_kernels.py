@@ -1008,11 +1008,17 @@ def measures_batch(J, lin, length, magnitude, out, b0, N):  # type: ignore[no-un
     :data:`MEASURES_SCALARS` ``(11, N)``; ``k = min(m, n)``).
 
     ``lin`` ``(m,)``: 1.0 on linear rows (scaled by ``1/length``), 0.0 on angular ones.
-    One SVD with vectors by :func:`_orthogonalize` of the shorter side (its rotations give
-    the singular vectors on that side, :func:`_unit_rows` the other side's), the scaled
-    singular values and those of the linear and angular rows by the same without
-    vectors, and ``det`` by :func:`_lu_det` (square ``J``). Returns False (nothing
-    meaningful written) when an entry of ``J`` is not finite or exceeds ``magnitude``."""
+    One SVD with vectors by :func:`_orthogonalize` of the shorter side, rows sorted by
+    decreasing norm first (its rotations give the singular vector on that side, the
+    normalised row, or :func:`_unit_rows` for a zero row, the other side's); the scaled
+    singular values by the same without vectors (``σ · w`` when every row has the same
+    weight); the products of the linear and angular rows' singular values by
+    :func:`_sv_product`; ``det`` by :func:`_lu_det` (square ``J``). Every ``σ`` is
+    computed on a block divided by a power of two (:func:`_load`), so no square over- or
+    underflows. Scratch: a few ``max(m, n)²`` arrays per call, whatever ``N``.
+
+    Returns False (nothing meaningful written) when an entry of ``J`` is not finite or
+    exceeds ``magnitude``."""
     Nc, m, n = J.shape
     for b in range(Nc):
         for i in range(m):
@@ -1053,6 +1059,7 @@ def measures_batch(J, lin, length, magnitude, out, b0, N):  # type: ignore[no-un
     Jb, B, Q, W, A = (np.empty((m, n)), np.empty((kk, kk)), np.empty((kk, kk)),
                       np.empty((kk, kk)), np.empty((n, n)))
     s2, order, sv = np.empty(kk), np.empty(kk, np.int64), np.empty(kk)
+    perm = np.empty(kk, np.int64)
     tol_unit = kk * _EPS
     F = out[o_f:]
     for b in range(Nc):
@@ -1062,6 +1069,14 @@ def measures_batch(J, lin, length, magnitude, out, b0, N):  # type: ignore[no-un
                 Jb[i, j] = J[b, i, j]
         # SVD of J with the vectors of the smallest singular value
         e = _load(Jb, ones, rows, m, n, B, wide)
+        # rows by decreasing norm (``perm``): one sweep fewer (5 instead of 6 on a 6×7
+        # arm Jacobian); the rotations then act on the permuted rows
+        _row_norms2(B, r, c, s2)
+        _descending(s2, r, perm)
+        for i in range(r):
+            for t in range(c):
+                W[i, t] = B[perm[i], t]
+        B, W = W, B
         _orthogonalize(B, r, c, Q)
         _row_norms2(B, r, c, s2)
         _descending(s2, r, order)
@@ -1078,16 +1093,16 @@ def measures_batch(J, lin, length, magnitude, out, b0, N):  # type: ignore[no-un
             out[g * k + i] = sv[i]
             prod *= sv[i]
         last = order[k - 1]
-        if wide:    # u_k: Q's column; v_k: the normalised row
+        if wide:    # u_k: Q's column (rows un-permuted); v_k: the normalised row
             for i in range(m):
-                out[o_u + g * m + i] = Q[i, last]
+                out[o_u + g * m + perm[i]] = Q[i, last]
             for j in range(n):
                 out[o_v + g * n + j] = W[k - 1, j]
-        else:       # v_k: Q's column; u_k: the normalised row
+        else:       # v_k: Q's column (rows un-permuted); u_k: the normalised row
             for i in range(m):
                 out[o_u + g * m + i] = W[k - 1, i]
             for j in range(n):
-                out[o_v + g * n + j] = Q[j, last]
+                out[o_v + g * n + perm[j]] = Q[j, last]
         # sign: the largest |component| of v_k positive (the first within 1e-6)
         amax = 0.0
         for j in range(n):
@@ -1109,32 +1124,19 @@ def measures_batch(J, lin, length, magnitude, out, b0, N):  # type: ignore[no-un
         for i in range(k):
             if sv[i] > tol:
                 rank += 1
-        # scaled singular values: from the SVD's factors when diag(w) is well conditioned
-        # (one sweep fewer, rows of k instead of n), else from diag(w) J itself
+        # scaled singular values: of (w / 2**ew) J (no overflow for any length)
         if wlo == whi:      # diag(w) = w I
             for i in range(k):
                 out[o_ss + g * k + i] = sv[i] * whi
         else:
-            if whi <= 16.0 * wlo:
-                if wide:    # σ(D J) = σ(Qᵀ D Q Σ): C = (Qᵀ D Q)_ij σ_j, k × k
-                    for i in range(k):
-                        for j in range(k):
-                            acc = 0.0
-                            for t in range(m):
-                                acc += Q[t, i] * wn[t] * Q[t, j]
-                            W[i, j] = acc * np.sqrt(s2[j])
-                    cs = k
-                else:       # σ(D J) = σ(B D): B's rows σ_i u_i, columns scaled
-                    for i in range(k):
-                        for j in range(m):
-                            W[i, j] = B[i, j] * wn[j]
-                    cs = m
-                es = e + ew
-            else:       # (w / 2**ew) J: no overflow for any length
-                es = _load(Jb, wn, rows, m, n, W, wide) + ew
-                cs = c
-            _orthogonalize(W, r, cs, Q, False)
-            _row_norms2(W, r, cs, s2)
+            es = _load(Jb, wn, rows, m, n, W, wide) + ew
+            _row_norms2(W, r, c, s2)     # rows by decreasing norm, as above
+            _descending(s2, r, order)
+            for i in range(r):
+                for t in range(c):
+                    B[i, t] = W[order[i], t]
+            _orthogonalize(B, r, c, Q, False)
+            _row_norms2(B, r, c, s2)
             _descending(s2, r, order)
             f = _pow2(es)
             for i in range(k):
