@@ -1017,14 +1017,14 @@ def measures_batch(J, lin, length, magnitude, out, b0, N):  # type: ignore[no-un
     computed on a block divided by a power of two (:func:`_load`), so no square over- or
     underflows. Scratch: a few ``max(m, n)²`` arrays per call, whatever ``N``.
 
-    Returns False (nothing meaningful written) when an entry of ``J`` is not finite or
-    exceeds ``magnitude``."""
+    Returns the rank of the last Jacobian (0 for an empty batch), or -1 (nothing
+    meaningful written) when an entry of ``J`` is not finite or exceeds ``magnitude``."""
     Nc, m, n = J.shape
     for b in range(Nc):
         for i in range(m):
             for j in range(n):
                 if not abs(J[b, i, j]) <= magnitude:
-                    return False
+                    return -1
     k = min(m, n)
     kk = max(m, n)
     wide = m <= n
@@ -1060,6 +1060,7 @@ def measures_batch(J, lin, length, magnitude, out, b0, N):  # type: ignore[no-un
                       np.empty((kk, kk)), np.empty((n, n)))
     s2, order, sv = np.empty(kk), np.empty(kk, np.int64), np.empty(kk)
     perm = np.empty(kk, np.int64)
+    last_rank = 0
     tol_unit = kk * _EPS
     F = out[o_f:]
     for b in range(Nc):
@@ -1161,4 +1162,5 @@ def measures_batch(J, lin, length, magnitude, out, b0, N):  # type: ignore[no-un
         F[8 * N + g] = ss_min
         F[9 * N + g] = ss_max / ss_min if ss_min > ss_max * tol_unit else np.inf
         F[10 * N + g] = ss_min / ss_max if ss_max > 0.0 else 0.0
-    return True
+        last_rank = rank
+    return last_rank

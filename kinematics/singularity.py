@@ -253,17 +253,17 @@ def _measures_compiled(kern: Any, J: ArrayLike, length: object,
     out = np.empty(width) if not batch else _engine.allocate((N * width,), "measures output")
     nt = _engine.threads()
     if N < _THREADED or nt <= 1:
-        ok = kern.measures_batch(J3, lin, L, _checks.MAX_MAGNITUDE, out, 0, N)
+        rank = kern.measures_batch(J3, lin, L, _checks.MAX_MAGNITUDE, out, 0, N)
     else:
         step = max(_TASK, -(-N // (4 * nt)))
 
-        def task(s: int) -> bool:
-            return bool(kern.measures_batch(J3[s:s + step], lin, L, _checks.MAX_MAGNITUDE,
-                                            out, s, N))
+        def task(s: int) -> int:
+            return int(kern.measures_batch(J3[s:s + step], lin, L, _checks.MAX_MAGNITUDE,
+                                           out, s, N))
 
         futures = [_engine._pool(nt).submit(task, s) for s in range(0, N, step)]
-        ok = all([f.result() for f in futures])
-    if not ok:
+        rank = min([f.result() for f in futures])
+    if rank < 0:
         _check_J(a)   # raises, naming the first bad entry
         return None   # pragma: no cover - the kernel and _check_J agree
     o_u = 2 * N * k
@@ -272,7 +272,7 @@ def _measures_compiled(kern: Any, J: ArrayLike, length: object,
     if not batch:
         return _new_measures({
             "sigma": out[:k], "sigma_min": F[0], "manipulability": F[1], "det": F[2],
-            "condition": F[3], "inverse_condition": F[4], "rank": np.intp(F[5]),
+            "condition": F[3], "inverse_condition": F[4], "rank": np.intp(rank),
             "translational_manipulability": F[6], "rotational_manipulability": F[7],
             "lost_twist": out[o_u:o_u + m], "joint_motion": out[o_v:o_v + n],
             "length": L, "sigma_scaled": out[k:2 * k], "sigma_min_scaled": F[8],
