@@ -212,8 +212,8 @@ _TASK = 1024      # Jacobians per threaded task
 
 def _new_measures(values: dict[str, Any]) -> SingularityMeasures:
     """A :class:`SingularityMeasures` from its complete field values without the frozen
-    dataclass's ``__init__`` (16 guarded ``setattr`` calls, ~10 µs: most of the budget of
-    one compiled evaluation)."""
+    dataclass's ``__init__`` (16 guarded ``setattr`` calls cost about as much as the
+    compiled evaluation of one Jacobian). No ``__post_init__`` is skipped: there is none."""
     out = object.__new__(SingularityMeasures)
     out.__dict__.update(values)
     return out
@@ -238,13 +238,11 @@ def _measures_compiled(kern: Any, J: ArrayLike, length: object,
         lin = _DEFAULT_LINEAR.get(m)
         if lin is None:
             lin = _DEFAULT_LINEAR[m] = _linear_mask(None, m).astype(np.float64)
-        mask = None
     else:
         try:
-            mask = _linear_mask(linear, m)
+            lin = _linear_mask(linear, m).astype(np.float64)
         except (InvalidValueError, ShapeError):
             return None
-        lin = mask.astype(np.float64)
     k = min(m, n)
     batch = a.shape[:-2]
     N = math.prod(batch)
@@ -261,6 +259,7 @@ def _measures_compiled(kern: Any, J: ArrayLike, length: object,
             return int(kern.measures_batch(J3[s:s + step], lin, L, _checks.MAX_MAGNITUDE,
                                            out, s, N))
 
+        # the engine's worker pool (its q-level batches are threaded the same way)
         futures = [_engine._pool(nt).submit(task, s) for s in range(0, N, step)]
         rank = min([f.result() for f in futures])
     if rank < 0:
@@ -269,7 +268,7 @@ def _measures_compiled(kern: Any, J: ArrayLike, length: object,
     o_u = 2 * N * k
     o_v = o_u + N * m
     F = out[o_v + N * n:]
-    if not batch:
+    if not batch:   # numpy scalars, and the arrays as views of the one output buffer
         return _new_measures({
             "sigma": out[:k], "sigma_min": F[0], "manipulability": F[1], "det": F[2],
             "condition": F[3], "inverse_condition": F[4], "rank": np.intp(rank),
