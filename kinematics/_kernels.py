@@ -31,7 +31,7 @@ import numpy as np
 
 __all__ = ["fkj_one", "fk_one", "fk_batch", "fkj_batch", "jdot_batch",
            "twist_batch", "torque_batch", "frames_batch", "dls", "metric", "metric_at", "approaches",
-           "rate_step"]
+           "rate_step", "measures_batch"]
 
 _OPTS = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
 # helpers called once per configuration are inlined into their callers: a call between
@@ -928,3 +928,334 @@ def rate_step(q, G, P, Tt, ff, cfg, rows, lim, mon, dt, qd, J, out):  # type: ig
     if mon[0] >= 0.0:
         out[0] = _metric(J, mon, B, Q, s2)
     return 0
+
+
+# ---------------------------------------------------------------------------------------
+# singularity measures (kinematics.singularity.measures)
+
+import math  # noqa: E402  (kept with the code that uses it: this section is appended)
+
+#: Scalar fields of :func:`measures_batch`, in the order of its output rows.
+MEASURES_SCALARS = ("sigma_min", "manipulability", "det", "condition", "inverse_condition",
+                    "rank", "translational_manipulability", "rotational_manipulability",
+                    "sigma_min_scaled", "condition_scaled", "inverse_condition_scaled")
+_EPS = 2.220446049250313e-16  # np.finfo(float).eps: the rank tolerance's unit
+
+
+@numba.njit(**_INLINE)
+def _pow2(e):  # type: ignore[no-untyped-def]
+    """``2**e`` for any exponent a double's range needs (the product of two exact
+    factors, so ``e`` down to -1074 and up to 1023 works)."""
+    h = e // 2
+    return math.ldexp(1.0, h) * math.ldexp(1.0, e - h)
+
+
+@numba.njit(**_INLINE)
+def _load(Jb, w, rows, nr, n, B, wide):  # type: ignore[no-untyped-def]
+    """``B`` ← rows ``rows[:nr]`` of ``diag(w) Jb`` (wide: ``(nr, n)``) or their transpose
+    (tall: ``(n, nr)``), divided by ``2**e`` so that the largest ``|entry|`` is in
+    ``[0.5, 1)`` (exact: a power of two; squares neither overflow nor underflow);
+    returns ``e`` (0 for a zero block)."""
+    amax = 0.0
+    for a in range(nr):
+        i = rows[a]
+        for j in range(n):
+            amax = max(amax, abs(w[i] * Jb[i, j]))
+    e = math.frexp(amax)[1] if amax > 0.0 and amax < np.inf else 0
+    h = (-e) // 2
+    f1, f2 = math.ldexp(1.0, h), math.ldexp(1.0, -e - h)
+    for a in range(nr):
+        i = rows[a]
+        for j in range(n):
+            x = (w[i] * Jb[i, j]) * f1 * f2
+            if wide:
+                B[a, j] = x
+            else:
+                B[j, a] = x
+    return e
+
+
+@numba.njit(**_INLINE)
+def _descending(s2, r, order):  # type: ignore[no-untyped-def]
+    """``order[:r]``: indices of ``s2[:r]`` by decreasing value (stable: ties keep their
+    order)."""
+    for i in range(r):
+        order[i] = i
+    for i in range(1, r):
+        o = order[i]
+        x = s2[o]
+        j = i - 1
+        while j >= 0 and s2[order[j]] < x:
+            order[j + 1] = order[j]
+            j -= 1
+        order[j + 1] = o
+
+
+@numba.njit(**_INLINE)
+def _sv_product(Jb, w, rows, nr, n, B):  # type: ignore[no-untyped-def]
+    """Product of the singular values of rows ``rows[:nr]`` of ``diag(w) Jb`` (NaN when
+    ``nr == 0``): ``|det R|`` of the QR factorisation of the shorter side by modified
+    Gram-Schmidt, whose ``R`` is backward stable (Björck), so the product has the SVD's
+    error ``~ k ε σ_max^k``."""
+    if nr == 0:
+        return np.nan
+    wide = nr <= n
+    r, c = (nr, n) if wide else (n, nr)
+    f = _pow2(_load(Jb, w, rows, nr, n, B, wide))
+    prod = 1.0
+    for i in range(r):
+        for p in range(i):
+            d = 0.0
+            for t in range(c):
+                d += B[p, t] * B[i, t]
+            for t in range(c):
+                B[i, t] -= d * B[p, t]
+        nn = 0.0
+        for t in range(c):
+            nn += B[i, t] * B[i, t]
+        nrm = np.sqrt(nn)
+        prod *= nrm * f
+        inv = 1.0 / nrm if nrm > 0.0 else 0.0
+        for t in range(c):
+            B[i, t] *= inv
+    return prod
+
+
+@numba.njit(**_INLINE)
+def _unit_rows(B, r, c, s2, order, W):  # type: ignore[no-untyped-def]
+    """``W[i]`` ``(c,)``: the unit vector of row ``order[i]`` of the orthogonalised ``B``,
+    in decreasing order of the row norms, re-orthogonalised against ``W[:i]`` (modified
+    Gram-Schmidt). A zero row (``σ = 0``: any unit vector orthogonal to the previous ones
+    is a singular vector) becomes the unit vector ``e_j`` with the largest part outside
+    ``W[:i]`` (the first such ``j``), orthogonalised: ``W[:r]`` is always orthonormal.
+
+    The rows of :func:`_orthogonalize` are orthogonal to ``c ε`` relative to their own
+    norms, tiny ones included, so normalising keeps the direction a singular vector of a
+    square matrix must have (the complement of the others)."""
+    for i in range(r):
+        o = order[i]
+        nrm = np.sqrt(s2[o])
+        ok = nrm > 1e-150   # B's largest entry is in [0.5, 1)
+        if ok:
+            for t in range(c):
+                W[i, t] = B[o, t] / nrm
+        else:
+            best, jb = -1.0, 0
+            for j in range(c):
+                rest = 1.0
+                for p in range(i):
+                    rest -= W[p, j] * W[p, j]
+                if rest > best:
+                    best, jb = rest, j
+            for t in range(c):
+                W[i, t] = 1.0 if t == jb else 0.0
+        for _ in range(1 if ok else 2):
+            for p in range(i):
+                d = 0.0
+                for t in range(c):
+                    d += W[p, t] * W[i, t]
+                for t in range(c):
+                    W[i, t] -= d * W[p, t]
+        nn = 0.0
+        for t in range(c):
+            nn += W[i, t] * W[i, t]
+        inv = 1.0 / np.sqrt(nn)
+        for t in range(c):
+            W[i, t] *= inv
+
+
+@numba.njit(**_INLINE)
+def _lu_det(Jb, n, A):  # type: ignore[no-untyped-def]
+    """``det Jb`` ``(n, n)`` by LU with partial pivoting (as LAPACK's ``getrf``, which
+    :func:`numpy.linalg.det` uses): the product of the pivots, with the sign of the row
+    swaps; 0 at an exactly zero pivot column."""
+    for i in range(n):
+        for j in range(n):
+            A[i, j] = Jb[i, j]
+    det = 1.0
+    for c in range(n):
+        p, big = c, abs(A[c, c])
+        for i in range(c + 1, n):
+            if abs(A[i, c]) > big:
+                p, big = i, abs(A[i, c])
+        if big == 0.0:
+            return 0.0
+        if p != c:
+            for j in range(n):
+                A[c, j], A[p, j] = A[p, j], A[c, j]
+            det = -det
+        piv = A[c, c]
+        det *= piv
+        for i in range(c + 1, n):
+            f = A[i, c] / piv
+            if f != 0.0:
+                for j in range(c + 1, n):
+                    A[i, j] -= f * A[c, j]
+    return det
+
+
+@numba.njit(**_OPTS)
+def measures_batch(J, lin, length, magnitude, out, b0, N):  # type: ignore[no-untyped-def]
+    """:class:`kinematics.singularity.SingularityMeasures` of the Jacobians ``J``
+    ``(N_chunk, m, n)``, written for Jacobians ``b0 …`` of a batch of ``N`` into ``out``
+    (flat, field by field: ``σ`` ``(N, k)`` descending, ``σ`` of ``diag(scale) J``
+    ``(N, k)``, ``lost_twist`` ``(N, m)``, ``joint_motion`` ``(N, n)``, then the
+    :data:`MEASURES_SCALARS` ``(11, N)``; ``k = min(m, n)``).
+
+    ``lin`` ``(m,)``: 1.0 on linear rows (scaled by ``1/length``), 0.0 on angular ones.
+    One SVD with vectors by :func:`_orthogonalize` of the shorter side, rows sorted by
+    decreasing norm first (its rotations give the singular vector on that side, the
+    normalised row, or :func:`_unit_rows` for a zero row, the other side's); the scaled
+    singular values by the same without vectors (``σ · w`` when every row has the same
+    weight); the products of the linear and angular rows' singular values by
+    :func:`_sv_product`; ``det`` by :func:`_lu_det` (square ``J``). Every ``σ`` is
+    computed on a block divided by a power of two (:func:`_load`), so no square over- or
+    underflows. Scratch: a few ``max(m, n)²`` arrays per call, whatever ``N``.
+
+    Returns the rank of the last Jacobian (0 for an empty batch), or -1 (nothing
+    meaningful written) when an entry of ``J`` is not finite or exceeds ``magnitude``."""
+    Nc, m, n = J.shape
+    for b in range(Nc):
+        for i in range(m):
+            for j in range(n):
+                if not abs(J[b, i, j]) <= magnitude:
+                    return -1
+    k = min(m, n)
+    kk = max(m, n)
+    wide = m <= n
+    r, c = (m, n) if wide else (n, m)
+    o_ss, o_u = N * k, 2 * N * k
+    o_v = o_u + N * m
+    o_f = o_v + N * n
+    ones = np.ones(m)
+    w = np.empty(m)
+    rows = np.empty(m, np.int64)
+    lrows = np.empty(m, np.int64)
+    arows = np.empty(m, np.int64)
+    nl, na = 0, 0
+    for i in range(m):
+        rows[i] = i
+        if lin[i] != 0.0:
+            w[i] = 1.0 / length
+            lrows[nl] = i
+            nl += 1
+        else:
+            w[i] = 1.0
+            arows[na] = i
+            na += 1
+    wlo, whi = np.inf, 0.0
+    for i in range(m):
+        wlo = min(wlo, w[i])
+        whi = max(whi, w[i])
+    ew = math.frexp(whi)[1]
+    wn = np.empty(m)   # w / 2**ew: largest in [0.5, 1)
+    for i in range(m):
+        wn[i] = w[i] * _pow2(-ew)
+    Jb, B, Q, W, A = (np.empty((m, n)), np.empty((kk, kk)), np.empty((kk, kk)),
+                      np.empty((kk, kk)), np.empty((n, n)))
+    s2, order, sv = np.empty(kk), np.empty(kk, np.int64), np.empty(kk)
+    perm = np.empty(kk, np.int64)
+    last_rank = 0
+    tol_unit = kk * _EPS
+    F = out[o_f:]
+    for b in range(Nc):
+        g = b0 + b
+        for i in range(m):
+            for j in range(n):
+                Jb[i, j] = J[b, i, j]
+        # SVD of J with the vectors of the smallest singular value
+        e = _load(Jb, ones, rows, m, n, B, wide)
+        # rows by decreasing norm (``perm``): one sweep fewer (5 instead of 6 on a 6×7
+        # arm Jacobian); the rotations then act on the permuted rows
+        _row_norms2(B, r, c, s2)
+        _descending(s2, r, perm)
+        for i in range(r):
+            for t in range(c):
+                W[i, t] = B[perm[i], t]
+        B, W = W, B
+        _orthogonalize(B, r, c, Q)
+        _row_norms2(B, r, c, s2)
+        _descending(s2, r, order)
+        nrm = np.sqrt(s2[order[k - 1]])
+        if nrm > 1e-150:    # orthogonal to the other rows already: just normalise
+            for t in range(c):
+                W[k - 1, t] = B[order[k - 1], t] / nrm
+        else:               # a zero row: complete the other rows' unit vectors
+            _unit_rows(B, r, c, s2, order, W)
+        f = _pow2(e)
+        prod = 1.0
+        for i in range(k):
+            sv[i] = np.sqrt(s2[order[i]]) * f
+            out[g * k + i] = sv[i]
+            prod *= sv[i]
+        last = order[k - 1]
+        if wide:    # u_k: Q's column (rows un-permuted); v_k: the normalised row
+            for i in range(m):
+                out[o_u + g * m + perm[i]] = Q[i, last]
+            for j in range(n):
+                out[o_v + g * n + j] = W[k - 1, j]
+        else:       # v_k: Q's column (rows un-permuted); u_k: the normalised row
+            for i in range(m):
+                out[o_u + g * m + i] = W[k - 1, i]
+            for j in range(n):
+                out[o_v + g * n + perm[j]] = Q[j, last]
+        # sign: the largest |component| of v_k positive (the first within 1e-6)
+        amax = 0.0
+        for j in range(n):
+            amax = max(amax, abs(out[o_v + g * n + j]))
+        big = 0.0
+        for j in range(n):
+            x = out[o_v + g * n + j]
+            if abs(x) >= amax * (1.0 - 1e-6):
+                big = x
+                break
+        if big < 0.0:
+            for i in range(m):
+                out[o_u + g * m + i] = -out[o_u + g * m + i]
+            for j in range(n):
+                out[o_v + g * n + j] = -out[o_v + g * n + j]
+        s_max, s_min = sv[0], sv[k - 1]
+        tol = s_max * tol_unit
+        rank = 0
+        for i in range(k):
+            if sv[i] > tol:
+                rank += 1
+        # scaled singular values: of (w / 2**ew) J (no overflow for any length)
+        if wlo == whi:      # diag(w) = w I
+            for i in range(k):
+                out[o_ss + g * k + i] = sv[i] * whi
+        else:
+            es = _load(Jb, wn, rows, m, n, W, wide) + ew
+            _row_norms2(W, r, c, s2)     # rows by decreasing norm, as above
+            _descending(s2, r, order)
+            for i in range(r):
+                for t in range(c):
+                    B[i, t] = W[order[i], t]
+            _orthogonalize(B, r, c, Q, False)
+            _row_norms2(B, r, c, s2)
+            _descending(s2, r, order)
+            f = _pow2(es)
+            for i in range(k):
+                out[o_ss + g * k + i] = np.sqrt(s2[order[i]]) * f
+        ss_max, ss_min = out[o_ss + g * k], out[o_ss + g * k + k - 1]
+        # linear and angular rows
+        if nl == m:
+            trans, rot = prod, np.nan
+        elif na == m:
+            trans, rot = np.nan, prod
+        else:
+            trans = _sv_product(Jb, ones, lrows, nl, n, B)
+            rot = _sv_product(Jb, ones, arows, na, n, B)
+        F[0 * N + g] = s_min
+        F[1 * N + g] = prod
+        F[2 * N + g] = _lu_det(Jb, n, A) if m == n else np.nan
+        F[3 * N + g] = s_max / s_min if s_min > tol else np.inf
+        F[4 * N + g] = s_min / s_max if s_max > 0.0 else 0.0
+        F[5 * N + g] = rank
+        F[6 * N + g] = trans
+        F[7 * N + g] = rot
+        F[8 * N + g] = ss_min
+        F[9 * N + g] = ss_max / ss_min if ss_min > ss_max * tol_unit else np.inf
+        F[10 * N + g] = ss_min / ss_max if ss_max > 0.0 else 0.0
+        last_rank = rank
+    return last_rank

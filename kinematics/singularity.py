@@ -204,6 +204,88 @@ def _linear_mask(linear: ArrayLike | None, m: int) -> NDArray[np.bool_]:
     return mask
 
 
+# compiled path of :func:`measures` (:func:`kinematics._kernels.measures_batch`)
+_DEFAULT_LINEAR: dict[int, Array] = {}  # m -> its default linear-row flags, as 1.0 / 0.0
+_THREADED = 2048  # Jacobians from which a compiled batch is cut in tasks run on threads
+_TASK = 1024      # Jacobians per threaded task
+
+
+def _new_measures(values: dict[str, Any]) -> SingularityMeasures:
+    """A :class:`SingularityMeasures` from its complete field values without the frozen
+    dataclass's ``__init__`` (16 guarded ``setattr`` calls cost about as much as the
+    compiled evaluation of one Jacobian). No ``__post_init__`` is skipped: there is none."""
+    out = object.__new__(SingularityMeasures)
+    out.__dict__.update(values)
+    return out
+
+
+def _measures_compiled(kern: Any, J: ArrayLike, length: object,
+                       linear: ArrayLike | None) -> SingularityMeasures | None:
+    """:func:`measures` by the compiled kernel, or ``None`` when an argument is not valid
+    (the numpy path then raises the error, in its order of checks)."""
+    a = _checks.array(J, "J", "a real (..., m, n) Jacobian")
+    if a.ndim < 2 or a.shape[-1] == 0 or a.shape[-2] == 0:
+        return None
+    if type(length) is float and 0.0 < length <= _checks.MAX_MAGNITUDE:
+        L = length
+    else:
+        try:
+            L = _checks.positive(length, "length", " [m]")
+        except InvalidValueError:
+            return None
+    m, n = a.shape[-2:]
+    if linear is None:
+        lin = _DEFAULT_LINEAR.get(m)
+        if lin is None:
+            lin = _DEFAULT_LINEAR[m] = _linear_mask(None, m).astype(np.float64)
+    else:
+        try:
+            lin = _linear_mask(linear, m).astype(np.float64)
+        except (InvalidValueError, ShapeError):
+            return None
+    k = min(m, n)
+    batch = a.shape[:-2]
+    N = math.prod(batch)
+    J3 = np.ascontiguousarray(a).reshape(N, m, n)
+    width = 2 * k + m + n + 11
+    out = np.empty(width) if not batch else _engine.allocate((N * width,), "measures output")
+    nt = _engine.threads()
+    if N < _THREADED or nt <= 1:
+        rank = kern.measures_batch(J3, lin, L, _checks.MAX_MAGNITUDE, out, 0, N)
+    else:
+        step = max(_TASK, -(-N // (4 * nt)))
+
+        def task(s: int) -> int:
+            return int(kern.measures_batch(J3[s:s + step], lin, L, _checks.MAX_MAGNITUDE,
+                                           out, s, N))
+
+        # the engine's worker pool (its q-level batches are threaded the same way)
+        futures = [_engine._pool(nt).submit(task, s) for s in range(0, N, step)]
+        rank = min([f.result() for f in futures])
+    if rank < 0:
+        _check_J(a)   # raises, naming the first bad entry
+        return None   # pragma: no cover - the kernel and _check_J agree
+    o_u = 2 * N * k
+    o_v = o_u + N * m
+    F = out[o_v + N * n:]
+    if not batch:   # numpy scalars, and the arrays as views of the one output buffer
+        return _new_measures({
+            "sigma": out[:k], "sigma_min": F[0], "manipulability": F[1], "det": F[2],
+            "condition": F[3], "inverse_condition": F[4], "rank": np.intp(rank),
+            "translational_manipulability": F[6], "rotational_manipulability": F[7],
+            "lost_twist": out[o_u:o_u + m], "joint_motion": out[o_v:o_v + n],
+            "length": L, "sigma_scaled": out[k:2 * k], "sigma_min_scaled": F[8],
+            "condition_scaled": F[9], "inverse_condition_scaled": F[10]})
+    values = {name: F[i * N:(i + 1) * N].reshape(batch)
+              for i, name in enumerate(kern.MEASURES_SCALARS)}
+    values["rank"] = values["rank"].astype(np.intp)
+    return _new_measures({
+        **values, "sigma": out[:N * k].reshape(batch + (k,)),
+        "sigma_scaled": out[N * k:2 * N * k].reshape(batch + (k,)),
+        "lost_twist": out[o_u:o_v].reshape(batch + (m,)),
+        "joint_motion": out[o_v:o_v + N * n].reshape(batch + (n,)), "length": L})
+
+
 def _divide(num: Array, den: Array, at_zero: float) -> Array:
     out = np.full(np.broadcast(num, den).shape, at_zero)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
@@ -275,7 +357,15 @@ def _scalar(x: float) -> Array:
 
 def _assemble_one(J: Array, U: Array, s: Array, Vt: Array, s_scaled: Array, length: float,
                   linear: NDArray[np.bool_]) -> SingularityMeasures:
-    """:func:`_assemble` for one ``(m, n)`` Jacobian, with scalar arithmetic (fast path)."""
+    """:func:`_assemble` for one ``(m, n)`` Jacobian, with scalar arithmetic (fast path).
+
+    On the compiled backend the measures come from the kernel, as :func:`measures`'s
+    (the SVD passed in is then not used: the monitor computes it for the rates)."""
+    kern = _engine.compiled_kernels()
+    if kern is not None:
+        fast = _measures_compiled(kern, J, length, linear)
+        if fast is not None:
+            return fast
     m, n = J.shape
     k = min(m, n)
     v = Vt[k - 1]
@@ -354,6 +444,11 @@ def measures(J: ArrayLike, *, length: float = 1.0,
     Returns:
         :class:`SingularityMeasures` with leading shape ``J.shape[:-2]``.
 
+    On the compiled backend (the default) one kernel computes every field of every
+    Jacobian (:func:`kinematics._kernels.measures_batch`: a one-sided Jacobi SVD; batches
+    from 2048 Jacobians run on threads); the numpy path (LAPACK's SVD) gives the same
+    values to rounding, and the same singular vectors wherever they are unique.
+
     Raises:
         ShapeError: ``J`` is not ``(..., m, n)``, or ``linear`` is not ``(m,)`` bool.
         InvalidValueError: ``J`` is not numeric or not finite; ``length`` not positive.
@@ -366,6 +461,11 @@ def measures(J: ArrayLike, *, length: float = 1.0,
     >>> np.round(np.abs(m.lost_twist), 6) + 0.0   # the tool cannot rotate about base x
     array([0., 0., 0., 1., 0., 0.])
     """
+    kern = _engine.compiled_kernels()
+    if kern is not None:
+        fast = _measures_compiled(kern, J, length, linear)
+        if fast is not None:
+            return fast
     Ja = _check_J(J)
     L = _checks.positive(length, "length", " [m]")
     mask = _linear_mask(linear, Ja.shape[-1 - 1])

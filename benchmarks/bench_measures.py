@@ -1,0 +1,72 @@
+"""Speed of :func:`kinematics.measures`, numpy path vs compiled kernel (run by hand).
+
+    python benchmarks/bench_measures.py [robot ...]
+
+One Jacobian (the whole call, argument checks included) and a batch of 10,000, with the
+robot's reach as the length (the scaled fields then differ from the mixed ones). Cases are
+timed interleaved and the median is reported (:mod:`common`); batches run on
+``KINEMATICS_THREADS`` threads (default: every CPU).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+from common import Case, run_interleaved
+
+import kinematics as kin
+from kinematics.singularity import measures
+
+N = 10_000
+
+
+def cases_for(name: str) -> list[Case]:
+    robot = kin.load_robot(name)
+    J = kin.jacobian(robot, robot.random_q((N,), seed=1))
+    J1 = J[0].copy()
+    L = float(robot.reach)
+    out = []
+    for backend in ("numpy", "compiled"):
+        on = backend == "compiled"
+
+        def single(on: bool = on, calls: int = 300 if not on else 3000) -> float:
+            previous = kin.accel.enable(on)
+            try:
+                t = time.perf_counter()
+                for _ in range(calls):
+                    measures(J1, length=L)
+                return (time.perf_counter() - t) / calls
+            finally:
+                kin.accel.enable(previous)
+
+        def batch(on: bool = on) -> float:
+            previous = kin.accel.enable(on)
+            try:
+                t = time.perf_counter()
+                measures(J, length=L)
+                return (time.perf_counter() - t) / N
+            finally:
+                kin.accel.enable(previous)
+
+        out += [Case(f"{name}/{backend}/single", single), Case(f"{name}/{backend}/batch", batch,
+                                                                 per="config")]
+    return out
+
+
+def main() -> None:
+    names = sys.argv[1:] or kin.list_robots()
+    for name in names:
+        cases = cases_for(name)
+        run_interleaved(cases, repeats=9)
+        med = {c.key.split("/", 1)[1]: c.median for c in cases}
+        shape = kin.jacobian(kin.load_robot(name), np.zeros(kin.load_robot(name).dof)).shape
+        print(f"{name:<9} J{shape}: single numpy {med['numpy/single'] * 1e6:7.1f} us, "
+              f"compiled {med['compiled/single'] * 1e6:6.1f} us | batch {N}: numpy "
+              f"{1 / med['numpy/batch']:9.0f} J/s, compiled {1 / med['compiled/batch']:9.0f} "
+              f"J/s ({med['numpy/batch'] / med['compiled/batch']:.1f}x)")
+
+
+if __name__ == "__main__":
+    main()
