@@ -46,7 +46,7 @@ from .robot import Chain, Robot
 __all__ = ["Frames", "available", "enabled", "enable", "pose", "pose_jacobian", "frames",
            "chain_theta", "theta_dot", "to_dof", "columns", "CHUNK", "THRESHOLD", "threads",
            "set_threads", "compiled", "run_q", "fkj_single", "fk_single", "allocate",
-           "REF_CODE", "flat", "pack"]
+           "REF_CODE", "flat", "pack", "pool"]
 
 Array = NDArray[np.float64]
 CHUNK = 2048  # configurations per numpy chunk: temporaries ≈ CHUNK · (n + 1) · 128 B
@@ -245,7 +245,7 @@ def allocate(shape: tuple[int, ...], what: str) -> NDArray[np.float64]:
             f"machine's memory ({total / 2**30:.1f} GiB); pass the batch in parts") from None
 
 
-def _pool(n: int) -> Any:
+def pool(n: int) -> Any:
     global _POOL, _POOL_SIZE
     with _LOCK:
         if _POOL is None or _POOL_SIZE != n:
@@ -275,7 +275,7 @@ def run_q(name: str, chain: Chain, ins: list[NDArray[Any]], args: tuple[Any, ...
         b = min(a + step, N)
         kern(*(x[a:b] for x in ins), G, P, *args, *(y[a:b] for y in outs))
 
-    for f in [_pool(nt).submit(task, a) for a in range(0, N, step)]:
+    for f in [pool(nt).submit(task, a) for a in range(0, N, step)]:
         f.result()
 
 

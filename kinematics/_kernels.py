@@ -933,8 +933,6 @@ def rate_step(q, G, P, Tt, ff, cfg, rows, lim, mon, dt, qd, J, out):  # type: ig
 # ---------------------------------------------------------------------------------------
 # singularity measures (kinematics.singularity.measures)
 
-import math  # noqa: E402  (kept with the code that uses it: this section is appended)
-
 #: Scalar fields of :func:`measures_batch`, in the order of its output rows.
 MEASURES_SCALARS = ("sigma_min", "manipulability", "det", "condition", "inverse_condition",
                     "rank", "translational_manipulability", "rotational_manipulability",
@@ -1173,7 +1171,7 @@ def measures_batch(J, lin, length, magnitude, out, b0, N):  # type: ignore[no-un
             for t in range(c):
                 W[i, t] = B[perm[i], t]
         B, W = W, B
-        _orthogonalize(B, r, c, Q)
+        _orthogonalize(B, r, c, Q, True)
         _row_norms2(B, r, c, s2)
         _descending(s2, r, order)
         nrm = np.sqrt(s2[order[k - 1]])

@@ -19,6 +19,8 @@ is one :class:`~kinematics.exceptions.URDFWarning` each.
 
 from __future__ import annotations
 
+import functools
+
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -209,10 +211,10 @@ class Robot:
         """Number of joints in ``q``."""
         return len(self.joint_names)
 
-    @property
+    @functools.cached_property
     def reach(self) -> float:
         """Upper bound of the distance base → tip [m]: sum of the chain's link offsets
-        (the largest over the tips).
+        (the largest over the tips); computed once.
 
         Used as the characteristic length that makes position and orientation rows
         commensurate (e.g. the unit-consistent condition number).

@@ -260,7 +260,7 @@ def _measures_compiled(kern: Any, J: ArrayLike, length: object,
                                            out, s, N))
 
         # the engine's worker pool (its q-level batches are threaded the same way)
-        futures = [_engine._pool(nt).submit(task, s) for s in range(0, N, step)]
+        futures = [_engine.pool(nt).submit(task, s) for s in range(0, N, step)]
         rank = min([f.result() for f in futures])
     if rank < 0:
         _check_J(a)   # raises, naming the first bad entry
