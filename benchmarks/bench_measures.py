@@ -1,6 +1,6 @@
 """Speed of :func:`kinematics.measures`, numpy path vs compiled kernel (run by hand).
 
-    python benchmarks/bench_measures.py [robot ...]
+    python benchmarks/bench_measures.py [robot ...]     # writes benchmarks/results/measures.md
 
 One Jacobian (the whole call, argument checks included) and a batch of 10,000, with the
 robot's reach as the length (the scaled fields then differ from the mixed ones). Cases are
@@ -14,7 +14,7 @@ import sys
 import time
 
 import numpy as np
-from common import Case, run_interleaved
+from common import RESULTS_DIR, Case, machine_info, run_interleaved
 
 import kinematics as kin
 from kinematics.singularity import measures
@@ -57,15 +57,29 @@ def cases_for(name: str) -> list[Case]:
 
 def main() -> None:
     names = sys.argv[1:] or kin.list_robots()
+    info = machine_info(("numpy", "numba", "kinematics"))
+    load = ", ".join(f"{x:.2f}" for x in info["loadavg_at_start"] or [])
+    lines = ["# `kinematics.measures`: numpy path vs compiled kernel", "",
+             f"{info['date_utc']} · {info['cpu_model']} ({info['cpus_usable']} CPUs usable, "
+             f"load {load} at start) · Python {info['python']} · "
+             + " · ".join(f"{k} {v}" for k, v in info["versions"].items()), "",
+             f"One Jacobian per call (argument checks included) and one call on {N:,} "
+             "Jacobians (threads: every CPU); length = the robot's reach; medians of 9 "
+             "interleaved repeats.", "",
+             "| robot | J | single, numpy [µs] | single, compiled [µs] | batch, numpy [J/s] "
+             "| batch, compiled [J/s] | batch speed-up |", "|---|---|--:|--:|--:|--:|--:|"]
     for name in names:
         cases = cases_for(name)
         run_interleaved(cases, repeats=9)
         med = {c.key.split("/", 1)[1]: c.median for c in cases}
-        shape = kin.jacobian(kin.load_robot(name), np.zeros(kin.load_robot(name).dof)).shape
-        print(f"{name:<9} J{shape}: single numpy {med['numpy/single'] * 1e6:7.1f} us, "
-              f"compiled {med['compiled/single'] * 1e6:6.1f} us | batch {N}: numpy "
-              f"{1 / med['numpy/batch']:9.0f} J/s, compiled {1 / med['compiled/batch']:9.0f} "
-              f"J/s ({med['numpy/batch'] / med['compiled/batch']:.1f}x)")
+        robot = kin.load_robot(name)
+        shape = kin.jacobian(robot, np.zeros(robot.dof)).shape
+        lines.append(f"| {name} | {shape[0]}×{shape[1]} | {med['numpy/single'] * 1e6:.1f} | "
+                     f"{med['compiled/single'] * 1e6:.1f} | {1 / med['numpy/batch']:,.0f} | "
+                     f"{1 / med['compiled/batch']:,.0f} | "
+                     f"{med['numpy/batch'] / med['compiled/batch']:.1f}× |")
+        print(lines[-1], flush=True)
+    (RESULTS_DIR / "measures.md").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
