@@ -102,21 +102,25 @@ def _point(F, pt, p):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**_INLINE)
-def _fkj(q, G, P, pt, ref, T, J, want_j, F, Zl, Ol, p, direct=False):  # type: ignore[no-untyped-def]
+def _fkj(q, G, P, pt, ref, T, J, b, want_j, F, Zl, Ol, p, direct=False):  # type: ignore[no-untyped-def]
+    """Pose ``T[b]`` ``(4, 4)`` and (``want_j``) Jacobian ``J[b]`` ``(6, dof)`` of the point
+    ``pt`` (link frame) at ``q`` ``(dof,)``, in ``ref``; ``T``, ``J`` are ``(N, ...)`` outputs
+    written in row ``b`` directly (no view: a batch loop pays no reference counting).
+    ``F``, ``Zl``, ``Ol``, ``p``: scratch. ``direct``: columns written, not summed."""
     n = P.shape[0]
     ok = _walk(q, G, P, F, Zl, Ol)
     _point(F, pt, p)
     for i in range(3):
         for j in range(3):
-            T[i, j] = F[i, j]
-        T[i, 3] = p[i]
-    T[3, 0], T[3, 1], T[3, 2], T[3, 3] = 0.0, 0.0, 0.0, 1.0
+            T[b, i, j] = F[i, j]
+        T[b, i, 3] = p[i]
+    T[b, 3, 0], T[b, 3, 1], T[b, 3, 2], T[b, 3, 3] = 0.0, 0.0, 0.0, 1.0
     if not want_j:
         return ok
     if not direct:
         for r in range(6):
-            for c in range(J.shape[1]):
-                J[r, c] = 0.0
+            for c in range(J.shape[2]):
+                J[b, r, c] = 0.0
     for k in range(n):
         zx, zy, zz = Zl[k, 0], Zl[k, 1], Zl[k, 2]
         if P[k, 0] != 0.0:
@@ -142,16 +146,17 @@ def _fkj(q, G, P, pt, ref, T, J, want_j, F, Zl, Ol, p, direct=False):  # type: i
             a2 = v2 - (w0 * p[1] - w1 * p[0])
             v0, v1, v2 = a0, a1, a2
         if direct:
-            J[0, k], J[1, k], J[2, k], J[3, k], J[4, k], J[5, k] = v0, v1, v2, w0, w1, w2
+            J[b, 0, k], J[b, 1, k], J[b, 2, k] = v0, v1, v2
+            J[b, 3, k], J[b, 4, k], J[b, 5, k] = w0, w1, w2
             continue
         c = int(P[k, 1])
         m = P[k, 2]
-        J[0, c] += m * v0
-        J[1, c] += m * v1
-        J[2, c] += m * v2
-        J[3, c] += m * w0
-        J[4, c] += m * w1
-        J[5, c] += m * w2
+        J[b, 0, c] += m * v0
+        J[b, 1, c] += m * v1
+        J[b, 2, c] += m * v2
+        J[b, 3, c] += m * w0
+        J[b, 4, c] += m * w1
+        J[b, 5, c] += m * w2
     return ok
 
 
@@ -175,7 +180,8 @@ def fkj_one(q, G, P, ref, T, J):  # type: ignore[no-untyped-def]
     until they become columns."""
     n = P.shape[0]
     if not _direct(P, J.shape[1]):
-        return _fkj(q, G, P, np.zeros(3), ref, T, J, True, np.empty((3, 4)),
+        return _fkj(q, G, P, np.zeros(3), ref, T.reshape((1, 4, 4)),
+                    J.reshape((1, 6, J.shape[1])), 0, True, np.empty((3, 4)),
                     np.empty((n, 3)), np.empty((n, 3)), np.empty(3))
     Jt = J.T
     ok = _walk(q, G, P, T, Jt[:, 3:], Jt[:, :3])
@@ -237,8 +243,12 @@ def fk_batch(q, G, P, pt, T):  # type: ignore[no-untyped-def]
     """Poses ``T`` ``(N, 4, 4)`` (out) of ``q`` ``(N, dof)``."""
     n = P.shape[0]
     F, Zl, Ol, p = np.empty((3, 4)), np.empty((n, 3)), np.empty((n, 3)), np.empty(3)
+    dof = q.shape[1]
+    qb = np.empty(dof)
     for b in range(q.shape[0]):
-        _fkj(q[b], G, P, pt, 0, T[b], T[b], False, F, Zl, Ol, p)
+        for i in range(dof):
+            qb[i] = q[b, i]
+        _fkj(qb, G, P, pt, 0, T, T, b, False, F, Zl, Ol, p)
 
 
 @numba.njit(**_OPTS)
@@ -247,20 +257,14 @@ def fkj_batch(q, G, P, pt, ref, T, J):  # type: ignore[no-untyped-def]
     n = P.shape[0]
     F, Zl, Ol, p = np.empty((3, 4)), np.empty((n, 3)), np.empty((n, 3)), np.empty(3)
     direct = _direct(P, J.shape[2])
-    # scratch for one configuration: no array view per configuration (each costs
-    # reference-count updates, about a third of the time on a 7-joint arm)
+    # q copied to scratch and the outputs written in place: no array view per configuration
+    # (each costs reference-count updates, about a third of the time on a 7-joint arm)
     dof = q.shape[1]
-    qb, Tb, Jb = np.empty(dof), np.empty((4, 4)), np.empty((6, J.shape[2]))
+    qb = np.empty(dof)
     for b in range(q.shape[0]):
         for i in range(dof):
             qb[i] = q[b, i]
-        _fkj(qb, G, P, pt, ref, Tb, Jb, True, F, Zl, Ol, p, direct)
-        for i in range(4):
-            for j in range(4):
-                T[b, i, j] = Tb[i, j]
-        for i in range(6):
-            for j in range(J.shape[2]):
-                J[b, i, j] = Jb[i, j]
+        _fkj(qb, G, P, pt, ref, T, J, b, True, F, Zl, Ol, p, direct)
 
 
 @numba.njit(**_OPTS)
@@ -680,12 +684,12 @@ def approaches(q, qd, dt, G, P, mon, value, flat):  # type: ignore[no-untyped-de
 def metric_at(q, G, P, mon):  # type: ignore[no-untyped-def]
     """:func:`_metric` of the base Jacobian of the link origin at ``q`` ``(dof,)``."""
     dof = q.shape[0]
-    T, J = np.empty((4, 4)), np.empty((6, dof))
+    T, J = np.empty((1, 4, 4)), np.empty((1, 6, dof))
     n = P.shape[0]
-    _fkj(q, G, P, np.zeros(3), 0, T, J, True, np.empty((3, 4)), np.empty((n, 3)),
+    _fkj(q, G, P, np.zeros(3), 0, T, J, 0, True, np.empty((3, 4)), np.empty((n, 3)),
          np.empty((n, 3)), np.empty(3))
     k = max(6, dof)
-    return _metric(J, mon, np.empty((k, k)), np.empty((k, k)), np.empty(k))
+    return _metric(J[0], mon, np.empty((k, k)), np.empty((k, k)), np.empty(k))
 
 
 @numba.njit(**_OPTS)
@@ -863,10 +867,11 @@ def rate_step(q, G, P, Tt, ff, cfg, rows, lim, mon, dt, qd, J, out):  # type: ig
             return RATE_BAD_Q
     if not _rigid(Tt, cfg[16], cfg[17]):
         return RATE_BAD_TARGET
-    T = np.empty((4, 4))
+    T3 = np.empty((1, 4, 4))
     n = P.shape[0]
-    _fkj(q, G, P, np.zeros(3), 0, T, J, True, np.empty((3, 4)), np.empty((n, 3)),
-         np.empty((n, 3)), np.empty(3), _direct(P, dof))
+    _fkj(q, G, P, np.zeros(3), 0, T3, J.reshape((1, 6, dof)), 0, True, np.empty((3, 4)),
+         np.empty((n, 3)), np.empty((n, 3)), np.empty(3), _direct(P, dof))
+    T = T3[0]
     e = np.empty(6)
     _pose_error(T, Tt[:3, 3], Tt[:3, :3], np.pi - 1e-6, e)
     # task rows in the task frame: x = K e + ẋ_ff, rows kept and weighted by √w

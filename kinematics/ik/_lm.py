@@ -36,7 +36,8 @@ def _measure(q, p_t, R_t, G, P, w, cfg, direct, T, J, e, r, F, Zl, Ol, p, origin
     """Evaluate ``q`` ``(dof,)``: pose ``T``, weighted Jacobian ``J`` ``(6, dof)``, error
     ``e`` and weighted residual ``r`` ``(6,)`` (out). Returns ``(E, converged)``: ``E =
     ½ rᵀr`` and whether the tolerances are met on the kept axes (``w > 0``)."""
-    _fkj(q, G, P, origin, 0, T, J, True, F, Zl, Ol, p, direct)
+    _fkj(q, G, P, origin, 0, T.reshape((1, 4, 4)), J.reshape((1, 6, J.shape[1])), 0, True, F,
+         Zl, Ol, p, direct)
     _pose_error(T, p_t, R_t, cfg[NEAR_PI], e)
     for i in range(6):
         r[i] = e[i] * w[i]
