@@ -8,13 +8,21 @@ the next joint is a 3×4 · 4×4 product. Jacobian columns are ``[z × (p − o)
 (:mod:`kinematics._engine`, :mod:`kinematics.jacobian`).
 
 One chain walk (``_walk``) serves every kernel. ``*_batch`` / ``fkj_one`` / ``fk_one``:
-joint values ``q`` ``(N, dof)`` in, the public quantities out, with the mimic map ``θ_k = q[idx_k] · mult_k + off_k``, the reference point ``pt`` (link
-  frame), the reference (0 base, 1 local, 2 spatial) and the columns summed per joint
-  (``J_dof[:, idx_k] += mult_k · J_chain[:, k]``) inside the kernel. A chain is packed as
-  ``G`` ``(n + 1, 4, 4)`` (``T0`` then the steps) and ``P`` ``(n, 4)``
-  (revolute, idx, mult, off). The engine's chain-level functions
-  (:func:`~kinematics._engine.pose`, ``pose_jacobian``, ``frames``) run the same kernels on
-  chain joint values ``θ`` with the identity map.
+joint values ``q`` ``(N, dof)`` in, the public quantities out, with the mimic map
+``θ_k = q[idx_k] · mult_k + off_k``, the reference point ``pt`` (link frame), the
+reference (0 base, 1 local, 2 spatial) and the columns summed per joint
+(``J_dof[:, idx_k] += mult_k · J_chain[:, k]``) inside the kernel. A chain is packed as
+``G`` ``(n + 1, 4, 4)`` (``T0`` then the steps) and ``P`` ``(n, 4)`` (revolute, idx, mult,
+off). The engine's chain-level functions (:func:`~kinematics._engine.pose`,
+``pose_jacobian``, ``frames``) run the same kernels on chain joint values ``θ`` with the
+identity map.
+
+One SVD (``_orthogonalize``, one-sided Jacobi on the shorter side: no LAPACK call, whose
+overhead from numba is ~10 µs on a 6×7 matrix) serves the quantities built on singular
+values: the resolved-rate step (:func:`rate_step`: damped least squares, null-space
+projector, joint-limit saturation), the singularity monitor's metric (:func:`metric`,
+:func:`metric_at`, :func:`approaches`) and :func:`measures_batch`. One pose error
+(``_pose_error``) serves the step and the IK attempts (:mod:`kinematics.ik._lm`).
 
 Every kernel is ``nogil`` (the engine runs chunks on threads) and has no temporaries beyond
 one configuration's scratch. Compiled on first call and cached on disk (``cache=True``;
