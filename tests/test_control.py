@@ -332,3 +332,20 @@ def test_jacobi_singular_values_match_lapack(shape: tuple[int, int]) -> None:
             np.testing.assert_allclose(s2, np.maximum(s_ref, 0), rtol=0, atol=1e-12)
             assert (np.diff(s2) >= 0).all()
             np.testing.assert_allclose(U.T @ U, np.eye(m), atol=1e-12)
+
+
+def test_a_monitor_subclass_with_its_own_update_is_called() -> None:
+    """The compiled step computes the monitor's metric itself only for a plain
+    SingularityMonitor; a subclass that overrides update() is called through it."""
+    robot = kin.load_robot("ur5")
+    calls = []
+
+    class Logged(SingularityMonitor):
+        def update(self, q, qd=None, *, J=None, dt=None):  # type: ignore[no-untyped-def]
+            calls.append(dt)
+            return super().update(q, qd, J=J, dt=dt)
+
+    ctrl = ik.ResolvedRateController(robot, monitor=Logged(robot))
+    q = robot.random_q(seed=2)
+    ctrl.velocity(q, kin.fk(robot, q + 0.1), dt=2e-3)
+    assert calls == [2e-3] and ctrl.monitor_state is not None

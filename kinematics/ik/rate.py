@@ -245,9 +245,11 @@ class ResolvedRateController:
         lim = np.ascontiguousarray(np.stack([self._lo, self._hi, self._mid, self._half,
                                              self._inner, self._inv_half2, self._inv_vmax]))
         G, P = _engine.pack(self._chain)
-        mon = getattr(self.monitor, "_kernel_parameters", None) if "J" in self._monitor_kw \
+        hook = getattr(self.monitor, "_kernel_parameters", None) if "J" in self._monitor_kw \
             else None
-        mon = np.array([-1.0]) if mon is None else mon()
+        mon = None if hook is None else hook()   # None: the monitor's own update() runs
+        if mon is None:
+            mon = np.array([-1.0])
         return G, P, cfg, self._rows.astype(np.int64), lim, mon, np.zeros(6), np.empty(1)
 
     # ------------------------------------------------------------------------- public
