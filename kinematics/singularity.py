@@ -867,8 +867,10 @@ class SingularityMonitor:
         if qda is not None:
             command = qda if scale >= 1.0 else self._safe_command(qa, qda, J, Jm, value,
                                                                   scale, h)
-        return MonitorState(level, scale, value, command,
-                            functools.partial(self._diagnose, qa, qda, J, Jm, known))
+        # the diagnostics are computed later: from copies, in case the caller then updates
+        # q or q̇ in place (``q += qd * dt``)
+        return MonitorState(level, scale, value, command, functools.partial(
+            self._diagnose, qa.copy(), None if qda is None else qda.copy(), J, Jm, known))
 
     def _value(self, J: Array) -> float:
         """The metric of the base Jacobian ``J`` ``(6, dof)`` from singular values only

@@ -349,3 +349,18 @@ def test_a_monitor_subclass_with_its_own_update_is_called() -> None:
     q = robot.random_q(seed=2)
     ctrl.velocity(q, kin.fk(robot, q + 0.1), dt=2e-3)
     assert calls == [2e-3] and ctrl.monitor_state is not None
+
+
+def test_monitor_diagnostics_do_not_follow_in_place_updates_of_q() -> None:
+    """A loop doing ``q += qd * dt`` in place, then reading the state's lazy diagnostics,
+    gets the diagnostics of the q the state was made at."""
+    robot = kin.load_robot("ur5")
+    q = np.array([0.0, -1.2, 1.5, -0.3, 0.02, 0.0])
+    qd = np.array([0.0, 0.0, 0.0, 0.0, -0.1, 0.0])
+    fresh = SingularityMonitor(robot).update(q.copy(), qd.copy(), dt=1e-3)
+    mon = SingularityMonitor(robot)
+    state = mon.update(q, qd, dt=1e-3)
+    q += 0.5
+    qd *= -3.0
+    assert state.time_to_singularity == fresh.time_to_singularity
+    assert state.certified_time == fresh.certified_time
