@@ -79,6 +79,10 @@ def main() -> None:
     mon = SingularityMonitor(robot)
     J = kin.jacobian(robot, q_far)
     qd = plain.velocity(q_far, target)
+    J_band = kin.jacobian(robot, q_band)
+    qd_in = np.zeros(robot.dof)
+    qd_in[3] = 0.5            # q4 toward 0: toward the stretched singularity
+    assert mon.update(q_band, qd_in, J=J_band, dt=1e-3).scale < 1.0
     pin_step = pinocchio_fkj(robot, q_far)
     calls = {"Pinocchio FK+J (computeJointJacobians, frame J)": pin_step} if pin_step else {}
     calls.update({
@@ -87,6 +91,8 @@ def main() -> None:
         "control step + monitor (outside warn zone)": lambda: monitored.velocity(q_far, target),
         "control step + monitor (inside warn band)": lambda: monitored.velocity(q_band, target),
         "monitor.update(q, qd, J=J) alone": lambda: mon.update(q_far, qd, J=J, dt=1e-3),
+        "monitor.update, scaling an approach inside the warn band (safe command)":
+            lambda: mon.update(q_band, qd_in, J=J_band, dt=1e-3),
         "measures(J) (full diagnostics)": lambda: kin.measures(J),
     })
     load0 = os.getloadavg()[0]

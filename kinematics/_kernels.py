@@ -38,8 +38,8 @@ import numba
 import numpy as np
 
 __all__ = ["fkj_one", "fk_one", "fk_batch", "fkj_batch", "jdot_batch",
-           "twist_batch", "torque_batch", "frames_batch", "dls", "metric", "metric_at", "approaches",
-           "rate_step", "measures_batch"]
+           "twist_batch", "torque_batch", "frames_batch", "dls", "metric", "metric_at",
+           "approaches", "rate_step", "measures_batch", "safe_command"]
 
 _OPTS = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
 # helpers called once per configuration are inlined into their callers: a call between
@@ -1270,3 +1270,157 @@ def measures_batch(J, lin, length, magnitude, out, b0, N):  # type: ignore[no-un
         F[10 * N + g] = ss_min / ss_max if ss_max > 0.0 else 0.0
         last_rank = rank
     return last_rank
+
+
+# ---------------------------------------------------------------------------------------
+# the singularity monitor's safe command (kinematics.singularity.SingularityMonitor)
+
+
+@numba.njit(**_OPTS)
+def safe_command(q, qd, J, G, P, mon, warn, scale, value, dt, push, flat, x):  # type: ignore[no-untyped-def]
+    """The monitor's safe command ``x`` ``(dof,)`` (out): ``qd`` with its approaching part
+    scaled by ``scale`` (the rule of ``SingularityMonitor._safe_command``, whose numpy
+    twin runs when this returns False: a monitored block with more rows than joints).
+
+    The monitored rows ``diag(w) J_sel = U diag(σ) Vᵀ`` (:func:`_orthogonalize`; a zero
+    singular value's ``v`` completed by :func:`_unit_rows`); each ``σ_a < warn`` gives the
+    gradient ``g_a = ∂σ_a/∂q`` with ``g_a[k] = u_aᵀ (diag(w) ∂J_sel/∂q_k) v_a`` and
+    ``∂J/∂q_k = J̇(q, e_k)`` (:func:`_jdot`, exact); the constraints ``g_aᵀ x ≥ scale ·
+    min(g_aᵀ qd, 0) + push_a`` are met by the Euclidean projection of ``qd`` (active set,
+    the multipliers from the pseudo-inverse of ``G_A G_Aᵀ`` with numpy ``lstsq``'s cut);
+    at ``scale = 0`` the command is halved (up to 8 times) until it no longer lowers the
+    metric over ``dt`` (:func:`approaches`), else 0."""
+    dof = q.shape[0]
+    k = 0
+    for i in range(6):
+        if mon[1 + i] != 0.0:
+            k += 1
+    if k > dof or k == 0:
+        return False
+    sel = np.empty(k, np.int64)
+    B = np.empty((k, dof))
+    r = 0
+    for i in range(6):
+        if mon[1 + i] != 0.0:
+            sel[r] = i
+            for j in range(dof):
+                B[r, j] = mon[1 + i] * J[i, j]
+            r += 1
+    Q = np.empty((k, k))
+    _orthogonalize(B, k, dof, Q, True)
+    s2 = np.empty(k)
+    _row_norms2(B, k, dof, s2)
+    order = np.argsort(-s2)          # descending σ: row i of W is v of the i-th largest
+    W = np.empty((k, dof))
+    _unit_rows(B, k, dof, s2, order, W)
+    active = np.empty(k, np.int64)
+    a = 0
+    for i in range(k):
+        if np.sqrt(s2[order[i]]) < warn:
+            active[a] = i
+            a += 1
+    for j in range(dof):
+        x[j] = qd[j] * scale
+    if a == 0:
+        return True
+    # gradients g (a, dof) from the Hessian columns J̇(q, e_c)
+    n = P.shape[0]
+    Jd = np.empty((6, dof))
+    F, Zl, Ol = np.empty((3, 4)), np.empty((n, 3)), np.empty((n, 3))
+    Jv, Jw, p = np.empty((n, 3)), np.empty((n, 3)), np.empty(3)
+    e_c = np.zeros(dof)
+    g = np.empty((a, dof))
+    for c in range(dof):
+        e_c[c] = 1.0
+        _jdot(q, e_c, G, P, np.zeros(3), 0, Jd, F, Zl, Ol, Jv, Jw, p)
+        e_c[c] = 0.0
+        for t in range(a):
+            o = order[active[t]]
+            acc = 0.0
+            for rr in range(k):
+                u = Q[rr, o] * mon[1 + sel[rr]]
+                if u == 0.0:
+                    continue
+                dv = 0.0
+                for j in range(dof):
+                    dv += Jd[sel[rr], j] * W[active[t], j]
+                acc += u * dv
+            g[t, c] = acc
+    qn = 0.0
+    for j in range(dof):
+        qn += qd[j] * qd[j]
+    qn = np.sqrt(qn)
+    b = np.empty(a)
+    for t in range(a):
+        gq, gn = 0.0, 0.0
+        for j in range(dof):
+            gq += g[t, j] * qd[j]
+            gn += g[t, j] * g[t, j]
+        b[t] = scale * gq + (1.0 - scale) * push * np.sqrt(gn) * qn if gq < 0.0 else -np.inf
+    for j in range(dof):
+        x[j] = qd[j]
+    act = np.zeros(a, np.bool_)
+    Ga = np.empty((a, dof))
+    Qa = np.empty((a, a))
+    rhs = np.empty(a)
+    for _ in range(a):
+        any_new = False
+        for t in range(a):
+            if not act[t]:
+                gx = 0.0
+                for j in range(dof):
+                    gx += g[t, j] * x[j]
+                if gx < b[t] - 1e-15:
+                    act[t] = True
+                    any_new = True
+        if not any_new:
+            break
+        na = 0
+        for t in range(a):
+            if act[t]:
+                gq = 0.0
+                for j in range(dof):
+                    Ga[na, j] = g[t, j]
+                    gq += g[t, j] * qd[j]
+                rhs[na] = gq - b[t]
+                na += 1
+        # λ = (G_A G_Aᵀ)⁺ rhs from the SVD G_A = Q_A diag(d) V_Aᵀ: Q_A diag(1/d²) Q_Aᵀ rhs
+        _orthogonalize(Ga[:na], na, dof, Qa[:na, :na], True)
+        d2 = np.empty(na)
+        _row_norms2(Ga[:na], na, dof, d2)
+        dmax = 0.0
+        for i in range(na):
+            dmax = max(dmax, d2[i])
+        cut = 2.220446049250313e-16 * na * dmax
+        lam = np.zeros(na)
+        for i in range(na):
+            if d2[i] > cut:
+                y = 0.0
+                for t in range(na):
+                    y += Qa[t, i] * rhs[t]
+                y /= d2[i]
+                for t in range(na):
+                    lam[t] += Qa[t, i] * y
+        na = 0
+        for j in range(dof):
+            x[j] = qd[j]
+        for t in range(a):
+            if act[t]:
+                for j in range(dof):
+                    x[j] -= g[t, j] * lam[na]
+                na += 1
+    if scale > 0.0:
+        return True
+    step = 1.0
+    xs = np.empty(dof)
+    for _ in range(9):
+        for j in range(dof):
+            xs[j] = x[j] * step
+        if not approaches(q, xs, dt, G, P, mon, value, flat):
+            for j in range(dof):
+                x[j] = xs[j]
+            return True
+        step *= 0.5
+    for j in range(dof):
+        x[j] = qd[j] * 0.0
+    return True

@@ -922,7 +922,16 @@ class SingularityMonitor:
         zone (``scale = 0``) the constraints ask for a small outward rate, and ``x`` is
         shortened (halved up to 8 times) until the metric over the period does not
         decrease; ``0`` when no length works. Motion that leaves stays untouched; the rest
-        of the command goes on."""
+        of the command goes on. Compiled (:func:`kinematics._kernels.safe_command`, the
+        same rule) unless the monitored rows outnumber the joints."""
+        kern = _engine.compiled_kernels()
+        if kern is not None and qd.dtype == np.float64:
+            x = np.empty(self._dof)
+            if kern.safe_command(q, qd, np.ascontiguousarray(J, dtype=np.float64),
+                                 *_engine.pack(self.robot.chain(self.link)), self._mon,
+                                 float(self.warn), float(scale), float(value),
+                                 -1.0 if dt is None else float(dt), _PUSH, _FLAT, x):
+                return x
         U, s, Vt, Us, ss, Vts = scaled_svd(Jm, self._scale_rows)
         active_rows = np.flatnonzero(ss < self.warn) if self.metric.endswith("_scaled") \
             else np.flatnonzero(s < self.warn)
