@@ -368,34 +368,8 @@ def test_reach_bound_counts_prismatic_travel() -> None:
     assert np.linalg.norm(kin.fk(robot, res.q)[:3, 3]) > 1.8
 
 
-MIMIC_URDF = """<?xml version="1.0"?>
-<robot name="mixed">
-  <link name="base"/><link name="a"/><link name="b"/><link name="c"/><link name="d"/>
-  <link name="e"/><link name="f"/>
-  <joint name="j1" type="continuous"><parent link="base"/><child link="a"/>
-    <origin xyz="0.1 0 0.3" rpy="0.1 0.2 0.3"/><axis xyz="0 0 1"/></joint>
-  <joint name="j2" type="prismatic"><parent link="a"/><child link="b"/>
-    <origin xyz="0 0.2 0.1" rpy="-0.4 0 0.5"/><axis xyz="1 1 0"/>
-    <limit lower="-0.2" upper="0.3" velocity="0.5" effort="100"/></joint>
-  <joint name="j3" type="revolute"><parent link="b"/><child link="c"/>
-    <origin xyz="0.3 0 0" rpy="0 1.2 0"/><axis xyz="0.3 -0.5 0.8"/>
-    <limit lower="-2" upper="2" velocity="1" effort="10"/></joint>
-  <joint name="m1" type="revolute"><parent link="c"/><child link="d"/>
-    <origin xyz="0 0.25 0.05"/><axis xyz="0 1 0"/>
-    <limit lower="-3" upper="3" velocity="1" effort="10"/>
-    <mimic joint="j3" multiplier="-0.7" offset="0.25"/></joint>
-  <joint name="j4" type="revolute"><parent link="d"/><child link="e"/>
-    <origin xyz="0.2 0.1 -0.05" rpy="1.0 0 -0.3"/><axis xyz="0 0 -1"/>
-    <limit lower="-2" upper="2" velocity="1" effort="10"/></joint>
-  <joint name="m2" type="prismatic"><parent link="e"/><child link="f"/>
-    <origin xyz="0.1 0 0"/><axis xyz="1 0 0"/>
-    <limit lower="-1" upper="1" velocity="1" effort="10"/>
-    <mimic joint="j2" multiplier="2.0"/></joint>
-</robot>"""
-
-
 def test_position_only_on_a_chain_with_mimic_prismatic_and_continuous_joints() -> None:
-    robot = kin.robot_from_urdf(MIMIC_URDF, tip="f")
+    robot = kin.robot_from_urdf(MIXED_URDF, tip="g")   # continuous, prismatic, mimics
     assert robot.dof == 4 and robot.joint_types[0] == "continuous"
     p = kin.fk(robot, robot.random_q(20, seed=32))[:, :3, 3]
     T = random_orientations(robot, p, seed=33)
