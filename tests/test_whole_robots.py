@@ -97,6 +97,16 @@ TWO_ARMS = {
 }
 
 
+
+def _every_link_agrees(model: object, robot: kin.Robot, q: np.ndarray) -> None:
+    """fk and jacobian of every link of ``robot`` at ``q`` agree with Pinocchio to 1e-9."""
+    for link in robot.links:
+        T_pin, J_pin = cp.pin_frame(model, robot, q, link)  # type: ignore[attr-defined]
+        np.testing.assert_allclose(kin.fk(robot, q, link), T_pin, rtol=0, atol=1e-9,
+                                   err_msg=link)
+        np.testing.assert_allclose(kin.jacobian(robot, q, link), J_pin, rtol=0, atol=1e-9,
+                                   err_msg=link)
+
 @needs_data
 @pytest.mark.parametrize("rel", list(TWO_ARMS))
 def test_two_arm_robot_agrees_with_pinocchio(rel: str) -> None:
@@ -106,12 +116,7 @@ def test_two_arm_robot_agrees_with_pinocchio(rel: str) -> None:
     model = cp.pin_model(path)  # type: ignore[attr-defined]
     q = robot.random_q(seed=3)
     # every tip, and every other link the model can evaluate, for the one shared q
-    for link in robot.links:
-        T_pin, J_pin = cp.pin_frame(model, robot, q, link)  # type: ignore[attr-defined]
-        np.testing.assert_allclose(kin.fk(robot, q, link), T_pin, rtol=0, atol=1e-9,
-                                   err_msg=link)
-        np.testing.assert_allclose(kin.jacobian(robot, q, link), J_pin, rtol=0, atol=1e-9,
-                                   err_msg=link)
+    _every_link_agrees(model, robot, q)
     # the joint set is the union of the paths (+ off-path mimic leaders), no more
     singles = [kin.load_robot(path, tip=t) for t in tips]
     assert set(robot.joint_names) == set().union(*(s.joint_names for s in singles))
@@ -414,11 +419,6 @@ def test_whole_subtree_without_tip_agrees_with_pinocchio_on_every_link() -> None
     assert set(robot.joint_names) | set(robot.mimic) == {
         j.name for j in urdf.joints if j.type != "fixed"}
     q = robot.random_q(seed=7)
-    for link in robot.links:
-        T_pin, J_pin = cp.pin_frame(model, robot, q, link)  # type: ignore[attr-defined]
-        np.testing.assert_allclose(kin.fk(robot, q, link), T_pin, rtol=0, atol=1e-9,
-                                   err_msg=link)
-        np.testing.assert_allclose(kin.jacobian(robot, q, link), J_pin, rtol=0, atol=1e-9,
-                                   err_msg=link)
+    _every_link_agrees(model, robot, q)
     with pytest.raises(InvalidValueError, match=rf"{len(leaves)} tips \["):
         kin.fk(robot, q)
