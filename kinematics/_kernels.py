@@ -185,7 +185,9 @@ def fkj_one(q, G, P, ref, T, J):  # type: ignore[no-untyped-def]
     """One configuration: pose ``T`` ``(4, 4)`` and Jacobian ``J`` ``(6, dof)`` (out) of the
     link origin; returns False if ``q`` ``(dof,)`` is not finite. No heap allocation on
     simple chains: ``T`` holds the running frame and ``J`` the joint axes and origins
-    until they become columns."""
+    until they become columns. (This repeats :func:`_fkj`'s column loop on purpose:
+    calling ``_fkj`` on a batch of one, with its scratch, measured 1.20 µs against
+    0.99 µs here, a fifth of the kernel on the single-call path.)"""
     n = P.shape[0]
     if not _direct(P, J.shape[1]):
         return _fkj(q, G, P, np.zeros(3), ref, T.reshape((1, 4, 4)),
