@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -99,3 +102,28 @@ def both_backends(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[
     finally:
         kin.accel.enable(previous)
     return fast, slow
+
+
+def check_pinocchio() -> Any:
+    """``benchmarks/check_pinocchio.py`` as a module (its real-URDF list and Pinocchio
+    helpers); pinocchio itself is imported only by the helpers that need it."""
+    mod = sys.modules.get("check_pinocchio")
+    if mod is None:
+        path = Path(__file__).parent.parent / "benchmarks" / "check_pinocchio.py"
+        spec = importlib.util.spec_from_file_location("check_pinocchio", path)
+        assert spec is not None and spec.loader is not None
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["check_pinocchio"] = mod  # dataclasses look their module up
+        spec.loader.exec_module(mod)
+    return mod
+
+
+def rtb_aliases(root: Path) -> dict[str, Path]:
+    """Package names the ABB and KUKA xacros of rtb-data use, mapped to its folders."""
+    names = {d.name: d for d in root.iterdir() if d.is_dir()}
+    kuka = root / "kuka_description"
+    names.update({d.name + "_support": d for d in kuka.iterdir() if d.is_dir()})
+    names.update(kuka_resources=kuka / "kuka_resources",
+                 abb_irb140=root / "abb_irb140_description",
+                 abb_irb140_support=root / "abb_irb140_description")
+    return names

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import pickle
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import planar2r_urdf
+from conftest import check_pinocchio, planar2r_urdf
 
 import kinematics as kin
 from kinematics import URDFError, urdf
@@ -430,23 +428,6 @@ def test_model_pickles_with_its_defects() -> None:
     assert str(back.defect_error("j")) == str(model.defect_error("j"))
 
 
-def _real_urdfs() -> list[Path]:
-    files: list[Path] = []
-    try:
-        import pybullet_data
-
-        files += sorted(Path(pybullet_data.getDataPath()).rglob("*.urdf"))
-    except ImportError:
-        pass
-    try:
-        erd = importlib.metadata.distribution("example-robot-data").locate_file(
-            "cmeel.prefix/share/example-robot-data/robots")
-        files += sorted(Path(str(erd)).rglob("*.urdf"))
-    except importlib.metadata.PackageNotFoundError:
-        pass
-    return files
-
-
 # Real files refused for a file-level reason, and the reason. Both have no <link> at all:
 # ur3.urdf is an empty xacro output, torus_deform.urdf describes a <deformable>.
 REFUSED_REAL = {"ur_description/urdf/ur3.urdf": "no <link> elements",
@@ -455,7 +436,7 @@ REFUSED_REAL = {"ur_description/urdf/ur3.urdf": "no <link> elements",
 
 def test_every_real_urdf_parses(capsys) -> None:  # type: ignore[no-untyped-def]
     """pybullet_data and example-robot-data: ~1,160 URDFs this project did not write."""
-    files = _real_urdfs()
+    files = check_pinocchio().real_urdfs()
     if len(files) < 100:
         pytest.skip("pybullet_data / example-robot-data not installed")
     refused, defective = {}, 0

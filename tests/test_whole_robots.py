@@ -5,13 +5,12 @@ sibling branches, defects off the model, point Jacobians (finite differences and
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import check_pinocchio, rtb_aliases
 
 import kinematics as kin
 from kinematics.exceptions import InvalidValueError, URDFError, URDFWarning
@@ -20,17 +19,7 @@ from kinematics.numdiff import jacobian as numjac
 pin = pytest.importorskip("pinocchio")
 
 
-def _load_check() -> object:
-    path = Path(__file__).parent.parent / "benchmarks" / "check_pinocchio.py"
-    spec = importlib.util.spec_from_file_location("check_pinocchio", path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["check_pinocchio"] = mod  # dataclasses look their module up
-    spec.loader.exec_module(mod)
-    return mod
-
-
-cp = _load_check()
+cp = check_pinocchio()
 FILES = cp.real_urdfs()  # type: ignore[attr-defined]
 BY_NAME = {cp.short(f): f for f in FILES}  # type: ignore[attr-defined]
 needs_data = pytest.mark.skipif(len(FILES) < 100, reason="example-robot-data / pybullet_data "
@@ -333,17 +322,6 @@ def _rtb_root() -> Path:
     return Path(rtbdata.__file__).parent / "xacro"
 
 
-def _aliases(root: Path) -> dict[str, Path]:
-    """Package names the ABB and KUKA xacros use for rtb-data's folders."""
-    names = {d.name: d for d in root.iterdir() if d.is_dir()}
-    kuka = root / "kuka_description"
-    names.update({d.name + "_support": d for d in kuka.iterdir() if d.is_dir()})
-    names.update(kuka_resources=kuka / "kuka_resources",
-                 abb_irb140=root / "abb_irb140_description",
-                 abb_irb140_support=root / "abb_irb140_description")
-    return names
-
-
 XACRO_FAST = ["qut_frankie_description/robots/panda_arm_hand.urdf.xacro",
               "trossen_descriptions/urdf/px100.urdf.xacro",
               "unimation_puma560_description/urdf/puma560_robot.urdf.xacro",
@@ -367,7 +345,7 @@ def _check_xacro(rel: str, tmp_path: Path) -> None:
     from kinematics._xacro import expand_xacro
 
     root = _rtb_root()
-    dirs = _aliases(root) if rel.startswith(("abb", "kuka")) else [root]
+    dirs = rtb_aliases(root) if rel.startswith(("abb", "kuka")) else [root]
     robot = kin.load_robot(root / rel, package_dirs=dirs)  # type: ignore[arg-type]
     urdf = tmp_path / "expanded.urdf"
     urdf.write_text(expand_xacro(root / rel, package_dirs=dirs))  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import rtb_aliases
 
 import kinematics as kin
 from kinematics import URDFError
@@ -161,16 +162,6 @@ RTB_ALIASED = ["abb_irb140_description/urdf/irb140.xacro",
                *(f"kuka_description/kuka_{k}.xacro" for k in KUKA)]
 
 
-def _aliases(root: Path) -> dict[str, Path]:
-    names = {d.name: d for d in root.iterdir() if d.is_dir()}
-    kuka = root / "kuka_description"
-    names.update({d.name + "_support": d for d in kuka.iterdir() if d.is_dir()})
-    names.update(kuka_resources=kuka / "kuka_resources",
-                 abb_irb140=root / "abb_irb140_description",
-                 abb_irb140_support=root / "abb_irb140_description")
-    return names
-
-
 def _xacrodoc_joints(path: Path, root: Path, names: dict[str, Path] | None) -> tuple:
     """The same file expanded by xacrodoc (Robotics Toolbox's route), as parsed joints."""
     xacrodoc = pytest.importorskip("xacrodoc")
@@ -191,7 +182,7 @@ def _xacrodoc_joints(path: Path, root: Path, names: dict[str, Path] | None) -> t
 
 def _check(rel: str, aliased: bool) -> None:
     root = _rtb_xacro_root()
-    names = _aliases(root) if aliased else None
+    names = rtb_aliases(root) if aliased else None
     text = expand_xacro(root / rel, package_dirs=names or [root])
     model = kin.parse_urdf(text, rel)
     assert model.defects == () and len(model.joints) >= 2
@@ -218,7 +209,7 @@ def test_rtb_failures_are_clear() -> None:
     with pytest.raises(URDFError, match=r"kr210l150.xacro: xacro could not expand the file: "
                                         r"name 'deg' is not defined .*in macro"):
         expand_xacro(root / "kuka_description/kuka_kr210/urdf/kr210l150.xacro",
-                     package_dirs=_aliases(root))
+                     package_dirs=rtb_aliases(root))
     # the SICK laser mounts $(find lms1xx), a package rtb-data does not ship
     with pytest.raises(URDFError, match="package 'lms1xx' not found"):
         expand_xacro(root / "clearpath_ridgeback_description/urdf/accessories/"
