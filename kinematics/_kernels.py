@@ -465,9 +465,9 @@ def torque_batch(q, wr, G, P, pt, ref, tau):  # type: ignore[no-untyped-def]
 def _orthogonalize(B, r, c, Q, want_q):  # type: ignore[no-untyped-def]
     """One-sided Jacobi (Hestenes): rotate the first ``r`` rows of ``B`` (``(r, c)``, in
     place) in pairs until they are mutually orthogonal, accumulating the rotations in ``Q``
-    ``(r, r)`` (unless ``want_q`` is False) so that ``B_before = Q B_after``. Then ``B_before = Q diag(σ) Vᵀ`` with
-    ``σ_i = ‖B_i‖`` and ``V``'s columns the normalised rows: a thin SVD of a matrix with
-    ``r <= c`` (its singular values to ~1e-16 relative to ``σ_max``, small ones included,
+    ``(r, r)`` (unless ``want_q`` is False) so that ``B_before = Q B_after``. Then
+    ``B_before = Q diag(σ) Vᵀ`` with ``σ_i = ‖B_i‖`` and ``V``'s columns the normalised
+    rows: a thin SVD of a matrix with ``r <= c`` (its singular values to ~1e-16 relative to ``σ_max``, small ones included,
     unlike an eigen-decomposition of ``B Bᵀ``). A pair counts as orthogonal when
     ``|B_i · B_j| <= c ε ‖B_i‖ ‖B_j‖``; at most 30 sweeps (6×7: 4–7 in practice)."""
     if want_q:
@@ -919,7 +919,8 @@ def rate_step(q, G, P, Tt, ff, cfg, rows, lim, mon, dt, qd, J, out):  # type: ig
     if cfg[14] > 0.0:
         for j in range(dof):
             if not abs(q[j] - lim[2, j]) < lim[4, j]:
-                pen = max(q[j] - (lim[1, j] - cfg[15]), 0.0) - max((lim[0, j] + cfg[15]) - q[j], 0.0)
+                pen = (max(q[j] - (lim[1, j] - cfg[15]), 0.0)
+                       - max((lim[0, j] + cfg[15]) - q[j], 0.0))
                 if pen != 0.0:
                     z[j] -= cfg[14] * pen
                     moved = True

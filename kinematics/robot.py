@@ -20,7 +20,6 @@ is one :class:`~kinematics.exceptions.URDFWarning` each.
 from __future__ import annotations
 
 import functools
-
 import os
 import warnings
 from collections.abc import Mapping, Sequence

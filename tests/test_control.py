@@ -378,7 +378,7 @@ def test_compiled_safe_command_matches_numpy(name: str, set_name: str,
     robot = kin.load_robot(name)
     rng = np.random.default_rng(len(set_name) + robot.dof)
     compared = 0
-    for trial in range(40):
+    for _ in range(40):
         q = np.array(q_set) + rng.normal(size=robot.dof) * (10 ** rng.uniform(-3.0, -1.3))
         qd = rng.normal(size=robot.dof)
         out = []
