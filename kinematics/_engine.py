@@ -46,7 +46,7 @@ from .robot import Chain, Robot
 __all__ = ["Frames", "available", "enabled", "enable", "pose", "pose_jacobian", "frames",
            "chain_theta", "theta_dot", "to_dof", "columns", "CHUNK", "THRESHOLD", "threads",
            "set_threads", "compiled", "run_q", "fkj_single", "fk_single", "allocate",
-           "REF_CODE", "flat", "pack", "pool"]
+           "REF_CODE", "flat", "pack", "pool", "kernels"]
 
 Array = NDArray[np.float64]
 CHUNK = 2048  # configurations per numpy chunk: temporaries ≈ CHUNK · (n + 1) · 128 B
@@ -178,6 +178,12 @@ def compiled_kernels() -> Any:
     """The compiled kernels module when the compiled backend is in use, else ``None`` (for
     callers with kernels of their own, e.g. the controller's damped least squares)."""
     return _kern() if _ENABLED else None
+
+
+def kernels() -> Any:
+    """The compiled kernels module, whatever the backend switch says: for the quantities
+    that have only a compiled implementation (the monitor's safe command)."""
+    return _kern()
 
 
 def _kern() -> Any:

@@ -39,7 +39,7 @@ import numpy as np
 
 __all__ = ["fkj_one", "fk_one", "fk_batch", "fkj_batch", "jdot_batch",
            "twist_batch", "torque_batch", "frames_batch", "dls", "metric", "metric_at",
-           "approaches", "rate_step", "measures_batch", "safe_command"]
+           "approaches", "rate_step", "measures_batch", "safe_command", "sv_gradients"]
 
 _OPTS = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
 # helpers called once per configuration are inlined into their callers: a call between
@@ -846,7 +846,7 @@ RATE_BAD_Q, RATE_BAD_TARGET = 1, 2
 
 
 @numba.njit(**_OPTS)
-def rate_step(q, G, P, Tt, ff, cfg, rows, lim, mon, dt, qd, J, out):  # type: ignore[no-untyped-def]
+def rate_step(q, G, P, Tt, ff, cfg, rows, lim, mon, dt, qd, J, A, x, out):  # type: ignore[no-untyped-def]
     """One resolved-rate control step (:class:`kinematics.ik.ResolvedRateController`, whose
     module docstring states the rule) in one call: FK + J, pose error, task weighting,
     damped least squares, centering and limit-spring null-space motion, velocity limits,
@@ -865,7 +865,9 @@ def rate_step(q, G, P, Tt, ff, cfg, rows, lim, mon, dt, qd, J, out):  # type: ig
         mon: the monitor's :func:`_metric` parameters (``mon[0] < 0``: no monitor).
         dt: control period [s].
         qd: ``(dof,)`` out: the joint velocities. ``J``: ``(6, dof)`` out: base Jacobian.
-        out: ``(1,)`` out: the monitor's metric.
+        A: ``(m, dof)`` out: the weighted task rows; ``x``: ``(m,)`` out: the weighted task
+            velocity, scaled like ``q̇`` for the velocity limits (the safe command's task).
+        out: ``(2,)`` out: the monitor's metric, the velocity-limit scale ``k``.
 
     Returns:
         0, or a ``RATE_*`` code: ``q`` not finite or too large, or the target not a rigid
@@ -886,8 +888,6 @@ def rate_step(q, G, P, Tt, ff, cfg, rows, lim, mon, dt, qd, J, out):  # type: ig
     _pose_error(T, Tt[:3, 3], Tt[:3, :3], np.pi - 1e-6, e)
     # task rows in the task frame: x = K e + ẋ_ff, rows kept and weighted by √w
     m = rows.shape[0]
-    x = np.empty(m)
-    A = np.empty((m, dof))
     tool = cfg[6] != 0.0
     for a in range(m):
         i = rows[a]
@@ -939,10 +939,12 @@ def rate_step(q, G, P, Tt, ff, cfg, rows, lim, mon, dt, qd, J, out):  # type: ig
     for j in range(dof):
         if not abs(q[j] + qd[j] * dt - lim[2, j]) <= lim[3, j]:
             inside = False
+    kv = 1.0 / ratio if ratio > 1.0 else 1.0
     if not inside:
-        _saturate(q, qd, A, x, 1.0 / ratio if ratio > 1.0 else 1.0, lim, cfg, dt, B, Q, s2, den)
+        _saturate(q, qd, A, x, kv, lim, cfg, dt, B, Q, s2, den)
     if mon[0] >= 0.0:
         out[0] = _metric(J, mon, B, Q, s2)
+    out[1] = kv
     return 0
 
 
@@ -1276,154 +1278,464 @@ def measures_batch(J, lin, length, magnitude, out, b0, N):  # type: ignore[no-un
 
 
 # ---------------------------------------------------------------------------------------
-# the singularity monitor's safe command (kinematics.singularity.SingularityMonitor)
+# the singularity monitor's constraints and the safe command (kinematics.singularity)
+
+#: Weight of the tie-breaker ``μ ‖x − q̇‖²`` in the safe command's objective, relative to
+#: the task Hessian's largest eigenvalue: among commands the task cannot tell apart (its
+#: null space), the one nearest the nominal command ``q̇``.
+QP_TIE = 1e-8
+
+
+@numba.njit(**_INLINE)
+def _cholesky(H, n):  # type: ignore[no-untyped-def]
+    """``H[:n, :n] = L Lᵀ`` in place (``L`` in the lower triangle); False when ``H`` is not
+    numerically positive definite."""
+    for j in range(n):
+        s = H[j, j]
+        for k in range(j):
+            s -= H[j, k] * H[j, k]
+        if not s > 0.0:
+            return False
+        d = math.sqrt(s)
+        H[j, j] = d
+        for i in range(j + 1, n):
+            s = H[i, j]
+            for k in range(j):
+                s -= H[i, k] * H[j, k]
+            H[i, j] = s / d
+    return True
+
+
+@numba.njit(**_INLINE)
+def _lower_solve(L, n, b, out):  # type: ignore[no-untyped-def]
+    """``out = L⁻¹ b`` (forward substitution)."""
+    for i in range(n):
+        s = b[i]
+        for k in range(i):
+            s -= L[i, k] * out[k]
+        out[i] = s / L[i, i]
+
+
+@numba.njit(**_INLINE)
+def _upper_solve(L, n, b, out):  # type: ignore[no-untyped-def]
+    """``out = L⁻ᵀ b`` (back substitution on the transpose)."""
+    for i in range(n - 1, -1, -1):
+        s = b[i]
+        for k in range(i + 1, n):
+            s -= L[k, i] * out[k]
+        out[i] = s / L[i, i]
 
 
 @numba.njit(**_OPTS)
-def safe_command(q, qd, J, G, P, mon, warn, scale, value, dt, push, flat, x):  # type: ignore[no-untyped-def]
-    """The monitor's safe command ``x`` ``(dof,)`` (out): ``qd`` with its approaching part
-    scaled by ``scale`` (the rule of ``SingularityMonitor._safe_command``, whose numpy
-    twin runs when this returns False: a monitored block with more rows than joints).
+def _active_set(L, n, h, C, d, nc, x):  # type: ignore[no-untyped-def]
+    """``x`` ``(n,)`` (out): the minimiser of ``½ xᵀ H x − hᵀ x`` subject to
+    ``C[i] · x ≥ d[i]`` for ``i < nc``, with ``H = L Lᵀ`` positive definite, unit rows
+    ``C[i]`` and ``d ≤ 0`` (``x = 0`` is feasible).
 
-    The monitored rows ``diag(w) J_sel = U diag(σ) Vᵀ`` (:func:`_orthogonalize`; a zero
-    singular value's ``v`` completed by :func:`_unit_rows`); each ``σ_a < warn`` gives the
-    gradient ``g_a = ∂σ_a/∂q`` with ``g_a[k] = u_aᵀ (diag(w) ∂J_sel/∂q_k) v_a`` and
-    ``∂J/∂q_k = J̇(q, e_k)`` (:func:`_jdot`, exact); the constraints ``g_aᵀ x ≥ scale ·
-    min(g_aᵀ qd, 0) + push_a`` are met by the Euclidean projection of ``qd`` (active set,
-    the multipliers from the pseudo-inverse of ``G_A G_Aᵀ`` with numpy ``lstsq``'s cut);
-    at ``scale = 0`` the command is halved (up to 8 times) until it no longer lowers the
-    metric over ``dt`` (:func:`approaches`), else 0."""
+    Primal active set (Nocedal & Wright, Algorithm 16.3) from ``x = 0``: each iteration
+    solves the problem with the working set's constraints as equalities (range space:
+    ``Z = L⁻¹ C_Wᵀ``, multipliers ``λ = (ZᵀZ)⁻¹ Zᵀ L⁻¹ ∇``), steps to its solution or to the
+    first constraint in the way (which joins the working set: it is independent of the
+    set, since the step is orthogonal to the set's rows), and at a stationary point drops
+    the constraint with the most negative multiplier. ``x`` stays feasible and the
+    objective never increases; the solution is exact (to rounding) after finitely many
+    iterations (at most ``4 (nc + n) + 4`` are run). Returns the iterations."""
+    for j in range(n):
+        x[j] = 0.0
+    work = np.zeros(nc, np.bool_)
+    widx = np.empty(max(nc, 1), np.int64)
+    Z = np.empty((max(nc, 1), n))          # row t: L⁻¹ C[widx[t]]
+    M = np.empty((n, n))
+    w = n + nc
+    grad, r, s, p, lam, rhs = (np.empty(n), np.empty(n), np.empty(w), np.empty(n),
+                               np.zeros(w), np.empty(w))
+    hmax = 1e-300
+    for j in range(n):
+        hmax = max(hmax, abs(h[j]))
+    tol_lam = 1e-12 * hmax
+    tol_p = 0.0
+    it = 0
+    while it < 4 * (nc + n) + 4:
+        it += 1
+        # ∇ = H x − h = L (Lᵀ x) − h
+        for i in range(n):
+            acc = 0.0
+            for k in range(i, n):
+                acc += L[k, i] * x[k]
+            s[i] = acc
+        for i in range(n):
+            acc = -h[i]
+            for k in range(i + 1):
+                acc += L[i, k] * s[k]
+            grad[i] = acc
+        _lower_solve(L, n, grad, r)
+        nw = 0
+        for i in range(nc):
+            if work[i]:
+                widx[nw] = i
+                _lower_solve(L, n, C[i], Z[nw])
+                nw += 1
+        for a in range(nw):                       # M = Z Zᵀ, rhs = Z r
+            for b in range(a + 1):
+                acc = 0.0
+                for k in range(n):
+                    acc += Z[a, k] * Z[b, k]
+                M[a, b] = acc
+            acc = 0.0
+            for k in range(n):
+                acc += Z[a, k] * r[k]
+            rhs[a] = acc
+        if nw > 0 and not _cholesky(M, nw):
+            break                                 # dependent rows: keep the feasible x
+        if nw > 0:
+            _lower_solve(M, nw, rhs, s)
+            _upper_solve(M, nw, s, lam)
+        for k in range(n):                        # s = r − Zᵀ λ, p = −L⁻ᵀ s
+            acc = r[k]
+            for a in range(nw):
+                acc -= Z[a, k] * lam[a]
+            s[k] = acc
+        _upper_solve(L, n, s, p)
+        pmax, xmax = 0.0, 0.0
+        for k in range(n):
+            p[k] = -p[k]
+            pmax = max(pmax, abs(p[k]))
+            xmax = max(xmax, abs(x[k]))
+        if it == 1:
+            tol_p = 1e-13 * max(pmax, 1e-300)     # the unconstrained step's size
+        if pmax <= tol_p + 1e-13 * xmax:
+            worst, drop = -tol_lam, -1
+            for a in range(nw):
+                if lam[a] < worst:
+                    worst, drop = lam[a], widx[a]
+            if drop < 0:
+                break                             # KKT: optimal
+            work[drop] = False
+            continue
+        alpha, block = 1.0, -1
+        for i in range(nc):
+            if work[i]:
+                continue
+            cp, cx = 0.0, 0.0
+            for k in range(n):
+                cp += C[i, k] * p[k]
+                cx += C[i, k] * x[k]
+            if cp < -1e-300:
+                ai = max((d[i] - cx) / cp, 0.0)
+                if ai < alpha:
+                    alpha, block = ai, i
+        for k in range(n):
+            x[k] += alpha * p[k]
+        if block >= 0:
+            work[block] = True
+    return it
+
+
+@numba.njit(**_OPTS)
+def _task_objective(A, y, qd, mode, eps2, lmax2, lam2, H, h):  # type: ignore[no-untyped-def]
+    """The resolved-rate task as a quadratic: ``H = AᵀA + D + μ I`` and ``h = Aᵀ y + μ q̇``
+    (``(n, n)``, ``(n,)``, out), the minimand ``‖A x − y‖² + xᵀ D x + μ ‖x − q̇‖²`` up to a
+    constant. ``D`` is the controller's damping (:func:`_damped_svd`'s rule ``mode``:
+    ``λ² I`` for a constant or adaptive ``λ``, ``Σ λ_i² v_i v_iᵀ`` for the selective one);
+    ``μ = QP_TIE · σ²_max(A)``."""
+    m, n = A.shape
+    k = max(m, n)
+    B, Q, s2, den = np.empty((k, k)), np.empty((k, k)), np.empty(k), np.empty(k)
+    r, _ = _damped_svd(A, m, n, B, Q, s2, den, mode, eps2, lmax2, lam2, 0.0)
+    smax = 1e-300
+    for i in range(r):
+        smax = max(smax, s2[i])
+    mu = QP_TIE * smax
+    for i in range(n):
+        for j in range(n):
+            acc = 0.0
+            for t in range(m):
+                acc += A[t, i] * A[t, j]
+            H[i, j] = acc
+        H[i, i] += mu
+        acc = mu * qd[i]
+        for t in range(m):
+            acc += A[t, i] * y[t]
+        h[i] = acc
+    wide = m <= n
+    for i in range(r):
+        dmp = den[i] - s2[i]
+        if dmp <= 0.0:
+            continue
+        if mode != 2:           # one λ² for every direction
+            for j in range(n):
+                H[j, j] += dmp
+            break
+        if wide:                # v_i = B_i / σ_i
+            if not s2[i] > 0.0:
+                continue
+            f = dmp / s2[i]
+            for a in range(n):
+                for b in range(n):
+                    H[a, b] += f * B[i, a] * B[i, b]
+        else:                   # v_i = Q[:, i]
+            for a in range(n):
+                for b in range(n):
+                    H[a, b] += dmp * Q[a, i] * Q[b, i]
+
+
+@numba.njit(**_OPTS)
+def sv_gradients(q, J, G, P, mon, warn, g, sv):  # type: ignore[no-untyped-def]
+    """Gradients ``g[t]`` ``(dof,)`` (out) ``= ∂σ/∂q`` of the monitored singular values
+    ``σ < warn`` (``sv[t]``, out), ascending; returns how many.
+
+    The monitored rows ``B = diag(w) J_sel`` (``mon``: :func:`_metric`'s parameters) give
+    ``B = U diag(σ) Vᵀ`` (:func:`_orthogonalize` on the shorter side, a zero singular
+    value's vector completed by :func:`_unit_rows`); then ``∂σ_a/∂q_c = u_aᵀ (diag(w)
+    ∂J_sel/∂q_c) v_a`` with ``∂J/∂q_c = J̇(q, e_c)`` (:func:`_jdot`, exact): the derivative of
+    a simple singular value (a repeated one has none; these are then one of its one-sided
+    derivatives)."""
     dof = q.shape[0]
     k = 0
     for i in range(6):
         if mon[1 + i] != 0.0:
             k += 1
-    if k > dof or k == 0:
-        return False
+    if k == 0 or dof == 0:
+        return 0
     sel = np.empty(k, np.int64)
-    B = np.empty((k, dof))
     r = 0
     for i in range(6):
         if mon[1 + i] != 0.0:
             sel[r] = i
-            for j in range(dof):
-                B[r, j] = mon[1 + i] * J[i, j]
             r += 1
-    Q = np.empty((k, k))
-    _orthogonalize(B, k, dof, Q, True)
-    s2 = np.empty(k)
-    _row_norms2(B, k, dof, s2)
-    order = np.argsort(-s2)          # descending σ: row i of W is v of the i-th largest
-    W = np.empty((k, dof))
-    _unit_rows(B, k, dof, s2, order, W)
-    active = np.empty(k, np.int64)
+    wide = k <= dof
+    rr, cc = (k, dof) if wide else (dof, k)
+    B = np.empty((rr, cc))
+    for t in range(k):
+        for j in range(dof):
+            if wide:
+                B[t, j] = mon[1 + sel[t]] * J[sel[t], j]
+            else:
+                B[j, t] = mon[1 + sel[t]] * J[sel[t], j]
+    Q = np.empty((rr, rr))
+    _orthogonalize(B, rr, cc, Q, True)
+    s2 = np.empty(rr)
+    _row_norms2(B, rr, cc, s2)
+    order = np.argsort(s2)               # ascending σ
+    desc = order[::-1].copy()
+    W = np.empty((rr, cc))               # unit rows, descending: v (wide) or u (tall)
+    _unit_rows(B, rr, cc, s2, desc, W)
+    U, V = np.empty((rr, k)), np.empty((rr, dof))
     a = 0
-    for i in range(k):
-        if np.sqrt(s2[order[i]]) < warn:
-            active[a] = i
-            a += 1
-    for j in range(dof):
-        x[j] = qd[j] * scale
+    for i in range(rr):                  # ascending
+        o = order[i]
+        if not np.sqrt(s2[o]) < warn:
+            break
+        w_row = rr - 1 - i               # its row of W
+        for t in range(k):
+            U[a, t] = Q[t, o] if wide else W[w_row, t]
+        for j in range(dof):
+            V[a, j] = W[w_row, j] if wide else Q[j, o]
+        sv[a] = np.sqrt(s2[o])
+        a += 1
     if a == 0:
-        return True
-    # gradients g (a, dof) from the Hessian columns J̇(q, e_c)
+        return 0
     n = P.shape[0]
     Jd = np.empty((6, dof))
     F, Zl, Ol = np.empty((3, 4)), np.empty((n, 3)), np.empty((n, 3))
     Jv, Jw, p = np.empty((n, 3)), np.empty((n, 3)), np.empty(3)
     e_c = np.zeros(dof)
-    g = np.empty((a, dof))
     for c in range(dof):
         e_c[c] = 1.0
         _jdot(q, e_c, G, P, np.zeros(3), 0, Jd, F, Zl, Ol, Jv, Jw, p)
         e_c[c] = 0.0
         for t in range(a):
-            o = order[active[t]]
             acc = 0.0
-            for rr in range(k):
-                u = Q[rr, o] * mon[1 + sel[rr]]
+            for s in range(k):
+                u = U[t, s] * mon[1 + sel[s]]
                 if u == 0.0:
                     continue
                 dv = 0.0
                 for j in range(dof):
-                    dv += Jd[sel[rr], j] * W[active[t], j]
+                    dv += Jd[sel[s], j] * V[t, j]
                 acc += u * dv
             g[t, c] = acc
+    return a
+
+
+@numba.njit(**_OPTS)
+def _min_norm(R, r, n, b, x):  # type: ignore[no-untyped-def]
+    """``x`` ``(n,)`` (out) ``= Rᵀ (R Rᵀ)⁻¹ b``: the least-norm solution of ``R x = b`` for the
+    first ``r`` rows of ``R``; False when the rows are (numerically) dependent."""
+    M = np.empty((r, r))
+    for a in range(r):
+        for c in range(a + 1):
+            acc = 0.0
+            for k in range(n):
+                acc += R[a, k] * R[c, k]
+            M[a, c] = acc
+    if r > n or not _cholesky(M, r):
+        return False
+    u, w = np.empty(r), np.empty(r)
+    _lower_solve(M, r, b, u)
+    _upper_solve(M, r, u, w)
+    for k in range(n):
+        acc = 0.0
+        for a in range(r):
+            acc += R[a, k] * w[a]
+        x[k] = acc
+    return True
+
+
+@numba.njit(**_OPTS)
+def _pushed(L, h, C, d, na, nc, push, A, y, lower, upper, x):  # type: ignore[no-untyped-def]
+    """The safe command when halted: the first ``na`` rows of ``C`` (the monitor's) ask for
+    the outward rate ``push`` (instead of ``d``, which is 0 there), and the task may not
+    lose ground (``(Aᵀ y)ᵀ x ≥ 0``, row ``nc`` of ``C``). A feasible point ``x_p`` (least
+    norm, on the task row too when needed, inside the bounds) shifts the problem so that
+    :func:`_active_set` starts from a feasible ``0``. Returns the iterations, or -1 (``x``
+    untouched) when no such point exists."""
+    n = L.shape[0]
+    t = np.zeros(n)
+    tn = 0.0
+    for k in range(n):
+        acc = 0.0
+        for m in range(A.shape[0]):
+            acc += A[m, k] * y[m]
+        t[k] = acc
+        tn += acc * acc
+    tn = np.sqrt(tn)
+    R, b, xp = np.empty((na + 1, n)), np.empty(na + 1), np.empty(n)
+    for a in range(na):
+        R[a] = C[a]
+        b[a] = push
+    if not _min_norm(R, na, n, b, xp):
+        return -1
+    progress = 0.0
+    for k in range(n):
+        progress += t[k] * xp[k]
+    if progress < 0.0:
+        if not tn > 0.0:
+            return -1
+        for k in range(n):
+            R[na, k] = t[k] / tn
+        b[na] = 0.0
+        if not _min_norm(R, na + 1, n, b, xp):
+            return -1
+    for k in range(n):
+        if not lower[k] <= xp[k] <= upper[k]:
+            return -1
+    for k in range(n):
+        C[nc, k] = t[k] / tn if tn > 0.0 else 0.0
+    d2 = np.empty(nc + 1)
+    for i in range(nc + 1):
+        base = push if i < na else (0.0 if i == nc else d[i])
+        cx = 0.0
+        for k in range(n):
+            cx += C[i, k] * xp[k]
+        d2[i] = min(base - cx, 0.0)
+    # h − H x_p with H = L Lᵀ
+    u, h2 = np.empty(n), np.empty(n)
+    for i in range(n):
+        acc = 0.0
+        for k in range(i, n):
+            acc += L[k, i] * xp[k]
+        u[i] = acc
+    for i in range(n):
+        acc = 0.0
+        for k in range(i + 1):
+            acc += L[i, k] * u[k]
+        h2[i] = h[i] - acc
+    it = _active_set(L, n, h2, C, d2, nc + 1, x)
+    for k in range(n):
+        x[k] += xp[k]
+    return it
+
+
+@numba.njit(**_OPTS)
+def safe_command(q, qd, J, G, P, mon, warn, stop, scale, value, dt, flat, push, A, y,
+                 damping, lower, upper, x):  # type: ignore[no-untyped-def]
+    """The monitor's safe command ``x`` ``(dof,)`` (out): the best task motion the
+    singularity constraint allows (:meth:`kinematics.singularity.SingularityMonitor
+    .command`).
+
+    ``x`` minimises ``‖A x − y‖² + xᵀ D x + μ ‖x − q̇‖²`` (:func:`_task_objective`; ``A``
+    ``(m, dof)`` the weighted task rows, ``y`` ``(m,)`` the task velocity, ``damping`` =
+    ``[mode, ε², λ²_max, λ²]`` the rule of ``D``) subject to, for every monitored singular
+    value ``σ_a < warn`` with gradient ``g_a`` (:func:`sv_gradients`),
+    ``g_aᵀ x ≥ scale · min(g_aᵀ q̇, 0)``: no near-singular value decreases faster than
+    ``scale`` times the nominal command ``q̇`` decreases it, and none that ``q̇`` keeps
+    decreases; and to ``lower ≤ x ≤ upper`` (``±inf``: no bound; ``lower ≤ 0 ≤ upper``).
+    ``x = 0`` is feasible, so the task's weighted error never grows to first order
+    (``yᵀ A x ≥ ½ (‖A x‖² + xᵀ D x) − ½ μ ‖q̇‖² ≥ −½ μ ‖q̇‖²``). Exact active set
+    (:func:`_active_set`).
+
+    Halted (``scale = 0``) the first-order constraint is not enough (curvature lowers a
+    value the command keeps level), so each active row asks for a small outward rate
+    ``g_aᵀ x ≥ push ‖g_a‖ ‖q̇‖`` together with task progress ``(Aᵀ y)ᵀ x ≥ 0``
+    (:func:`_pushed`; without a feasible point, the rows ask for 0); then ``x`` is halved
+    (up to 8 times) until the metric over ``dt`` does not decrease (:func:`approaches`),
+    else 0. In the band, ``x`` is halved the same way while the metric at ``q + x dt``
+    would fall below ``stop`` (curvature, again). Halving keeps every linear property.
+    Returns the active-set iterations."""
+    dof = q.shape[0]
+    kk = max(6, dof)
+    g, sv = np.empty((kk, dof)), np.empty(kk)
+    a = sv_gradients(q, J, G, P, mon, warn, g, sv)
+    C, d = np.empty((a + 2 * dof + 1, dof)), np.empty(a + 2 * dof + 1)
+    nc = 0
     qn = 0.0
     for j in range(dof):
         qn += qd[j] * qd[j]
     qn = np.sqrt(qn)
-    b = np.empty(a)
     for t in range(a):
-        gq, gn = 0.0, 0.0
+        gn, gq = 0.0, 0.0
         for j in range(dof):
-            gq += g[t, j] * qd[j]
             gn += g[t, j] * g[t, j]
-        b[t] = scale * gq + (1.0 - scale) * push * np.sqrt(gn) * qn if gq < 0.0 else -np.inf
-    for j in range(dof):
-        x[j] = qd[j]
-    act = np.zeros(a, np.bool_)
-    Ga = np.empty((a, dof))
-    Qa = np.empty((a, a))
-    rhs = np.empty(a)
-    for _ in range(a):
-        any_new = False
-        for t in range(a):
-            if not act[t]:
-                gx = 0.0
-                for j in range(dof):
-                    gx += g[t, j] * x[j]
-                if gx < b[t] - 1e-15:
-                    act[t] = True
-                    any_new = True
-        if not any_new:
-            break
-        na = 0
-        for t in range(a):
-            if act[t]:
-                gq = 0.0
-                for j in range(dof):
-                    Ga[na, j] = g[t, j]
-                    gq += g[t, j] * qd[j]
-                rhs[na] = gq - b[t]
-                na += 1
-        # λ = (G_A G_Aᵀ)⁺ rhs from the SVD G_A = Q_A diag(d) V_Aᵀ: Q_A diag(1/d²) Q_Aᵀ rhs
-        _orthogonalize(Ga[:na], na, dof, Qa[:na, :na], True)
-        d2 = np.empty(na)
-        _row_norms2(Ga[:na], na, dof, d2)
-        dmax = 0.0
-        for i in range(na):
-            dmax = max(dmax, d2[i])
-        cut = 2.220446049250313e-16 * na * dmax
-        lam = np.zeros(na)
-        for i in range(na):
-            if d2[i] > cut:
-                y = 0.0
-                for t in range(na):
-                    y += Qa[t, i] * rhs[t]
-                y /= d2[i]
-                for t in range(na):
-                    lam[t] += Qa[t, i] * y
-        na = 0
+            gq += g[t, j] * qd[j]
+        gn = np.sqrt(gn)
+        if not gn > 0.0:
+            continue                     # 0 ≥ b: always met
         for j in range(dof):
-            x[j] = qd[j]
-        for t in range(a):
-            if act[t]:
-                for j in range(dof):
-                    x[j] -= g[t, j] * lam[na]
-                na += 1
-    if scale > 0.0:
-        return True
+            C[nc, j] = g[t, j] / gn
+        d[nc] = scale * gq / gn if gq < 0.0 else 0.0
+        nc += 1
+    na = nc
+    for j in range(dof):
+        for side in range(2):
+            bound = lower[j] if side == 0 else -upper[j]
+            if bound > -np.inf:
+                for i in range(dof):
+                    C[nc, i] = 0.0
+                C[nc, j] = 1.0 if side == 0 else -1.0
+                d[nc] = min(bound, 0.0)
+                nc += 1
+    H, h = np.empty((dof, dof)), np.empty(dof)
+    _task_objective(A, y, qd, int(damping[0]), damping[1], damping[2], damping[3], H, h)
+    if not _cholesky(H, dof):
+        for j in range(dof):
+            x[j] = 0.0
+        return 0
+    it = -1
+    if scale <= 0.0 and na > 0 and push * qn > 0.0:
+        it = _pushed(H, h, C, d, na, nc, push * qn, A, y, lower, upper, x)
+    if it < 0:
+        it = _active_set(H, dof, h, C, d, nc, x)
+    for j in range(dof):   # the bounds exactly (the solve meets them to ~1e-10 relative)
+        x[j] = min(max(x[j], lower[j]), upper[j])
+    if scale > 0.0 and not dt > 0.0:
+        return it
     step = 1.0
-    xs = np.empty(dof)
+    xs, q1 = np.empty(dof), np.empty(dof)
     for _ in range(9):
         for j in range(dof):
             xs[j] = x[j] * step
-        if not approaches(q, xs, dt, G, P, mon, value, flat):
+        if scale > 0.0:
+            for j in range(dof):
+                q1[j] = q[j] + xs[j] * dt
+            ok = metric_at(q1, G, P, mon) >= stop
+        else:
+            ok = not approaches(q, xs, dt, G, P, mon, value, flat)
+        if ok:
             for j in range(dof):
                 x[j] = xs[j]
-            return True
+            return it
         step *= 0.5
     for j in range(dof):
-        x[j] = qd[j] * 0.0
-    return True
+        x[j] = 0.0
+    return it

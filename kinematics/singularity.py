@@ -37,7 +37,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, fields
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -46,7 +46,7 @@ from . import _checks, _engine
 from ._certify import certified_radius
 from ._rows import default_rows, task_rows
 from .exceptions import InvalidValueError, ShapeError
-from .jacobian import fk_jacobian, jacobian_dot, jacobian_dot_from, jacobian_hessian
+from .jacobian import fk_jacobian, jacobian_dot, jacobian_dot_from
 from .robot import Robot
 
 __all__ = [
@@ -67,6 +67,8 @@ __all__ = [
     "task_rows",
     "manipulability",
     "Monitor",
+    "ConstrainingMonitor",
+    "Task",
     "METRICS",
     "LEVELS",
     "HALT_SCALE",
@@ -606,10 +608,10 @@ class MonitorState:
             command approaches the singularity over the period inside the warn zone, then
             falling linearly to 0 at ``stop``.
         value: The monitored metric.
-        command: ``(dof,)`` the safe joint velocity [rad/s or m/s] to send instead of
-            ``qd`` (``None`` without ``qd``): ``qd`` itself unless it approaches inside the
-            warn zone; then only its approaching part is scaled by ``scale`` (the part
-            along the near-singular values' gradients), so the rest of the motion goes on.
+        command: ``(dof,)`` the safe joint velocity [rad/s or m/s] nearest to ``qd``
+            (``None`` without ``qd``): ``qd`` itself unless it approaches inside the warn
+            zone (see :meth:`SingularityMonitor.command`; computed on first access).
+        constrained: ``scale < 1``: the monitor constrains the command.
         approaching: Whether the motion decreases the metric (over the period inside the
             warn zone; from the exact rate outside it).
         measures: :class:`SingularityMeasures` of the monitored Jacobian rows.
@@ -623,14 +625,15 @@ class MonitorState:
             ``time_to_singularity``. A few ms.
     """
 
-    __slots__ = ("level", "scale", "value", "command", "_lazy", "_cache")
+    __slots__ = ("level", "scale", "value", "_context", "_lazy", "_cache")
 
-    def __init__(self, level: Level, scale: float, value: float, command: Array | None,
+    def __init__(self, level: Level, scale: float, value: float, context: Any,
                  lazy: Any) -> None:
         self.level = level
         self.scale = scale
         self.value = value
-        self.command = command
+        # (monitor, q, qd, J, dt) for :meth:`SingularityMonitor.command`; None without qd
+        self._context = context
         self._lazy = lazy
         self._cache: dict[str, Any] = {}
 
@@ -638,6 +641,24 @@ class MonitorState:
         if name not in self._cache:
             self._cache.update(self._lazy(name))
         return self._cache[name]
+
+    @property
+    def constrained(self) -> bool:
+        """Whether the monitor constrains the command (it approaches inside the warn
+        zone: ``scale < 1``)."""
+        return self.scale < 1.0
+
+    @property
+    def command(self) -> Array | None:
+        """``(dof,)`` the safe joint velocity [rad/s or m/s] nearest to ``qd`` (joint
+        space) under the monitor's constraint (:meth:`SingularityMonitor.command` without a
+        task); ``qd`` itself when not constrained; ``None`` without ``qd``. A controller
+        passes its task instead, and gets the best task motion the constraint allows."""
+        if self._context is None:
+            return None
+        if "command" not in self._cache:
+            self._cache["command"] = self._context[0].command(self)
+        return self._cache["command"]  # type: ignore[no-any-return]
 
     @property
     def measures(self) -> SingularityMeasures:
@@ -669,21 +690,70 @@ class Monitor(Protocol):
 
     ``update(q, qd, *, J=None, dt=None)`` is called once per control period with the
     configuration, the command about to be sent and the period; it returns a state whose
-    ``scale`` in [0, 1] multiplies the command. When the monitor's ``robot`` and ``link``
-    attributes are the controller's, the controller passes its base Jacobian at ``q`` as
-    ``J`` (one kinematics evaluation per period).
+    ``scale`` in [0, 1] says whether (``< 1``) and how much the monitor restrains the
+    command. A monitor with only ``update`` gets ``qd · scale`` (MoveIt Servo's rule). A
+    :class:`ConstrainingMonitor` also has ``command(state, task)``: the controller then
+    sends the best motion for its task under the monitor's constraint. When the monitor's
+    ``robot`` and ``link`` attributes are the controller's, the controller passes its base
+    Jacobian at ``q`` as ``J`` (one kinematics evaluation per period).
     """
 
     def update(self, q: Array, qd: Array | None = None, *, J: Array | None = None,
                dt: float | None = None) -> Any: ...
 
 
+class ConstrainingMonitor(Monitor, Protocol):
+    """A :class:`Monitor` that constrains rather than scales: ``command(state, task)``
+    returns the best motion for ``task`` that the constraint allows
+    (:meth:`SingularityMonitor.command`)."""
+
+    def command(self, state: Any, task: Task | None = None) -> Array: ...
+
+
+class Task(NamedTuple):
+    """A resolved-rate controller's task for one period, as the safe command optimises it:
+    ``min ‖A x − y‖² + xᵀ D x`` over joint velocities ``x`` with ``lower ≤ x ≤ upper``.
+
+    Attributes:
+        A: ``(m, dof)`` the weighted task rows (``√W J`` in the task frame).
+        y: ``(m,)`` the weighted task velocity (``√W (K e + ẋ_ff)``, already scaled for the
+            velocity limits).
+        damping: ``(4,)`` ``[mode, ε², λ²_max, λ²]``: the controller's damping rule ``D``
+            (mode 0 constant ``λ²``, 1 adaptive, 2 selective).
+        lower, upper: ``(dof,)`` velocity bounds [rad/s or m/s] for the period (position
+            and velocity limits; ``±inf`` for none; ``lower ≤ 0 ≤ upper``).
+    """
+
+    A: Array
+    y: Array
+    damping: Array
+    lower: Array
+    upper: Array
+
+    def checked(self, dof: int) -> tuple[Array, Array, Array, Array, Array]:
+        """The fields as contiguous float64 arrays of the right shapes, or ShapeError."""
+        A = np.ascontiguousarray(self.A, dtype=np.float64)
+        m = A.shape[0] if A.ndim == 2 else -1
+        parts = (A, np.ascontiguousarray(self.y, dtype=np.float64),
+                 np.ascontiguousarray(self.damping, dtype=np.float64),
+                 np.ascontiguousarray(self.lower, dtype=np.float64),
+                 np.ascontiguousarray(self.upper, dtype=np.float64))
+        shapes = ((m, dof), (m,), (4,), (dof,), (dof,))
+        for name, a, shape in zip(self._fields, parts, shapes, strict=True):
+            if a.shape != shape or m < 1:
+                raise ShapeError(f"task.{name}", f"{shape} (m task rows, {dof} joints)",
+                                 a.shape)
+        if not (np.isfinite(A).all() and np.isfinite(parts[1]).all()
+                and (parts[3] <= 0.0).all() and (parts[4] >= 0.0).all()):
+            raise InvalidValueError("task: expected finite A and y and lower <= 0 <= upper")
+        return parts
+
 _SEVERITY = {"ok": 0, "warn": 1, "stop": 2}
 #: Change of the metric (absolute plus relative) below which a motion counts as neither
 #: approaching nor leaving (motion along a singular set; rounding).
 _FLAT = 1e-12
-#: Outward rate the safe command keeps along each near-singular value's gradient while it
-#: removes an approach, as a fraction of ``‖g‖ ‖q̇‖``.
+#: Outward rate a halted command keeps along each near-singular value's gradient, as a
+#: fraction of ``‖g‖ ‖q̇‖`` (the first-order constraint alone lets curvature lower it).
 _PUSH = 0.05
 HALT_SCALE = 0.01  # an approach scaled to ≤ 1 % of the command is halted: level "stop"
 
@@ -837,20 +907,26 @@ class SingularityMonitor:
                 raise ShapeError("J", f"(6, {self._dof}) Jacobian at q", J.shape)
             _checks.finite(J, "J")
         qda = None if qd is None else self._check_qd(qd)
-        return self._assess(qa, qda, J, self._value(J), h)
+        return self.assess(qa, qda, J, self._value(J), h)
 
-    def _kernel_parameters(self) -> Array | None:
-        """The metric's parameters for the compiled kernels (:func:`kinematics._kernels
-        ._metric`: code, then the weight of each of the 6 rows, 0 when not monitored), or
-        ``None`` for a subclass with its own :meth:`update` (the controller must call it)."""
+    @property
+    def metric_parameters(self) -> Array | None:
+        """``(7,)`` read-only: the metric's parameters for the compiled kernels (code, then
+        the weight of each of the 6 rows, 0 when not monitored), so a compiled control step
+        can compute the metric with its own SVD and call :meth:`assess`; ``None`` for a
+        subclass with its own :meth:`update` (a controller must then call ``update``)."""
         if type(self).update is not SingularityMonitor.update:
             return None
         return self._mon
 
-    def _assess(self, qa: Array, qda: Array | None, J: Array, value: float,
-                h: float | None) -> MonitorState:
-        """:meth:`update` once the arguments are checked and the metric ``value`` at ``qa``
-        is known (the compiled control step computes it with the step)."""
+    def assess(self, q: Array, qd: Array | None, J: Array, value: float,
+               dt: float | None) -> MonitorState:
+        """:meth:`update` for a caller that has checked its arguments and computed the
+        metric ``value`` at ``q`` with :attr:`metric_parameters` (the resolved-rate
+        controller's compiled step): ``q`` ``(dof,)``, ``qd`` ``(dof,)`` or ``None``,
+        ``J`` ``(6, dof)`` at ``q``, finite float64 arrays; ``dt > 0`` or ``None``. Nothing
+        is checked."""
+        qa, qda, h = q, qd, dt
         Jm = J if self._all_rows else J[self._sel]
         known: dict[str, Any] = {}
         if qda is None:
@@ -863,14 +939,11 @@ class SingularityMonitor:
             approaching = False  # outside the warn zone the scale is 1 either way
         self._last_value = value
         level, scale = self.step(value, approaching)
-        command = None
-        if qda is not None:
-            command = qda if scale >= 1.0 else self._safe_command(qa, qda, J, Jm, value,
-                                                                  scale, h)
-        # the diagnostics are computed later: from copies, in case the caller then updates
-        # q or q̇ in place (``q += qd * dt``)
-        return MonitorState(level, scale, value, command, functools.partial(
-            self._diagnose, qa.copy(), None if qda is None else qda.copy(), J, Jm, known))
+        # copies: the caller may then update q or q̇ in place (``q += qd * dt``)
+        q_c, qd_c = qa.copy(), None if qda is None else qda.copy()
+        context = None if qd_c is None else (self, q_c, qd_c, J, h)
+        return MonitorState(level, scale, value, context, functools.partial(
+            self._diagnose, q_c, qd_c, J, Jm, known))
 
     def _value(self, J: Array) -> float:
         """The metric of the base Jacobian ``J`` ``(6, dof)`` from singular values only
@@ -911,60 +984,56 @@ class SingularityMonitor:
         v = np.where(np.isfinite(v) & (v > 0), v, 1.0)
         return float(certified_radius(self.robot, q, link=self.link, rows=self._sel, scale=v))
 
-    def _safe_command(self, q: Array, qd: Array, J: Array, Jm: Array, value: float,
-                      scale: float, dt: float | None) -> Array:
-        """The command nearest to ``qd`` whose approaching part is scaled by ``scale``.
+    def command(self, state: MonitorState, task: Task | None = None) -> Array:
+        """The safe command for the period ``state`` describes: the best motion for
+        ``task`` that the singularity constraint allows.
 
-        Every singular value ``σ_i`` of the monitored (scaled) Jacobian inside the warn zone
-        gives a constraint on the rate ``g_iᵀ x`` (``g_i = ∂σ_i/∂q``, from the exact
-        ``∂J/∂q``): ``g_iᵀ x ≥ scale · min(g_iᵀ qd, 0)``. ``x`` is the Euclidean projection of
-        ``qd`` on those half-spaces (active set, at most ``k`` constraints). Inside the stop
-        zone (``scale = 0``) the constraints ask for a small outward rate, and ``x`` is
-        shortened (halved up to 8 times) until the metric over the period does not
-        decrease; ``0`` when no length works. Motion that leaves stays untouched; the rest
-        of the command goes on. Compiled (:func:`kinematics._kernels.safe_command`, the
-        same rule) unless the monitored rows outnumber the joints."""
-        kern = _engine.compiled_kernels()
-        if kern is not None and qd.dtype == np.float64:
-            x = np.empty(self._dof)
-            if kern.safe_command(q, qd, np.ascontiguousarray(J, dtype=np.float64),
-                                 *_engine.pack(self.robot.chain(self.link)), self._mon,
-                                 float(self.warn), float(scale), float(value),
-                                 -1.0 if dt is None else float(dt), _PUSH, _FLAT, x):
-                return x
-        U, s, Vt, Us, ss, Vts = scaled_svd(Jm, self._scale_rows)
-        active_rows = np.flatnonzero(ss < self.warn) if self.metric.endswith("_scaled") \
-            else np.flatnonzero(s < self.warn)
-        if active_rows.size == 0:
-            return qd * scale
-        H = jacobian_hessian(self.robot, q, J, self.link)[:, self._sel, :]  # (dof, m, dof)
-        scaled = self.metric.endswith("_scaled")
-        Uu, Vv = (Us, Vts) if scaled else (U, Vt)
-        Hs = H * self._scale_rows[:, None] if scaled else H
-        G = np.einsum("mk,imn,kn->ki", Uu[:, active_rows], Hs, Vv[active_rows])  # (a, dof)
-        # approaching rates scaled by ``scale``; inside the stop zone (scale 0) a little
-        # outward rate (5 % of the command along each gradient) so that the metric grows
-        # over the period despite the curvature the first-order rates ignore
-        push = (1.0 - scale) * _PUSH * np.linalg.norm(G, axis=1) * float(np.linalg.norm(qd))
-        b = np.where(G @ qd < 0.0, scale * (G @ qd) + push, -np.inf)
-        x = qd.copy()
-        act = np.zeros(len(b), dtype=bool)
-        for _ in range(len(b)):
-            viol = (G @ x < b - 1e-15) & ~act
-            if not viol.any():
-                break
-            act |= viol
-            Ga = G[act]
-            lam = np.linalg.lstsq(Ga @ Ga.T, Ga @ qd - b[act], rcond=None)[0]
-            x = qd - Ga.T @ lam
-        if scale > 0.0:
-            return x          # in the band: approach allowed at the scaled rate
-        step = 1.0
-        for _ in range(9):
-            if not approaches(self, q, x * step, np.float64(value), dt=dt):
-                return x * step
-            step *= 0.5
-        return qd * 0.0
+        Every monitored singular value ``σ_a`` below ``warn`` (of the scaled rows for a
+        ``*_scaled`` metric) gives one linear constraint on the command ``x``:
+        ``g_aᵀ x ≥ scale · min(g_aᵀ q̇, 0)``, with ``g_a = ∂σ_a/∂q`` exact (from ``∂J/∂q``)
+        and ``q̇`` the command the state was computed for: no near-singular value may
+        decrease faster than ``scale`` times the nominal command decreases it, and none
+        that the nominal keeps may decrease. ``x`` minimises the task's damped weighted
+        least squares ``‖A x − y‖² + xᵀ D x`` (plus ``10⁻⁸ σ²_max(A) ‖x − q̇‖²``, which
+        only chooses among motions the task cannot tell apart) under those constraints and
+        ``task.lower ≤ x ≤ task.upper``: an exact active-set solve, compiled
+        (:func:`kinematics._kernels.safe_command`). Since ``x = 0`` is feasible the task's
+        weighted error never grows to first order: ``yᵀ A x ≥ −½ 10⁻⁸ σ²_max ‖q̇‖²``.
+        Halted (``scale = 0``), ``x`` is halved (up to 8 times) until the metric does not
+        decrease over the period, else 0.
+
+        Args:
+            state: What :meth:`update` returned for ``(q, q̇)`` (with ``q̇``).
+            task: The controller's task (:class:`Task`); ``None``: the nearest command to
+                ``q̇`` in joint space (``A = I``, ``y = q̇``), no bounds.
+
+        Returns:
+            ``(dof,)`` joint velocities [rad/s or m/s]: ``q̇`` itself when the state does
+            not constrain (``scale == 1``).
+
+        Raises:
+            InvalidValueError: A state without ``q̇`` or from another monitor.
+            ShapeError: A task of the wrong shape.
+        """
+        context = state._context
+        if context is None or context[0] is not self:
+            raise InvalidValueError("state: expected a MonitorState from this monitor's "
+                                    "update(q, qd) with qd")
+        _, q, qd, J, dt = context
+        if state.scale >= 1.0:
+            return qd
+        dof = self._dof
+        if task is None:
+            A, y, damping = np.eye(dof), qd, np.zeros(4)
+            lower, upper = np.full(dof, -np.inf), np.full(dof, np.inf)
+        else:
+            A, y, damping, lower, upper = task.checked(dof)
+        x = np.empty(dof)
+        _engine.kernels().safe_command(
+            q, qd, J, *_engine.pack(self.robot.chain(self.link)), self._mon,
+            float(self.warn), float(self.stop), float(state.scale), float(state.value),
+            -1.0 if dt is None else float(dt), _FLAT, _PUSH, A, y, damping, lower, upper, x)
+        return x
 
     def step(self, value: float, approaching: bool) -> tuple[Level, float]:
         """Advance the level (hysteresis) with a metric value; return ``(level, scale)``.

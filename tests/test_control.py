@@ -364,33 +364,3 @@ def test_monitor_diagnostics_do_not_follow_in_place_updates_of_q() -> None:
     qd *= -3.0
     assert state.time_to_singularity == fresh.time_to_singularity
     assert state.certified_time == fresh.certified_time
-
-
-@pytest.mark.parametrize(("name", "set_name", "q_set"), SINGULAR_STARTS,
-                         ids=[f"{n}-{s}" for n, s, _ in SINGULAR_STARTS])
-def test_compiled_safe_command_matches_numpy(name: str, set_name: str,
-                                             q_set: tuple[float, ...]) -> None:
-    """Near each known singular set (inside the warn band and the stop zone, where the
-    singular values are distinct and non-zero, so the singular vectors are unique) the
-    compiled safe command equals the numpy one; scale and level agree."""
-    if not kin.accel.available():
-        pytest.skip("numba not installed")
-    robot = kin.load_robot(name)
-    rng = np.random.default_rng(len(set_name) + robot.dof)
-    compared = 0
-    for _ in range(40):
-        q = np.array(q_set) + rng.normal(size=robot.dof) * (10 ** rng.uniform(-3.0, -1.3))
-        qd = rng.normal(size=robot.dof)
-        out = []
-        for compiled in (True, False):
-            previous = kin.accel.enable(compiled)
-            try:
-                st = SingularityMonitor(robot).update(q, qd, dt=2e-3)
-                out.append((st.level, st.scale, st.command))
-            finally:
-                kin.accel.enable(previous)
-        (lf, sf, cf), (ls, ss, cs) = out
-        assert lf == ls and abs(sf - ss) < 1e-9
-        np.testing.assert_allclose(cf, cs, rtol=0, atol=1e-8 * max(1.0, np.abs(qd).max()))
-        compared += sf < 1.0
-    assert compared >= 5, f"only {compared} scaled commands compared"

@@ -41,6 +41,7 @@ from numpy.typing import ArrayLike, NDArray
 from .. import _checks, _engine
 from ..exceptions import InvalidValueError, ShapeError
 from ..robot import Robot
+from ..singularity import Task
 from ..spatial import pose_error_one
 from .objectives import centering_gradient, limit_penetration, manipulability_gradient
 
@@ -225,6 +226,12 @@ class ResolvedRateController:
         self._rows = np.flatnonzero(w > 0)
         self._sqrt_w = np.sqrt(w[self._rows])
         self._full = self._rows.size == 6 and bool((w == 1.0).all())
+        d = self.damping
+        self._damping_rule = np.array([
+            0.0 if not isinstance(d, str) else (1.0 if d == "adaptive" else 2.0),
+            self.sigma_threshold ** 2, self.damping_max ** 2,
+            0.0 if isinstance(d, str) else d * d])
+        self._damping_rule.setflags(write=False)
         self._fused = self._fused_parameters()
 
     def _fused_parameters(self) -> tuple[Any, ...] | None:
@@ -245,12 +252,14 @@ class ResolvedRateController:
         lim = np.ascontiguousarray(np.stack([self._lo, self._hi, self._mid, self._half,
                                              self._inner, self._inv_half2, self._inv_vmax]))
         G, P = _engine.pack(self._chain)
-        hook = getattr(self.monitor, "_kernel_parameters", None) if "J" in self._monitor_kw \
-            else None
-        mon = None if hook is None else hook()   # None: the monitor's own update() runs
+        # a SingularityMonitor of this link: its metric computed in the step, then assess()
+        mon = getattr(self.monitor, "metric_parameters", None) if "J" in self._monitor_kw \
+            and callable(getattr(self.monitor, "assess", None)) else None
         if mon is None:
-            mon = np.array([-1.0])
-        return G, P, cfg, self._rows.astype(np.int64), lim, mon, np.zeros(6), np.empty(1)
+            mon = np.array([-1.0])   # no monitor, or its own update() runs
+        m = self._rows.size
+        return (G, P, cfg, self._rows.astype(np.int64), lim, mon, np.zeros(6),
+                np.empty((m, self.robot.dof)), np.empty(m), np.empty(2))
 
     # ------------------------------------------------------------------------- public
     def velocity(self, q: ArrayLike, target_T: ArrayLike,
@@ -386,7 +395,7 @@ class ResolvedRateController:
         kern = _engine.compiled_kernels()
         if fused is None or kern is None:
             return None
-        G, P, cfg, rows, lim, mon, ff, out = fused
+        G, P, cfg, rows, lim, mon, ff, A, x, out = fused
         dof = lim.shape[1]
         if not (type(q) is np.ndarray and q.dtype == np.float64 and q.shape == (dof,)
                 and type(target_T) is np.ndarray and target_T.dtype == np.float64
@@ -400,36 +409,39 @@ class ResolvedRateController:
             ff = target_twist
         qd = np.empty(dof)
         J = np.empty((6, dof))
-        if kern.rate_step(q, G, P, target_T, ff, cfg, rows, lim, mon, dt, qd, J, out):
+        if kern.rate_step(q, G, P, target_T, ff, cfg, rows, lim, mon, dt, qd, J, A, x, out):
             return None
         if self.monitor is not None:
             if mon[0] >= 0.0:
-                state = self.monitor._assess(q, qd, J, float(out[0]), dt)
+                state = self.monitor.assess(q, qd, J, float(out[0]), dt)
             else:
                 given = {"dt": dt, "J": J}
                 state = self.monitor.update(q, qd, **{k: given[k] for k in self._monitor_kw})
-            qd = self._monitored(q, qd, dt, state)
+            qd = self._monitored(q, qd, dt, state, A, x * out[1])
         return qd
 
-    def _monitored(self, qa: Array, qd: Array, dt: float, state: Any) -> Array:
-        """Apply the monitor's ``state`` to the command ``qd`` (its safe ``command``, held
-        to the same velocity and position limits, or ``qd · scale``)."""
+    def _monitored(self, qa: Array, qd: Array, dt: float, state: Any, A: Array,
+                   y: Array) -> Array:
+        """Apply the monitor's ``state`` to the command ``qd``: unchanged when it does not
+        constrain (``scale == 1``); else the monitor's ``command(state, task)`` for this
+        controller's task (``A x ≈ y``, its damping, the velocity and position limits over
+        ``dt``), or ``qd · scale`` from a monitor that only scales."""
         self.monitor_state = state
         scale = getattr(state, "scale", None)
         if (isinstance(scale, bool) or not isinstance(scale, (int, float, np.floating))
                 or not 0.0 <= float(scale) <= 1.0):
             raise InvalidValueError(f"monitor returned scale={_checks.show(scale)}; "
                                     "expected a number in [0, 1]")
-        command = getattr(state, "command", None)
-        if command is qd:
-            return qd  # untouched: already within the limits
-        if command is None:
+        if scale >= 1.0:
+            return qd
+        command = getattr(self.monitor, "command", None)
+        if not callable(command):
             return qd * float(scale)
-        # the monitor's safe command, held to the same velocity and position limits
-        qd = _checks.vector(command, "monitor command", self.robot.dof, "joint velocities")
-        qd = self._scale_to_velocity_limits(qd)[0]
-        return np.minimum(np.maximum(qd, np.minimum((self._lo - qa) / dt, 0.0)),
-                          np.maximum((self._hi - qa) / dt, 0.0))
+        lower = np.maximum(np.minimum((self._lo - qa) / dt, 0.0), -self._vmax)
+        upper = np.minimum(np.maximum((self._hi - qa) / dt, 0.0), self._vmax)
+        task = Task(A, y, self._damping_rule, lower, upper)
+        return _checks.vector(command(state, task), "monitor command", self.robot.dof,
+                              "joint velocities")
 
     def _velocity(self, qa: Array, target_T: ArrayLike, target_twist: ArrayLike | None,
                   dt: float) -> Array:
@@ -448,7 +460,7 @@ class ResolvedRateController:
         if self.monitor is not None:
             given = {"dt": dt, "J": J}
             state = self.monitor.update(qa, qd, **{k: given[k] for k in self._monitor_kw})
-            qd = self._monitored(qa, qd, dt, state)
+            qd = self._monitored(qa, qd, dt, state, Jt, k * x)
         return qd
 
     def _damping(self, s: Array) -> Array | float:
