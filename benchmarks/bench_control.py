@@ -83,6 +83,11 @@ def main() -> None:
     qd_in = np.zeros(robot.dof)
     qd_in[3] = 0.5            # q4 toward 0: toward the stretched singularity
     assert mon.update(q_band, qd_in, J=J_band, dt=1e-3).scale < 1.0
+    q_toward = q_band.copy()
+    q_toward[3] = 0.0          # a target on the stretched singular set: every step is constrained
+    target_toward = kin.fk(robot, q_toward)
+    monitored.velocity(q_band, target_toward)
+    assert monitored.monitor_state.constrained
     pin_step = pinocchio_fkj(robot, q_far)
     calls = {"Pinocchio FK+J (computeJointJacobians, frame J)": pin_step} if pin_step else {}
     calls.update({
@@ -91,8 +96,10 @@ def main() -> None:
         "control step + monitor (outside warn zone)": lambda: monitored.velocity(q_far, target),
         "control step + monitor (inside warn band)": lambda: monitored.velocity(q_band, target),
         "monitor.update(q, qd, J=J) alone": lambda: mon.update(q_far, qd, J=J, dt=1e-3),
-        "monitor.update, scaling an approach inside the warn band (safe command)":
-            lambda: mon.update(q_band, qd_in, J=J_band, dt=1e-3),
+        "control step + monitor, constrained (the safe command: task QP)":
+            lambda: monitored.velocity(q_band, target_toward),
+        "monitor.update(...).command, an approach in the warn band (joint-space command)":
+            lambda: mon.update(q_band, qd_in, J=J_band, dt=1e-3).command,
         "measures(J) (full diagnostics)": lambda: kin.measures(J),
     })
     load0 = os.getloadavg()[0]

@@ -37,11 +37,13 @@ _TABLE_ROWS = (
     ("twist_max_error", "tool twist error vs PyBullet, max (m/s and rad/s)", ""),
     ("tracking_rms_m", "tool tracking error, RMS", "m"),
     ("tracking_max_m", "tool tracking error, max", "m"),
+    ("tracking_rotation_max_rad", "tool orientation error, max", "rad"),
     ("sigma_min_min", "smallest singular value of J (mixed units)", ""),
     ("max_joint_speed", "fastest measured joint speed", "rad/s"),
     ("max_joint_speed_ratio", "fastest measured joint speed / its limit", ""),
     ("max_commanded_speed_ratio", "fastest commanded joint speed / its limit", ""),
-    ("velocity_limit_violations", "steps above a joint speed limit", ""),
+    ("velocity_limit_violations", "steps above a joint speed limit (commanded, or measured "
+     "by more than PyBullet's 1 % motor tracking)", ""),
     ("velocity_tracking_max", "joint speed tracking error, max", "rad/s"),
     ("monitor_levels", "monitor steps per level", ""),
     ("first_warn_s", "first warn (— never)", "s"),
@@ -202,6 +204,17 @@ def figures(result: SimulationResult) -> dict[str, tuple[str, bytes]]:
         out["singularity.png"] = ("Singularity approach: commanded joint speeds (limit = 1) "
                                   "and sigma_min, monitored vs undamped, side by side.",
                                   _png(fig))
+        fig = _figure(12, 3.4)
+        gs = fig.add_gridspec(1, 2)
+        _pose_errors(fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1]), [sing, naive],
+                     bars.singularity_rotation_max_rad)
+        fig.suptitle("Same path, past the workspace boundary: what the tool does while the "
+                     "monitor holds the arm")
+        out["singularity_pose.png"] = (
+            "Singularity approach: tool position and orientation error against the target "
+            "(orientation held). The monitored command is the best task motion the monitor "
+            "allows, so the tool keeps its orientation while the position falls behind.",
+            _png(fig))
 
     fig = _figure(12, 3.6)
     gs = fig.add_gridspec(1, 3)
@@ -234,6 +247,26 @@ def figures(result: SimulationResult) -> dict[str, tuple[str, bytes]]:
     out["joint_speeds.png"] = ("Measured joint speeds of the controlled runs against their "
                                "URDF limits (dashed).", _png(fig))
     return out
+
+
+def _pose_errors(ax_p: Axes, ax_r: Axes, runs: list[Trace], bar: float) -> None:
+    """Tool position error [mm] and orientation error [deg] of several runs over time."""
+    names = {"singularity": "damped least squares + monitor",
+             "singularity_undamped": "undamped pseudo-inverse"}
+    for k, tr in enumerate(runs):
+        c, label = f"C{3 * k}", names.get(tr.name, tr.name.replace("_", " "))
+        ax_p.plot(tr.t, 1e3 * tr.pos_error, lw=1.2, color=c, label=label)
+        ax_r.plot(tr.t, np.degrees(tr.rot_error), lw=1.2, color=c, label=label)
+    ax_r.axhline(np.degrees(bar), color="k", ls="--", lw=0.8,
+                 label=f"bar {np.degrees(bar):.1f}° (monitored run)")
+    for ax in (ax_p, ax_r):
+        _shade_levels(ax, runs[0])
+        ax.set_xlabel("t [s]")
+        ax.legend(fontsize=7, loc="upper left")
+    ax_p.set_ylabel("tool position error [mm]")
+    ax_r.set_ylabel("tool orientation error [°]")
+    ax_p.set_title("position: the target leaves the workspace", fontsize=10)
+    ax_r.set_title("orientation: held by the target", fontsize=10)
 
 
 def _speeds_max(ax: Axes, runs: list[Trace]) -> None:
@@ -307,7 +340,8 @@ Wall time {m['wall_time_s']:.1f} s.</p>
 <li>singularity: the monitor warns, then halts the approach (level <i>stop</i>, or its
 velocity scale ≤ 1 % at the stop threshold: the monitor scales approaching motion linearly
 to 0 there, so in closed loop the metric settles on the threshold from above);
-smallest singular value of J &gt; 0</li></ul>
+smallest singular value of J &gt; 0; the tool's orientation error stays below the bar
+while the monitor holds the arm</li></ul>
 The undamped pseudo-inverse run is the comparison baseline: only the FK/J/twist agreement
 bars apply to it; its monitor is passive (levels recorded, scale not applied).</div>
 <h2>Figures</h2>{imgs}""")
