@@ -83,9 +83,8 @@ def main() -> None:
     qd_in = np.zeros(robot.dof)
     qd_in[3] = 0.5            # q4 toward 0: toward the stretched singularity
     assert mon.update(q_band, qd_in, J=J_band, dt=1e-3).scale < 1.0
-    q_toward = q_band.copy()
-    q_toward[3] = 0.0          # a target on the stretched singular set: every step is constrained
-    target_toward = kin.fk(robot, q_toward)
+    target_toward = kin.fk(robot, q_band).copy()
+    target_toward[:3, 3] *= 1.5      # beyond the reach: the step approaches, constrained
     monitored.velocity(q_band, target_toward)
     assert monitored.monitor_state.constrained
     pin_step = pinocchio_fkj(robot, q_far)

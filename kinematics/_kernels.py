@@ -1280,9 +1280,9 @@ def measures_batch(J, lin, length, magnitude, out, b0, N):  # type: ignore[no-un
 # ---------------------------------------------------------------------------------------
 # the singularity monitor's constraints and the safe command (kinematics.singularity)
 
-#: Weight of the tie-breaker ``μ ‖x − q̇‖²`` in the safe command's objective, relative to
-#: the task Hessian's largest eigenvalue: among commands the task cannot tell apart (its
-#: null space), the one nearest the nominal command ``q̇``.
+#: Smallest weight of ``μ ‖x‖²`` in the safe command's objective, relative to the task
+#: Hessian's largest eigenvalue (``μ = max(QP_TIE σ²_max, λ²_max)``): keeps the problem
+#: strictly convex when the task does not see every joint direction.
 QP_TIE = 1e-8
 
 
@@ -1433,11 +1433,14 @@ def _active_set(L, n, h, C, d, nc, x):  # type: ignore[no-untyped-def]
 
 @numba.njit(**_OPTS)
 def _task_objective(A, y, qd, mode, eps2, lmax2, lam2, H, h):  # type: ignore[no-untyped-def]
-    """The resolved-rate task as a quadratic: ``H = AᵀA + D + μ I`` and ``h = Aᵀ y + μ q̇``
-    (``(n, n)``, ``(n,)``, out), the minimand ``‖A x − y‖² + xᵀ D x + μ ‖x − q̇‖²`` up to a
+    """The resolved-rate task as a quadratic: ``H = AᵀA + D + μ I`` and ``h = Aᵀ y``
+    (``(n, n)``, ``(n,)``, out), the minimand ``‖A x − y‖² + xᵀ (D + μ I) x`` up to a
     constant. ``D`` is the controller's damping (:func:`_damped_svd`'s rule ``mode``:
     ``λ² I`` for a constant or adaptive ``λ``, ``Σ λ_i² v_i v_iᵀ`` for the selective one);
-    ``μ = QP_TIE · σ²_max(A)``."""
+    ``μ = max(QP_TIE σ²_max(A), λ²_max)``: a constrained command pays for joint speed as
+    much as the damping at a singularity, so a redundant arm does not buy a sliver of task
+    with fast self-motion. (``qd`` is unused: the nominal command enters only through the
+    monitor's rows.)"""
     m, n = A.shape
     k = max(m, n)
     B, Q, s2, den = np.empty((k, k)), np.empty((k, k)), np.empty(k), np.empty(k)
@@ -1445,7 +1448,7 @@ def _task_objective(A, y, qd, mode, eps2, lmax2, lam2, H, h):  # type: ignore[no
     smax = 1e-300
     for i in range(r):
         smax = max(smax, s2[i])
-    mu = QP_TIE * smax
+    mu = max(QP_TIE * smax, lmax2)
     for i in range(n):
         for j in range(n):
             acc = 0.0
@@ -1453,7 +1456,7 @@ def _task_objective(A, y, qd, mode, eps2, lmax2, lam2, H, h):  # type: ignore[no
                 acc += A[t, i] * A[t, j]
             H[i, j] = acc
         H[i, i] += mu
-        acc = mu * qd[i]
+        acc = 0.0
         for t in range(m):
             acc += A[t, i] * y[t]
         h[i] = acc
@@ -1654,7 +1657,7 @@ def safe_command(q, qd, J, G, P, mon, warn, stop, scale, value, dt, flat, push, 
     singularity constraint allows (:meth:`kinematics.singularity.SingularityMonitor
     .command`).
 
-    ``x`` minimises ``‖A x − y‖² + xᵀ D x + μ ‖x − q̇‖²`` (:func:`_task_objective`; ``A``
+    ``x`` minimises ``‖A x − y‖² + xᵀ (D + μ I) x`` (:func:`_task_objective`; ``A``
     ``(m, dof)`` the weighted task rows, ``y`` ``(m,)`` the task velocity, ``damping`` =
     ``[mode, ε², λ²_max, λ²]`` the rule of ``D``) subject to, for every monitored singular
     value ``σ_a < warn`` with gradient ``g_a`` (:func:`sv_gradients`),
@@ -1662,7 +1665,7 @@ def safe_command(q, qd, J, G, P, mon, warn, stop, scale, value, dt, flat, push, 
     ``scale`` times the nominal command ``q̇`` decreases it, and none that ``q̇`` keeps
     decreases; and to ``lower ≤ x ≤ upper`` (``±inf``: no bound; ``lower ≤ 0 ≤ upper``).
     ``x = 0`` is feasible, so the task's weighted error never grows to first order
-    (``yᵀ A x ≥ ½ (‖A x‖² + xᵀ D x) − ½ μ ‖q̇‖² ≥ −½ μ ‖q̇‖²``). Exact active set
+    (``yᵀ A x ≥ ½ (‖A x‖² + xᵀ (D + μ I) x) ≥ 0``). Exact active set
     (:func:`_active_set`).
 
     Halted (``scale = 0``) the first-order constraint is not enough (curvature lowers a

@@ -994,13 +994,19 @@ class SingularityMonitor:
         and ``q̇`` the command the state was computed for: no near-singular value may
         decrease faster than ``scale`` times the nominal command decreases it, and none
         that the nominal keeps may decrease. ``x`` minimises the task's damped weighted
-        least squares ``‖A x − y‖² + xᵀ D x`` (plus ``10⁻⁸ σ²_max(A) ‖x − q̇‖²``, which
-        only chooses among motions the task cannot tell apart) under those constraints and
-        ``task.lower ≤ x ≤ task.upper``: an exact active-set solve, compiled
-        (:func:`kinematics._kernels.safe_command`). Since ``x = 0`` is feasible the task's
-        weighted error never grows to first order: ``yᵀ A x ≥ −½ 10⁻⁸ σ²_max ‖q̇‖²``.
-        Halted (``scale = 0``), ``x`` is halved (up to 8 times) until the metric does not
-        decrease over the period, else 0.
+        least squares ``‖A x − y‖² + xᵀ (D + μ I) x`` with ``μ = max(10⁻⁸ σ²_max(A),
+        λ²_max)`` (a constrained command pays for joint speed as much as the damping at a
+        singularity: a redundant arm does not buy a sliver of task with fast self-motion)
+        under those constraints and ``task.lower ≤ x ≤ task.upper``: an exact active-set
+        solve, compiled (:func:`kinematics._kernels.safe_command`). Since ``x = 0`` is
+        feasible the task's weighted error never grows to first order
+        (``yᵀ A x ≥ ½ xᵀ (AᵀA + D + μ I) x ≥ 0``). Halted (``scale = 0``) each active row
+        asks for a small outward rate (5 % of ``‖g‖ ‖q̇‖``) together with task progress
+        ``(Aᵀ y)ᵀ x ≥ 0`` (when such a command exists), then ``x`` is halved (up to 8
+        times) until the metric does not decrease over the period, else 0; in the band it
+        is halved the same way while the metric would fall below ``stop`` over the period
+        (curvature). Without a task (``A = I``, ``y = q̇``, no damping) ``x`` is the
+        nearest command to ``q̇`` that meets the rows.
 
         Args:
             state: What :meth:`update` returned for ``(q, q̇)`` (with ``q̇``).

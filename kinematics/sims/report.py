@@ -319,6 +319,8 @@ def write_report(result: SimulationResult, out: Path) -> list[Path]:
                      for k, what, unit in _TABLE_ROWS),
                     header=["metric", *(esc(r.replace("_", " ")) for r in runs)])
     labels = {k: (what, unit) for k, what, unit in _TABLE_ROWS}
+    labels["singularity_rotation_max_rad"] = ("singularity run: tool orientation error, max",
+                                              "rad")
     bars = "".join(f"<li>{esc(labels.get(k, (k, ''))[0])} &lt; "
                    f"{esc(num(float(v), labels.get(k, ('', ''))[1]))}</li>"
                    for k, v in m["bars"].items())

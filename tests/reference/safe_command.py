@@ -48,8 +48,8 @@ def sv_gradients(monitor: kin.SingularityMonitor, q: np.ndarray, h: float = 1e-6
 
 def task_objective(A: np.ndarray, y: np.ndarray, qd: np.ndarray, damping: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """``H, h`` of ``‖A x − y‖² + xᵀ D x + μ ‖x − q̇‖²`` (halved), constant or adaptive
-    damping (modes 0 and 1)."""
+    """``H, h`` of ``‖A x − y‖² + xᵀ (D + μ I) x`` (halved), constant or adaptive damping
+    (modes 0 and 1), ``μ = max(1e-8 σ²_max, λ²_max)``."""
     mode, eps2, lmax2, lam2 = damping
     s2 = np.linalg.svd(A, compute_uv=False) ** 2
     if mode == 0:
@@ -57,9 +57,9 @@ def task_objective(A: np.ndarray, y: np.ndarray, qd: np.ndarray, damping: np.nda
     else:
         smin = s2.min() if A.shape[0] <= A.shape[1] else s2.min()
         d = (1 - smin / eps2) * lmax2 if smin < eps2 else 0.0
-    mu = QP_TIE * max(s2.max(), 1e-300)
+    mu = max(QP_TIE * max(s2.max(), 1e-300), lmax2)
     n = A.shape[1]
-    return A.T @ A + (d + mu) * np.eye(n), A.T @ y + mu * qd
+    return A.T @ A + (d + mu) * np.eye(n), A.T @ y
 
 
 def qp(H: np.ndarray, h: np.ndarray, C: np.ndarray, d: np.ndarray, tol: float = 1e-9
