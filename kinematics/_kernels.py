@@ -867,7 +867,8 @@ def rate_step(q, G, P, Tt, ff, cfg, rows, lim, mon, dt, qd, J, A, x, out):  # ty
         qd: ``(dof,)`` out: the joint velocities. ``J``: ``(6, dof)`` out: base Jacobian.
         A: ``(m, dof)`` out: the weighted task rows; ``x``: ``(m,)`` out: the weighted task
             velocity, scaled like ``q̇`` for the velocity limits (the safe command's task).
-        out: ``(2,)`` out: the monitor's metric, the velocity-limit scale ``k``.
+        out: ``(9,)`` out: the monitor's metric, the velocity-limit scale ``k``, 1 when the
+            position limits saturated the command (else 0), the pose error ``e`` (6).
 
     Returns:
         0, or a ``RATE_*`` code: ``q`` not finite or too large, or the target not a rigid
@@ -945,6 +946,9 @@ def rate_step(q, G, P, Tt, ff, cfg, rows, lim, mon, dt, qd, J, A, x, out):  # ty
     if mon[0] >= 0.0:
         out[0] = _metric(J, mon, B, Q, s2)
     out[1] = kv
+    out[2] = 0.0 if inside else 1.0
+    for i in range(6):
+        out[3 + i] = e[i]
     return 0
 
 

@@ -15,8 +15,10 @@ from ..singularity import manipulability
 from .objectives import manipulability_gradient
 from .rate import ResolvedRateController
 from .solver import IKResult, solve
+from .status import ControlStatus
 
 __all__ = [
+    "ControlStatus",
     "IKResult",
     "ResolvedRateController",
     "jacobian_hessian",

@@ -27,7 +27,12 @@ One call of :meth:`ResolvedRateController.velocity`, for ``q`` ``(dof,)``:
    other joints (saturation in the null space, Flacco et al. 2012); finally ``q̇`` is clipped
    so that ``q + q̇ dt`` stays inside the limits, and re-scaled for velocity limits.
 7. An optional singularity monitor (``monitor.update(q, q̇) -> state`` with a ``scale`` in
-   [0, 1]) scales ``q̇``.
+   [0, 1]): when it constrains (``scale < 1``), a monitor with ``command(state, task)``
+   (:class:`~kinematics.singularity.SingularityMonitor`) returns the best motion for this
+   task (weighted rows, damping, velocity and position bounds) under its constraint; a
+   monitor with only ``update`` gets ``q̇ · scale``.
+8. :attr:`ResolvedRateController.status` reports the step (:class:`~kinematics.ik.status
+   .ControlStatus`: pose error, level, limited, stalled, events).
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from .. import _checks, _engine
 from ..exceptions import InvalidValueError, ShapeError
 from ..robot import Robot
 from ..singularity import Task
+from .status import ControlStatus, StatusRecorder
 from ..spatial import pose_error_one
 from .objectives import centering_gradient, limit_penetration, manipulability_gradient
 
@@ -122,6 +128,10 @@ class ResolvedRateController:
             ``state.scale`` in [0, 1] multiplies ``q̇`` (e.g.
             ``kinematics.singularity.SingularityMonitor``).
         link: Controlled link (``None``: the tool frame).
+        tolerance: Pose error norm [m and rad combined] below which :attr:`status` reports
+            the target ``"reached"``. Default 1e-4.
+        stall_time: Seconds [s] of constrained or limited periods without a 1 % fall of the
+            pose error after which :attr:`status` reports ``stalled``. Default 1.0.
 
     Raises:
         InvalidValueError: A parameter out of range, an unknown mode, or a ``monitor``
@@ -159,6 +169,8 @@ class ResolvedRateController:
         task_frame: str = "base",
         monitor: Any = None,
         link: str | None = None,
+        tolerance: float = 1e-4,
+        stall_time: float = 1.0,
     ) -> None:
         _checks.robot(robot)
         self._chain = robot.chain(link)
@@ -208,6 +220,12 @@ class ResolvedRateController:
         #: The monitor's state at the last :meth:`velocity` call (``None`` before or without
         #: a monitor): level, scale, measures, time to singularity.
         self.monitor_state: Any = None
+        axes = w > 0
+        if self.task_frame == "tool":
+            axes = np.repeat([axes[:3].any(), axes[3:].any()], 3)
+        self._recorder = StatusRecorder(
+            axes, _checks.nonnegative(tolerance, "tolerance", " [m and rad]"),
+            _checks.nonnegative(stall_time, "stall_time", " [s]"))
         for a in (self.gain, self.task_weights):
             a.setflags(write=False)
         # precomputed
@@ -259,9 +277,22 @@ class ResolvedRateController:
             mon = np.array([-1.0])   # no monitor, or its own update() runs
         m = self._rows.size
         return (G, P, cfg, self._rows.astype(np.int64), lim, mon, np.zeros(6),
-                np.empty((m, self.robot.dof)), np.empty(m), np.empty(2))
+                np.empty((m, self.robot.dof)), np.empty(m), np.empty(9))
 
     # ------------------------------------------------------------------------- public
+    @property
+    def status(self) -> ControlStatus | None:
+        """The last :meth:`velocity` / :meth:`step` call: pose error, the monitor's level
+        and state, whether a limit shaped the command, whether the controller is stalled,
+        and the events of the step (:class:`~kinematics.ik.status.ControlStatus`); ``None``
+        before the first call."""
+        return self._recorder.status()
+
+    def reset(self) -> None:
+        """Forget the status history (stall timer, last level), e.g. for a new target."""
+        self._recorder.reset()
+        self.monitor_state = None
+
     def velocity(self, q: ArrayLike, target_T: ArrayLike,
                  target_twist: ArrayLike | None = None, *, dt: float | None = None) -> Array:
         """Joint velocities toward ``target_T`` for one control period ``dt``.
@@ -317,11 +348,12 @@ class ResolvedRateController:
         return np.where(inside, np.minimum(np.maximum(q_next, self._lo), self._hi), q_next)
 
     def _task(self, qa: Array, link: str | None, chain: Any, Tt: Array,
-              target_twist: ArrayLike | None) -> tuple[Array, Array, Array]:
-        """Weighted task rows ``(J_task, x)`` of one link, and its base Jacobian ``J``."""
+              target_twist: ArrayLike | None) -> tuple[Array, Array, Array, Array]:
+        """Weighted task rows ``(J_task, x)`` of one link, its base Jacobian ``J`` and its
+        pose error ``e`` (6,) (base axes)."""
         T, J = _engine.pose_jacobian(chain, _engine.chain_theta(chain, qa))
         J = _engine.to_dof(self.robot, chain, J)
-        x = pose_error_one(T, Tt)
+        x = e = pose_error_one(T, Tt)
         if target_twist is not None:
             ff = _checks.vector(target_twist, "target_twist", 6, "twist [vx vy vz wx wy wz]")
             _checks.bounded(ff, "target_twist")
@@ -340,10 +372,10 @@ class ResolvedRateController:
         if not self._full:
             Jt = Jt[self._rows] * self._sqrt_w[:, None]
             x = x[self._rows] * self._sqrt_w
-        return Jt, x, J
+        return Jt, x, J, e
 
     def _several(self, qa: Array, targets: Mapping[Any, ArrayLike],
-                 twists: ArrayLike | None) -> tuple[Array, Array, Array]:
+                 twists: ArrayLike | None) -> tuple[Array, Array, Array, Array]:
         """Stacked task rows of several links ``{link: target}`` (each with the controller's
         gain, weights and frame; twists, if any, as ``{link: (6,)}``)."""
         if not targets:
@@ -352,11 +384,12 @@ class ResolvedRateController:
                                        and set(twists) <= set(targets)):
             raise InvalidValueError("target_twist: with several targets, expected a mapping "
                                     "{link: (6,) twist} over the targets' links")
-        rows, xs, J0 = [], [], None
+        rows, xs, J0, e0 = [], [], None, None
         for link, T in targets.items():
             Tt = _checks.pose(T, f"target_T[{link!r}]", single=True)
             ff = None if twists is None else twists.get(link)  # type: ignore[union-attr]
-            Jt, x, J = self._task(qa, link, self.robot.chain(link), Tt, ff)
+            Jt, x, J, e = self._task(qa, link, self.robot.chain(link), Tt, ff)
+            e0 = e if e0 is None else e0
             rows.append(Jt)
             xs.append(x)
             if link == self.link:
@@ -364,7 +397,7 @@ class ResolvedRateController:
         if J0 is None:  # the controller's own link (monitor, null space) is not a target
             J0 = _engine.to_dof(self.robot, self._chain, _engine.pose_jacobian(
                 self._chain, _engine.chain_theta(self._chain, qa))[1])
-        return np.concatenate(rows), np.concatenate(xs), J0
+        return np.concatenate(rows), np.concatenate(xs), J0, cast(Array, e0)
 
     def _period(self, dt: float | None) -> float:
         if dt is None:
@@ -411,21 +444,26 @@ class ResolvedRateController:
         J = np.empty((6, dof))
         if kern.rate_step(q, G, P, target_T, ff, cfg, rows, lim, mon, dt, qd, J, A, x, out):
             return None
+        limited = out[1] < 1.0 or out[2] != 0.0
+        state = None
         if self.monitor is not None:
             if mon[0] >= 0.0:
                 state = self.monitor.assess(q, qd, J, float(out[0]), dt)
             else:
                 given = {"dt": dt, "J": J}
                 state = self.monitor.update(q, qd, **{k: given[k] for k in self._monitor_kw})
-            qd = self._monitored(q, qd, dt, state, A, x * out[1])
+            qd, limited = self._monitored(q, qd, dt, state, A, x * out[1], limited)
+        self._recorder.record(q.copy(), qd, out[3:9].copy(), state, limited, dt)
         return qd
 
     def _monitored(self, qa: Array, qd: Array, dt: float, state: Any, A: Array,
-                   y: Array) -> Array:
+                   y: Array, limited: bool) -> tuple[Array, bool]:
         """Apply the monitor's ``state`` to the command ``qd``: unchanged when it does not
         constrain (``scale == 1``); else the monitor's ``command(state, task)`` for this
         controller's task (``A x ≈ y``, its damping, the velocity and position limits over
-        ``dt``), or ``qd · scale`` from a monitor that only scales."""
+        ``dt``), or ``qd · scale`` from a monitor that only scales. Returns the command and
+        whether a limit shaped it (``limited``: the nominal's, or a safe command at one of
+        its velocity bounds)."""
         self.monitor_state = state
         scale = getattr(state, "scale", None)
         if (isinstance(scale, bool) or not isinstance(scale, (int, float, np.floating))
@@ -433,34 +471,39 @@ class ResolvedRateController:
             raise InvalidValueError(f"monitor returned scale={_checks.show(scale)}; "
                                     "expected a number in [0, 1]")
         if scale >= 1.0:
-            return qd
+            return qd, limited
         command = getattr(self.monitor, "command", None)
         if not callable(command):
-            return qd * float(scale)
+            return qd * float(scale), limited
         lower = np.maximum(np.minimum((self._lo - qa) / dt, 0.0), -self._vmax)
         upper = np.minimum(np.maximum((self._hi - qa) / dt, 0.0), self._vmax)
         task = Task(A, y, self._damping_rule, lower, upper)
-        return _checks.vector(command(state, task), "monitor command", self.robot.dof,
-                              "joint velocities")
+        x = _checks.vector(command(state, task), "monitor command", self.robot.dof,
+                           "joint velocities")
+        return x, bool((np.abs(x) >= self._vmax * (1.0 - 1e-9)).any())
 
     def _velocity(self, qa: Array, target_T: ArrayLike, target_twist: ArrayLike | None,
                   dt: float) -> Array:
         if isinstance(target_T, Mapping):
-            Jt, x, J = self._several(qa, target_T, target_twist)
+            Jt, x, J, e = self._several(qa, target_T, target_twist)
         else:
-            Jt, x, J = self._task(qa, self.link, self._chain,
-                                  _checks.pose(target_T, "target_T", single=True),
-                                  target_twist)
+            Jt, x, J, e = self._task(qa, self.link, self._chain,
+                                     _checks.pose(target_T, "target_T", single=True),
+                                     target_twist)
         qd, null = self._dls(Jt, x)
         z = self._nullspace_velocity(qa, J)
         if z is not None:
             qd = qd + null(z)
         qd, k = self._scale_to_velocity_limits(qd)
+        nominal = qd
         qd = self._respect_position_limits(qa, qd, Jt, k * x, dt)
+        limited = k < 1.0 or not np.array_equal(qd, nominal)
+        state = None
         if self.monitor is not None:
             given = {"dt": dt, "J": J}
             state = self.monitor.update(qa, qd, **{k: given[k] for k in self._monitor_kw})
-            qd = self._monitored(qa, qd, dt, state, Jt, k * x)
+            qd, limited = self._monitored(qa, qd, dt, state, Jt, k * x, limited)
+        self._recorder.record(qa.copy(), qd, e, state, limited, dt)
         return qd
 
     def _damping(self, s: Array) -> Array | float:
