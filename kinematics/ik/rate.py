@@ -47,9 +47,9 @@ from .. import _checks, _engine
 from ..exceptions import InvalidValueError, ShapeError
 from ..robot import Robot
 from ..singularity import Task
-from .status import ControlStatus, StatusRecorder
 from ..spatial import pose_error_one
 from .objectives import centering_gradient, limit_penetration, manipulability_gradient
+from .status import ControlStatus, StatusRecorder
 
 __all__ = ["ResolvedRateController"]
 
