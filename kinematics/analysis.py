@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, fields
 from typing import Any, TextIO
@@ -209,11 +210,12 @@ def analyze_trajectory(robot: Robot, q: ArrayLike, *, t: ArrayLike | None = None
     tts = np.full(len(ta), np.inf)
     approaching_min = (ds[:, -1] < 0) & approaching
     tts[approaching_min] = s[approaching_min, -1] / -ds[approaching_min, -1]
-    mon.reset()
+    replay = copy.copy(mon)   # the hysteresis replayed on a copy: the caller's is untouched
+    replay.reset()
     level = np.empty(len(ta), dtype=np.int8)
     scale = np.empty(len(ta))
     for i, (v, a) in enumerate(zip(value.tolist(), approaching.tolist(), strict=True)):
-        name, scale[i] = mon.step(v, a)
+        name, scale[i] = replay.step(v, a)
         level[i] = LEVELS.index(name)
     return TrajectoryAnalysis(ta, qa, qd, meas, mon.metric, value, rate, level, scale, tts,
                               mon.warn, mon.stop, mon.link, tuple(mon.rows))

@@ -180,3 +180,16 @@ def test_classify_and_search_bad_input():
         classify(ur5, np.zeros((1, 6)))
     with pytest.raises(kin.InvalidValueError, match="threshold=0; expected"):
         classify(ur5, np.zeros(6), threshold=0)
+
+
+def test_analysis_leaves_the_callers_monitor_alone() -> None:
+    """analyze_trajectory replays the monitor's hysteresis on a copy: the level a caller's
+    monitor holds (e.g. in a running control loop) is the same before and after."""
+    ur5 = kin.load_robot("ur5")
+    mon = kin.SingularityMonitor(ur5)
+    q = np.array([0.0, -1.2, 1.5, -0.3, 0.002, 0.0])       # inside the stop zone
+    assert mon.update(q, np.zeros(6)).level == "stop"
+    Q = np.linspace([0.0, -1.2, 1.5, -0.3, 1.0, 0.0], [0.0, -1.2, 1.5, -0.3, 1.2, 0.0], 5)
+    result = kin.analysis.analyze_trajectory(ur5, Q, dt=0.1, monitor=mon)
+    assert result.level.max() == 0            # the replay starts from "ok"
+    assert mon.level == "stop"
