@@ -11,6 +11,9 @@ Two cases (issue 28), each run without a monitor and with the default
    reach (``robot.reach``) in the tool's direction from the base, orientation held, 6 s
    at 500 Hz.
 
+3. **liveness**: from the UR5's doubly singular home pose, 20 targets
+   ``fk(home + U(±0.6))``, reached or not in 20 s, by the zone of the goal's metric.
+
 Prints position / rotation errors at a few times, the lowest monitored metric, and how
 many constrained steps increased the pose error to first order (``yᵀ J q̇ < 0`` with
 ``y = K e + ẋ_ff`` the controller's task velocity);
@@ -138,6 +141,37 @@ def reach_case(name: str) -> tuple[str, list[str]]:
     return note, rows
 
 
+def liveness_case(count: int = 20, seconds: float = 20.0, dt: float = 2e-3,
+                  seed: int = 0) -> tuple[str, list[str]]:
+    """From the UR5's doubly singular home pose, ``count`` targets ``fk(home + U(±0.6))``:
+    how many are reached (pose error < 1e-4) with and without the monitor, by where the
+    goal configuration's metric lies (outside the warn zone, in the band, in the stop
+    zone)."""
+    robot = kin.load_robot("ur5")
+    home = np.array([0.0, -np.pi / 2, 0.0, -np.pi / 2, 0.0, 0.0])
+    rng = np.random.default_rng(seed)
+    probe = kin.SingularityMonitor(robot)
+    zones = {"outside warn": [0, 0, 0], "warn band": [0, 0, 0], "stop zone": [0, 0, 0]}
+    for _ in range(count):
+        goal = home + rng.uniform(-0.6, 0.6, 6)
+        value = probe.update(goal).value
+        zone = ("outside warn" if value >= probe.warn else
+                "warn band" if value >= probe.stop else "stop zone")
+        zones[zone][0] += 1
+        T = kin.fk(robot, goal)
+        for col, monitored in ((1, False), (2, True)):
+            mon = kin.SingularityMonitor(robot) if monitored else None
+            ctrl = ResolvedRateController(robot, gain=4.0, monitor=mon)
+            q = home.copy()
+            for _ in range(int(seconds / dt)):
+                q = ctrl.step(q, T, dt)
+            zones[zone][col] += bool(np.linalg.norm(kin.spatial.pose_error(
+                kin.fk(robot, q), T)) < 1e-4)
+    rows = [f"| {z} | {n} | {a} | {b} |" for z, (n, a, b) in zones.items()]
+    reached = sum(v[2] for v in zones.values())
+    return f"UR5 home liveness: {reached} of {count} reached with the monitor", rows
+
+
 def main() -> None:
     head = ["| case | t [s] | no monitor: position [m] / rotation [rad] | "
             "monitor: position [m] / rotation [rad] |", "|---|--:|---|---|"]
@@ -150,10 +184,16 @@ def main() -> None:
         note, r = reach_case(name)
         notes.append(note)
         rows += r
+    live_note, live_rows = liveness_case()
+    notes.append(live_note)
     load = os.getloadavg()[0]
     text = "\n".join(["# Tracking beyond reach, with and without the monitor", "",
                       f"`python benchmarks/monitor_tracking.py`, load {load:.1f}", "",
-                      *head, *rows, "", *[f"- {n}" for n in notes], ""])
+                      *head, *rows, "", *[f"- {n}" for n in notes], "",
+                      "## Liveness: from the UR5's home pose (elbow and wrist singular), "
+                      "20 targets fk(home + U(±0.6)), 20 s each", "",
+                      "| goal's metric | targets | reached, no monitor | reached, monitor |",
+                      "|---|--:|--:|--:|", *live_rows, ""])
     print(text)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(text)
