@@ -1436,15 +1436,14 @@ def _active_set(L, n, h, C, d, nc, x):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**_OPTS)
-def _task_objective(A, y, qd, mode, eps2, lmax2, lam2, H, h):  # type: ignore[no-untyped-def]
+def _task_objective(A, y, mode, eps2, lmax2, lam2, H, h):  # type: ignore[no-untyped-def]
     """The resolved-rate task as a quadratic: ``H = AᵀA + D + μ I`` and ``h = Aᵀ y``
     (``(n, n)``, ``(n,)``, out), the minimand ``‖A x − y‖² + xᵀ (D + μ I) x`` up to a
     constant. ``D`` is the controller's damping (:func:`_damped_svd`'s rule ``mode``:
     ``λ² I`` for a constant or adaptive ``λ``, ``Σ λ_i² v_i v_iᵀ`` for the selective one);
     ``μ = max(QP_TIE σ²_max(A), λ²_max)``: a constrained command pays for joint speed as
     much as the damping at a singularity, so a redundant arm does not buy a sliver of task
-    with fast self-motion. (``qd`` is unused: the nominal command enters only through the
-    monitor's rows.)"""
+    with fast self-motion. (The nominal command enters only through the monitor's rows.)"""
     m, n = A.shape
     k = max(m, n)
     B, Q, s2, den = np.empty((k, k)), np.empty((k, k)), np.empty(k), np.empty(k)
@@ -1713,7 +1712,7 @@ def safe_command(q, qd, J, G, P, mon, warn, stop, scale, value, dt, flat, push, 
                 d[nc] = min(bound, 0.0)
                 nc += 1
     H, h = np.empty((dof, dof)), np.empty(dof)
-    _task_objective(A, y, qd, int(damping[0]), damping[1], damping[2], damping[3], H, h)
+    _task_objective(A, y, int(damping[0]), damping[1], damping[2], damping[3], H, h)
     if not _cholesky(H, dof):
         for j in range(dof):
             x[j] = 0.0

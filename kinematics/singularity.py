@@ -712,7 +712,8 @@ class ConstrainingMonitor(Monitor, Protocol):
 
 class Task(NamedTuple):
     """A resolved-rate controller's task for one period, as the safe command optimises it:
-    ``min ‖A x − y‖² + xᵀ D x`` over joint velocities ``x`` with ``lower ≤ x ≤ upper``.
+    ``min ‖A x − y‖² + xᵀ (D + μ I) x`` over joint velocities ``x`` with
+    ``lower ≤ x ≤ upper`` (``μ``: :meth:`SingularityMonitor.command`).
 
     Attributes:
         A: ``(m, dof)`` the weighted task rows (``√W J`` in the task frame).

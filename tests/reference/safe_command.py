@@ -46,7 +46,7 @@ def sv_gradients(monitor: kin.SingularityMonitor, q: np.ndarray, h: float = 1e-6
     return s[active], grads
 
 
-def task_objective(A: np.ndarray, y: np.ndarray, qd: np.ndarray, damping: np.ndarray
+def task_objective(A: np.ndarray, y: np.ndarray, damping: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray]:
     """``H, h`` of ``‖A x − y‖² + xᵀ (D + μ I) x`` (halved), constant or adaptive damping
     (modes 0 and 1), ``μ = max(1e-8 σ²_max, λ²_max)``."""
@@ -55,7 +55,7 @@ def task_objective(A: np.ndarray, y: np.ndarray, qd: np.ndarray, damping: np.nda
     if mode == 0:
         d = lam2
     else:
-        smin = s2.min() if A.shape[0] <= A.shape[1] else s2.min()
+        smin = s2.min()
         d = (1 - smin / eps2) * lmax2 if smin < eps2 else 0.0
     mu = max(QP_TIE * max(s2.max(), 1e-300), lmax2)
     n = A.shape[1]
@@ -115,5 +115,5 @@ def safe_command(monitor: kin.SingularityMonitor, q: np.ndarray, qd: np.ndarray,
         if np.isfinite(upper[j]):
             rows.append(-np.eye(n)[j][None])
             rhs.append(np.array([-max(upper[j], 0.0)]))
-    H, h = task_objective(A, y, qd, damping)
+    H, h = task_objective(A, y, damping)
     return qp(H, h, np.concatenate(rows), np.concatenate(rhs))
