@@ -228,8 +228,8 @@ def test_threaded_chunks_are_identical(monkeypatch: pytest.MonkeyPatch) -> None:
     robot = kin.load_robot("panda")
     J = kin.jacobian(robot, robot.random_q((700,), seed=3))
     one = measures(J, length=0.9)
-    monkeypatch.setattr(singularity, "_THREADED", 10)
-    monkeypatch.setattr(singularity, "_TASK", 64)
+    monkeypatch.setattr(sys.modules['kinematics.singularity.values'], "_THREADED", 10)
+    monkeypatch.setattr(sys.modules['kinematics.singularity.values'], "_TASK", 64)
     previous = _engine.set_threads(3)
     try:
         many = measures(J, length=0.9)
