@@ -15,14 +15,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "kinematics"
+#: Top-level folders installed inside the package (pyproject's package-dir).
+MAPPED = {"robots": "kinematics.robots", "sims": "kinematics.sims"}
 
 
 def _module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[0] in MAPPED:
+        parts[:1] = MAPPED[parts[0]].split(".")
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-SOURCES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+SOURCES = {_module_name(p): p for top in (PACKAGE, *(ROOT / d for d in MAPPED))
+           for p in sorted(top.rglob("*.py"))}
 
 
 def _imports(name: str) -> set[str]:
@@ -104,7 +109,8 @@ def test_no_import_cycle() -> None:
 
 
 def test_the_cli_is_the_top() -> None:
-    assert _importers("kinematics.cli") == []
+    # only an entry point imports it: ``python -m kinematics.sims`` is ``kinematics simulate``
+    assert _importers("kinematics.cli") == ["kinematics.sims.__main__"]
     # argparse (every parser) lives in the CLI only
     assert _importers("argparse") == ["kinematics.cli"]
 
@@ -116,10 +122,8 @@ def test_only_the_cli_reaches_the_simulator_harness() -> None:
 
 def test_only_sims_imports_pybullet() -> None:
     pattern = re.compile(r"^\s*(import|from)\s+pybullet", re.MULTILINE)
-    offenders = [str(p.relative_to(ROOT)) for p in PACKAGE.rglob("*.py")
-                 if pattern.search(p.read_text(encoding="utf-8"))
-                 and p.relative_to(PACKAGE).parts[0] != "sims"]
-    assert offenders == []
+    users = sorted(n for n, p in SOURCES.items() if pattern.search(p.read_text(encoding="utf-8")))
+    assert users and all(n.startswith("kinematics.sims.") for n in users), users
 
 
 @pytest.mark.parametrize("name", [n for n in SOURCES if n.startswith("kinematics.report")])
@@ -152,3 +156,37 @@ def test_import_kinematics_stays_light() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_robots_and_sims_stand_at_the_top_once() -> None:
+    """The layout users were promised: ``robots/`` and ``sims/`` at the repository's top,
+    installed as ``kinematics.robots`` and ``kinematics.sims``; no second copy of a
+    description or a harness module anywhere in the tree; every package of the library
+    is in pyproject's list (an unlisted subpackage would be missing from the wheel)."""
+    import tomllib
+
+    assert (ROOT / "robots" / "__init__.py").is_file() and (ROOT / "sims" / "bullet.py").is_file()
+    assert not (PACKAGE / "robots").exists() and not (PACKAGE / "sims").exists()
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    tool = config["tool"]["setuptools"]
+    assert tool["package-dir"] == {v: k for k, v in MAPPED.items()}
+    packages = {".".join(p.relative_to(ROOT).parts[:-1]) for p in PACKAGE.rglob("__init__.py")}
+    assert set(tool["packages"]) == packages | set(MAPPED.values())
+    skip = {".git", "build", "dist", ".venv", "venv", "node_modules"}
+    for pattern, home in (("*.urdf", "robots"), ("bullet.py", "sims"), ("simulate.py", "sims")):
+        found = [p for p in ROOT.rglob(pattern)
+                 if not skip & set(p.relative_to(ROOT).parts)
+                 and p.relative_to(ROOT).parts[0] in ("kinematics", "robots", "sims")]
+        assert all(p.relative_to(ROOT).parts[0] == home for p in found), found
+        names = [p.name for p in found]
+        assert len(names) == len(set(names)), names
+
+
+@pytest.mark.parametrize("argv", [["-m", "kinematics.sims"], [str(ROOT / "sims" / "simulate.py")]])
+def test_scenarios_run_as_scripts(argv: list[str]) -> None:
+    """``python -m kinematics.sims ROBOT`` and, from a clone, ``python sims/simulate.py
+    ROBOT`` are ``kinematics simulate ROBOT``."""
+    done = subprocess.run([sys.executable, *argv, "--help"], capture_output=True, text=True,
+                          cwd=ROOT.parent, env={**__import__("os").environ, "MPLBACKEND": "Agg"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: kinematics simulate")

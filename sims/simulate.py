@@ -597,3 +597,9 @@ def format_summary(result: SimulationResult) -> str:
                  else f"FAIL: {len(result.failures)} bar(s)")
     return "\n".join(lines)
 
+
+
+if __name__ == "__main__":   # python sims/simulate.py ROBOT [options], from a clone
+    import runpy
+
+    runpy.run_module("kinematics.sims", run_name="__main__", alter_sys=True)
