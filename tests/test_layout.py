@@ -1,6 +1,6 @@
 """The layout rules of DESIGN.md, checked on the source: the project's import graph (every
 ``import`` statement, lazy and ``TYPE_CHECKING`` ones included) has no cycle, the CLI is the
-top, PyBullet stays in ``kinematics/sims``, reports know neither argparse nor PyBullet, and
+top, PyBullet stays in ``sims/`` (kinematics.sims), reports know neither argparse nor PyBullet, and
 ``import kinematics`` stays light."""
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ def test_jacobian_matches_calculate_jacobian(sim: Sim) -> None:
 
 def test_jacobian_of_a_point_off_the_link_origin(sim: Sim) -> None:
     """``localPosition`` is an offset from the link origin in COM-frame axes (the boundary
-    convention converted in ``kinematics/sims/bullet.py``): the Jacobian of the link's COM point is
+    convention converted in ``sims/bullet.py``): the Jacobian of the link's COM point is
     ``J_o`` with ``v += ω × (c − o)``."""
     import pybullet as p
 

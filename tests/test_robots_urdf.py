@@ -1,4 +1,4 @@
-"""Checks of the bundled URDF descriptions in ``kinematics/robots/``.
+"""Checks of the bundled URDF descriptions in ``robots/``.
 
 Structure and physical plausibility are checked on the XML itself; kinematics are checked
 with PyBullet's forward kinematics (URDF link frames, ``getLinkState(...)[4:6]``) against
