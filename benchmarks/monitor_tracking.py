@@ -70,7 +70,7 @@ def run(robot: kin.Robot, q0: np.ndarray, target, twist, seconds: float, monitor
         if i == n:
             break
         ff = twist(t)
-        qd = ctrl.velocity(q, T, ff, dt=dt)
+        qd = ctrl.velocity(q, T, dt, ff)
         if mon is not None:
             st = ctrl.monitor_state
             lowest = min(lowest, st.value)

@@ -390,7 +390,7 @@ def _controlled(robot: kin.Robot, dt: float) -> Command:
 
     def command(q: np.ndarray, J: np.ndarray, T: np.ndarray, T_target: np.ndarray,
                 v_target: np.ndarray) -> tuple[np.ndarray, int, float, float]:
-        qd = np.asarray(controller.velocity(q, T_target, v_target), dtype=float)
+        qd = np.asarray(controller.velocity(q, T_target, target_twist=v_target), dtype=float)
         state = controller.monitor_state
         return qd, LEVELS.index(state.level), float(state.scale), float(state.value)
 

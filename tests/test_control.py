@@ -254,7 +254,7 @@ def test_compiled_control_step_matches_the_numpy_step(name: str) -> None:
                             ctrl.monitor_state = None
                             if mon is not None:
                                 mon.reset()
-                        qd = ctrl.velocity(q, T, ff, dt=dt)
+                        qd = ctrl.velocity(q, T, dt, ff)
                     finally:
                         kin.accel.enable(previous)
                     st = ctrl.monitor_state
@@ -364,3 +364,17 @@ def test_monitor_diagnostics_do_not_follow_in_place_updates_of_q() -> None:
     qd *= -3.0
     assert state.time_to_singularity == fresh.time_to_singularity
     assert state.certified_time == fresh.certified_time
+
+
+def test_velocity_and_step_take_their_arguments_in_one_order() -> None:
+    """``velocity(q, T, dt, target_twist)`` like ``step``; a twist passed where the period
+    goes (the old order) is refused with the order in the message."""
+    robot = kin.load_robot("ur5")
+    q = np.array([0.2, -1.6, 1.9, -1.9, -1.57, 0.0])
+    T = kin.fk(robot, q + 0.05)
+    ff = np.array([0.0, 0.0, 0.1, 0.0, 0.0, 0.0])
+    ctrl = ik.ResolvedRateController(robot, gain=2.0)
+    qd = ctrl.velocity(q, T, 2e-3, ff)
+    np.testing.assert_allclose(q + qd * 2e-3, ctrl.step(q, T, 2e-3, ff), atol=1e-15)
+    with pytest.raises(kin.InvalidValueError, match=r"velocity\(q, target_T, dt, target_twist\)"):
+        ik.ResolvedRateController(robot, dt=2e-3).velocity(q, T, ff)

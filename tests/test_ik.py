@@ -599,7 +599,7 @@ def test_tracking_is_exact_away_from_singularities(robot: kin.Robot) -> None:
     T, J = kin.fk_jacobian(robot, q)
     target = kin.fk(robot, q + 0.01)
     ff = np.array([0.01, -0.02, 0.0, 0.05, 0.0, -0.01])
-    qd = ctrl.velocity(q, target, ff)
+    qd = ctrl.velocity(q, target, target_twist=ff)
     x = np.array([2, 2, 2, 1, 1, 1]) * kin.spatial.pose_error(T, target) + ff
     assert np.linalg.svd(J, compute_uv=False)[-1] > ctrl.sigma_threshold
     np.testing.assert_allclose(J @ qd, x, atol=1e-10)
@@ -796,8 +796,8 @@ def test_controller_bad_parameters(kwargs: dict, exc: type, match: str) -> None:
     (lambda c, q, T: c.velocity(q, np.stack([T, T])), ShapeError, "target_T: expected shape"),
     (lambda c, q, T: c.velocity(q, T * 2), InvalidValueError, "target_T has"),
     (lambda c, q, T: c.velocity(q, T + np.nan), InvalidValueError, "target_T is not finite"),
-    (lambda c, q, T: c.velocity(q, T, np.zeros(3)), ShapeError, r"target_twist: expected"),
-    (lambda c, q, T: c.velocity(q, T, [np.inf] * 6), InvalidValueError,
+    (lambda c, q, T: c.velocity(q, T, target_twist=np.zeros(3)), ShapeError, r"target_twist: expected"),
+    (lambda c, q, T: c.velocity(q, T, target_twist=[np.inf] * 6), InvalidValueError,
      r"target_twist\[0\] is inf"),
     (lambda c, q, T: c.step(q, T, dt=-1e-3), InvalidValueError, "dt=-0.001"),
 ])

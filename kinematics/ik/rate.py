@@ -293,8 +293,8 @@ class ResolvedRateController:
         self._recorder.reset()
         self.monitor_state = None
 
-    def velocity(self, q: ArrayLike, target_T: ArrayLike,
-                 target_twist: ArrayLike | None = None, *, dt: float | None = None) -> Array:
+    def velocity(self, q: ArrayLike, target_T: ArrayLike, dt: float | None = None,
+                 target_twist: ArrayLike | None = None) -> Array:
         """Joint velocities toward ``target_T`` for one control period ``dt``.
 
         Args:
@@ -400,6 +400,10 @@ class ResolvedRateController:
         return np.concatenate(rows), np.concatenate(xs), J0, cast(Array, e0)
 
     def _period(self, dt: float | None) -> float:
+        if dt is not None and np.ndim(dt) > 0:   # type: ignore[arg-type]
+            raise InvalidValueError(
+                f"dt={_checks.show(dt)}: expected the control period [s]; the arguments are "
+                "velocity(q, target_T, dt, target_twist), in step()'s order")
         if dt is None:
             if self.dt is None:
                 raise InvalidValueError(
