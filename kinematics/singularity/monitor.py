@@ -398,7 +398,7 @@ class SingularityMonitor:
             return float(kern.metric(np.ascontiguousarray(J, dtype=np.float64), self._mon))
         Jm = J if self._all_rows else J[self._sel]
         scale = self._scale_rows if self.metric.endswith("_scaled") else self._ones
-        sv = np.linalg.svd(Jm * scale[:, None], compute_uv=False)
+        sv = np.linalg.svd(Jm * scale[:, None], compute_uv=False).astype(np.float64)
         return float(metric_value(self.metric, sv, sv))
 
     def _diagnose(self, q: Array, qd: Array | None, J: Array, Jm: Array,
@@ -522,8 +522,8 @@ class SingularityMonitor:
         return LEVELS[new]  # type: ignore[return-value]
 
 
-def approaches(monitor: SingularityMonitor, q: Array, qd: Array, value: Array, *,
-               dt: float | None = None) -> NDArray[np.bool_]:
+def approaches(monitor: SingularityMonitor, q: Array, qd: Array, value: Array | float, *,
+               dt: float | None = None) -> NDArray[np.bool_] | np.bool_:
     """Whether applying ``qd`` for ``dt`` lowers the monitor's metric, batched.
 
     The metric is evaluated at ``q + qd·dt`` and compared with ``value`` (its value at
