@@ -287,9 +287,17 @@ def fkj_single(chain: Chain, q: NDArray[np.float64], dof: int, ref: int
     G, P = pack(chain)
     T = np.empty((4, 4))
     J = np.empty((6, dof))
-    if (_kernels or _kern()).fkj_one(q, G, P, ref, T, J):
-        return T, J
-    return None
+    kern = _kernels or _kern()
+    if chain.simple and chain.n == dof:   # fkj_one's case: chain joint k is q[k]
+        if kern.fkj_one(q, G, P, ref, T, J):
+            return T, J
+        return None
+    if not np.isfinite(q).all():
+        return None
+    kern.fkj_batch(q.reshape(1, dof), G, P, _ORIGIN, ref, T.reshape(1, 4, 4),
+                   J.reshape(1, 6, dof))
+    return T, J
+
 
 
 def fk_single(chain: Chain, q: NDArray[np.float64]) -> NDArray[np.float64] | None:
