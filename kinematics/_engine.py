@@ -135,45 +135,6 @@ def compiled(q: NDArray[Any]) -> bool:
     return _ENABLED and q.dtype == np.float64
 
 
-def _writable(folder: str) -> bool:
-    """Whether files can be created in ``folder`` (created if missing)."""
-    try:
-        os.makedirs(folder, exist_ok=True)
-        import tempfile
-
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-        return True
-    except OSError:
-        return False
-
-
-def _cache_dir() -> None:
-    """Give numba a writable on-disk cache folder before the kernels are compiled.
-
-    numba caches next to the package (``__pycache__``), else in the user's cache folder;
-    when neither is writable (a read-only install run by a user without a home) it refuses
-    ``cache=True`` outright, so the cache then goes to
-    ``<tempdir>/kinematics-numba-<uid>``. ``NUMBA_CACHE_DIR`` always wins.
-    """
-    import numba
-
-    if numba.config.CACHE_DIR:
-        return
-    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "__pycache__")
-    if _writable(here):
-        return
-    from numba.misc.appdirs import AppDirs
-
-    user = AppDirs(appname="numba", appauthor=False).user_cache_dir
-    if _writable(user):
-        return
-    import tempfile
-
-    uid = os.getuid() if hasattr(os, "getuid") else 0
-    numba.config.CACHE_DIR = os.path.join(tempfile.gettempdir(), f"kinematics-numba-{uid}")
-
-
 def compiled_kernels() -> Any:
     """The compiled kernels module when the compiled backend is in use, else ``None`` (for
     callers with kernels of their own, e.g. the controller's damped least squares)."""
@@ -182,8 +143,7 @@ def compiled_kernels() -> Any:
 
 def _kern() -> Any:
     global _kernels
-    if _kernels is None:
-        _cache_dir()
+    if _kernels is None:   # the import chooses the cache folder (kinematics._cache)
         from . import _kernels as k
 
         _kernels = k

@@ -25,9 +25,9 @@ projector, joint-limit saturation), the singularity monitor's metric (:func:`met
 (``_pose_error``) serves the step and the IK attempts (:mod:`kinematics.ik._lm`).
 
 Every kernel is ``nogil`` (the engine runs chunks on threads) and has no temporaries beyond
-one configuration's scratch. Compiled on first call and cached on disk (``cache=True``;
-numba falls back to a per-user cache folder when the package folder is read-only, or
-``NUMBA_CACHE_DIR``).
+one configuration's scratch. Compiled on first call and cached on disk, per user, never in
+the package's folder (:mod:`kinematics._cache`: ``NUMBA_CACHE_DIR`` or the platform's
+user cache folder, fallbacks said once); ``kinematics compile`` compiles them all ahead.
 """
 
 from __future__ import annotations
@@ -37,11 +37,14 @@ import math
 import numba
 import numpy as np
 
+from . import _cache
+
 __all__ = ["fkj_one", "fk_one", "fk_batch", "fkj_batch", "jdot_batch",
            "twist_batch", "torque_batch", "frames_batch", "dls", "metric", "metric_at",
            "approaches", "rate_step", "measures_batch", "safe_command"]
 
-_OPTS = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
+_OPTS = {"cache": _cache.configure(), "nogil": True, "error_model": "numpy",
+         "fastmath": {"contract"}}
 # Helpers are compiled once each (numba's IR inlining, ``inline="always"``, re-typed a
 # helper's whole body at every call site: most of the first IK solve's cold compile,
 # benchmarks/bench_startup.py). The small ones on every configuration's path (the chain
@@ -1432,7 +1435,7 @@ def safe_command(q, qd, J, G, P, mon, warn, scale, value, dt, push, flat, x):  #
 # compile once per kernel
 
 
-def _one_specialisation(namespace: dict[str, object]) -> None:
+def _prepare(namespace: dict[str, object]) -> None:
     """Make every kernel of ``namespace`` compile one specialisation for its callers.
 
     A constant argument (``0``, ``True``) types as a literal inside compiled code, and
@@ -1441,7 +1444,8 @@ def _one_specialisation(namespace: dict[str, object]) -> None:
     branches the kernels test at run time anyway. The callers' argument types are taken
     as plain types (``numba.types.unliteral``) instead. Helpers (``_name``) are called
     from compiled code only and get no Python wrapper (its unboxing of every argument is
-    a good part of a small function's compile time)."""
+    a good part of a small function's compile time). Their disk cache fails soft
+    (:func:`kinematics._cache.guard`)."""
     from numba.core import types
     from numba.core.dispatcher import Dispatcher
 
@@ -1456,6 +1460,7 @@ def _one_specialisation(namespace: dict[str, object]) -> None:
                              {k: types.unliteral(v) for k, v in kws.items()})
 
             value.get_call_template = get_call_template  # type: ignore[method-assign]
+            _cache.guard(value)
 
 
-_one_specialisation(globals())
+_prepare(globals())

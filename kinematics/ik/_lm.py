@@ -22,7 +22,7 @@ import math
 import numba
 import numpy as np
 
-from .._kernels import _INLINE, _OPTS, _direct, _fkj_rows, _one_specialisation, _pose_error
+from .._kernels import _INLINE, _OPTS, _direct, _fkj_rows, _pose_error, _prepare
 
 __all__ = ["attempts"]
 
@@ -331,4 +331,4 @@ def restarts(todo, p_t, R_t, G, P, w, lo, hi, cfg, seeds, nearest, q0, cont, bud
                 break
 
 
-_one_specialisation(globals())
+_prepare(globals())
