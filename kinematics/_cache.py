@@ -83,7 +83,7 @@ def configure() -> bool:
             return _dir is not None
         import numba
 
-        wanted = numba.config.CACHE_DIR or ""
+        wanted = getattr(numba.config, "CACHE_DIR", "") or ""
         if wanted:
             candidates = [wanted, _temp_dir()]
         else:
@@ -100,7 +100,7 @@ def configure() -> bool:
             _say_once("fallback", f"the compiled-kernel cache folder {candidates[0]} is not "
                                   f"writable; using {_dir}")
         if _dir is not None and _dir != wanted:
-            numba.config.CACHE_DIR = _dir
+            setattr(numba.config, "CACHE_DIR", _dir)  # noqa: B010 (not in numba's stubs)
         from numba.core import event
 
         event.register("numba:compile", _announcer())

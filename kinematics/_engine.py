@@ -349,10 +349,10 @@ def _run(chain: Chain, theta: NDArray[Any], want_j: bool, want_zo: bool
         G, P = pack(chain)
         P = _identity(chain, P)  # θ in: the chain's own joints, in order
         T = allocate((N, 4, 4), "pose output")
-        J = Z = O = None
+        J = Z = O = None  # noqa: E741
         if want_zo:
             Z = allocate((N, n, 3), "joint axes")
-            O = allocate((N, n, 3), "joint origins")
+            O = allocate((N, n, 3), "joint origins")  # noqa: E741
             kern.frames_batch(th, G, P, T, Z, O)
         if want_j:
             J = allocate((N, 6, n), "Jacobian output")
@@ -360,15 +360,15 @@ def _run(chain: Chain, theta: NDArray[Any], want_j: bool, want_zo: bool
         elif not want_zo:
             kern.fk_batch(th, G, P, _ORIGIN, T)
     else:
-        def empty(shape: tuple[int, ...], what: str) -> NDArray[Any]:
+        def alloc(shape: tuple[int, ...], what: str) -> NDArray[Any]:
             if theta.dtype == np.float64:
                 return allocate(shape, what)
             return np.empty(shape, dtype=theta.dtype)
 
-        T = empty((N, 4, 4), "pose output")
-        J = empty((N, 6, n), "Jacobian output") if want_j else None
-        Z = empty((N, n, 3), "joint axes") if (want_zo or want_j) else None
-        O = empty((N, n, 3), "joint origins") if (want_zo or want_j) else None
+        T = alloc((N, 4, 4), "pose output")
+        J = alloc((N, 6, n), "Jacobian output") if want_j else None
+        Z = alloc((N, n, 3), "joint axes") if (want_zo or want_j) else None
+        O = alloc((N, n, 3), "joint origins") if (want_zo or want_j) else None  # noqa: E741
         for a in range(0, N, CHUNK):
             b = min(a + CHUNK, N)
             P = _prefix_scan(chain, flat[a:b])

@@ -33,6 +33,7 @@ user cache folder, fallbacks said once); ``kinematics compile`` compiles them al
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba
 import numpy as np
@@ -43,15 +44,15 @@ __all__ = ["fkj_one", "fk_one", "fk_batch", "fkj_batch", "jdot_batch",
            "twist_batch", "torque_batch", "frames_batch", "dls", "metric", "metric_at",
            "approaches", "rate_step", "measures_batch", "safe_command"]
 
-_OPTS = {"cache": _cache.configure(), "nogil": True, "error_model": "numpy",
-         "fastmath": {"contract"}}
+_OPTS: dict[str, Any] = {"cache": _cache.configure(), "nogil": True, "error_model": "numpy",
+                         "fastmath": {"contract"}}
 # Helpers are compiled once each (numba's IR inlining, ``inline="always"``, re-typed a
 # helper's whole body at every call site: most of the first IK solve's cold compile,
 # benchmarks/bench_startup.py). The small ones on every configuration's path (the chain
 # walk) are inlined by LLVM instead (``forceinline``: typed once; a call between compiled
 # functions passes every array argument field by field).
 _INLINE = _OPTS
-_FORCE = {**_OPTS, "forceinline": True}
+_FORCE: dict[str, Any] = {**_OPTS, "forceinline": True}
 
 
 @numba.njit(**_OPTS)
@@ -234,7 +235,7 @@ def fk_one(q, G, P, T):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**_OPTS)
-def frames_batch(q, G, P, T, Z, O):  # type: ignore[no-untyped-def]
+def frames_batch(q, G, P, T, Z, O):  # type: ignore[no-untyped-def]  # noqa: E741
     """Poses ``T`` ``(N, 4, 4)``, joint axes ``Z`` and origins ``O`` ``(N, n, 3)`` (out)."""
     n = P.shape[0]
     F, Zl, Ol = np.empty((3, 4)), np.empty((n, 3)), np.empty((n, 3))
@@ -469,7 +470,8 @@ def _orthogonalize(B, r, c, Q, want_q):  # type: ignore[no-untyped-def]
     place) in pairs until they are mutually orthogonal, accumulating the rotations in ``Q``
     ``(r, r)`` (unless ``want_q`` is False) so that ``B_before = Q B_after``. Then
     ``B_before = Q diag(σ) Vᵀ`` with ``σ_i = ‖B_i‖`` and ``V``'s columns the normalised
-    rows: a thin SVD of a matrix with ``r <= c`` (its singular values to ~1e-16 relative to ``σ_max``, small ones included,
+    rows: a thin SVD of a matrix with ``r <= c`` (its singular values to ~1e-16 relative to
+    ``σ_max``, small ones included,
     unlike an eigen-decomposition of ``B Bᵀ``). A pair counts as orthogonal when
     ``|B_i · B_j| <= c ε ‖B_i‖ ‖B_j‖``; at most 30 sweeps (6×7: 4–7 in practice)."""
     if want_q:

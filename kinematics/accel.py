@@ -159,9 +159,10 @@ def _steps() -> list[tuple[str, str, Callable[[], Any]]]:
         ("measures", "measures", lambda: singularity.measures(J)),
         ("monitor", "monitor metric", lambda: monitor().update(q)),
         ("monitor", "monitor approaches",
-         lambda: singularity.approaches(monitor(), q, qd, np.float64(0.01), dt=1e-3)),
+         lambda: singularity.approaches(monitor(), q, qd, np.array(0.01), dt=1e-3)),
         ("monitor", "monitor safe command", safe_command),
-        ("control", "control step", lambda: rate.ResolvedRateController(robot, dt=1e-3).velocity(q, T)),
+        ("control", "control step",
+         lambda: rate.ResolvedRateController(robot, dt=1e-3).velocity(q, T)),
         ("control", "control step + monitor", lambda: rate.ResolvedRateController(
             robot, dt=1e-3, monitor=monitor()).velocity(q, T)),
         ("control", "damped least squares",
