@@ -121,9 +121,13 @@ def compile_seconds() -> float:
         return _seconds + (time.perf_counter() - _since if _depth else 0.0)
 
 
-def quiet_announcement() -> None:
-    """Do not announce compiles from now on (:func:`kinematics.accel.compile` shows a bar)."""
-    _said.add("compile")
+_ahead = False
+
+
+def ahead_of_time() -> None:
+    """From now on a first compile is announced as :func:`kinematics.accel.compile`'s."""
+    global _ahead
+    _ahead = True
 
 
 def compile_count() -> int:
@@ -153,10 +157,12 @@ def _announcer() -> Any:
                 return
             _count += 1
             if _depth == 0:
-                _say_once("compile", "compiling the kinematics kernels this call needs (first "
-                          "use for this user and version: seconds each, once; cached in "
-                          f"{_dir or 'memory only'}); `kinematics compile` compiles all of "
-                          "them ahead of time")
+                where = _dir or "memory only"
+                _say_once("compile", f"compiling the kinematics kernels (once for this user "
+                          f"and version; cached in {where})" if _ahead else
+                          "compiling the kinematics kernels this call needs (first use for "
+                          f"this user and version: seconds each, once; cached in {where}); "
+                          "`kinematics compile` compiles all of them ahead of time")
                 with _LOCK:
                     _since = time.perf_counter()
             _depth += 1

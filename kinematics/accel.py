@@ -92,7 +92,7 @@ def compile(progress: bool | TextIO = True, groups: tuple[str, ...] | None = Non
     from . import _cache
 
     _cache.configure()
-    _cache.quiet_announcement()   # the bar says it
+    _cache.ahead_of_time()   # the announcement says what this is
     steps = [s for s in _steps() if s[0] in chosen]
     before = _cache.compile_count()
     bar = Progress.from_arg(len(steps), progress, "kernels", heartbeat=1.0)
