@@ -136,14 +136,19 @@ def _steps() -> list[tuple[str, str, Callable[[], Any]]]:
     chain = robot.chain()
     q = np.array([0.3, -0.3, 0.0, -2.2, 0.0, 2.0, 0.8])
     Q = np.stack([q, q + 0.1])
-    T = fk(robot, q)
-    J = jacobian(robot, q)
     qd = np.full(robot.dof, 0.1)
+    T = np.array([[1.0, 0.0, 0.0, 0.4], [0.0, -1.0, 0.0, 0.1], [0.0, 0.0, -1.0, 0.4],
+                  [0.0, 0.0, 0.0, 1.0]])          # a reachable tool pose [m]
+    J = np.zeros((6, robot.dof))                  # the Jacobian at q, once a step needs it
+
+    def at_q() -> None:
+        J[...] = jacobian(robot, q)
 
     def monitor() -> singularity.SingularityMonitor:
         return singularity.SingularityMonitor(robot)
 
     def safe_command() -> None:
+        at_q()
         mon = monitor()
         mon._safe_command(q, qd, J, J, float(mon.warn) * 0.5, 0.5, 1e-3)
 
@@ -156,7 +161,7 @@ def _steps() -> list[tuple[str, str, Callable[[], Any]]]:
         ("jacobian", "twist", lambda: twist(robot, Q, Q)),
         ("jacobian", "joint_torques", lambda: joint_torques(robot, Q, np.ones((2, 6)))),
         ("jacobian", "frames", lambda: _engine.frames(chain, Q)),
-        ("measures", "measures", lambda: singularity.measures(J)),
+        ("measures", "measures", lambda: (at_q(), singularity.measures(J))),
         ("monitor", "monitor metric", lambda: monitor().update(q)),
         ("monitor", "monitor approaches",
          lambda: singularity.approaches(monitor(), q, qd, np.array(0.01), dt=1e-3)),
@@ -166,7 +171,7 @@ def _steps() -> list[tuple[str, str, Callable[[], Any]]]:
         ("control", "control step + monitor", lambda: rate.ResolvedRateController(
             robot, dt=1e-3, monitor=monitor()).velocity(q, T)),
         ("control", "damped least squares",
-         lambda: rate.ResolvedRateController(robot, dt=1e-3)._dls(J, np.zeros(6))),
+         lambda: (at_q(), rate.ResolvedRateController(robot, dt=1e-3)._dls(J, np.zeros(6)))),
         ("ik", "ik attempts", lambda: solver.solve(robot, T)),
         ("ik", "ik restarts", lambda: solver.solve(robot, T, nearest=True, restarts=2)),
     ]
