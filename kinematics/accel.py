@@ -22,8 +22,9 @@ from ._engine import available, enable, enabled, set_threads, threads
 __all__ = ["available", "enabled", "enable", "threads", "set_threads", "compile",
            "cache_dir", "CompileReport", "GROUPS"]
 
-#: What :func:`compile` can prepare, in its order: each group is the kernels of a use.
-GROUPS = ("fk", "jacobian", "measures", "monitor", "control", "ik")
+#: What :func:`compile` can prepare, in its order: each group is the kernels of a use
+#: (``fk``, ``jacobian``: single configurations; ``batch``: every batched quantity).
+GROUPS = ("fk", "jacobian", "batch", "measures", "monitor", "control", "ik")
 
 
 class CompileReport(NamedTuple):
@@ -154,13 +155,13 @@ def _steps() -> list[tuple[str, str, Callable[[], Any]]]:
 
     return [
         ("fk", "fk (one)", lambda: fk(robot, q)),
-        ("fk", "fk (batch)", lambda: fk(robot, Q)),
         ("jacobian", "fk_jacobian (one)", lambda: fk_jacobian(robot, q)),
-        ("jacobian", "fk_jacobian (batch)", lambda: fk_jacobian(robot, Q)),
-        ("jacobian", "jacobian_dot", lambda: jacobian_dot(robot, Q, Q)),
-        ("jacobian", "twist", lambda: twist(robot, Q, Q)),
-        ("jacobian", "joint_torques", lambda: joint_torques(robot, Q, np.ones((2, 6)))),
-        ("jacobian", "frames", lambda: _engine.frames(chain, Q)),
+        ("jacobian", "twist", lambda: twist(robot, q, qd)),
+        ("batch", "fk (batch)", lambda: fk(robot, Q)),
+        ("batch", "fk_jacobian (batch)", lambda: fk_jacobian(robot, Q)),
+        ("batch", "jacobian_dot", lambda: jacobian_dot(robot, Q, Q)),
+        ("batch", "joint_torques", lambda: joint_torques(robot, Q, np.ones((2, 6)))),
+        ("batch", "frames", lambda: _engine.frames(chain, Q)),
         ("measures", "measures", lambda: (at_q(), singularity.measures(J))),
         ("monitor", "monitor metric", lambda: monitor().update(q)),
         ("monitor", "monitor approaches",

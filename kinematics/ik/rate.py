@@ -248,8 +248,9 @@ class ResolvedRateController:
         hook = getattr(self.monitor, "_kernel_parameters", None) if "J" in self._monitor_kw \
             else None
         mon = None if hook is None else hook()   # None: the monitor's own update() runs
-        if mon is None:
+        if mon is None:   # read-only as the monitor's: one compiled rate_step for both
             mon = np.array([-1.0])
+            mon.setflags(write=False)
         return G, P, cfg, self._rows.astype(np.int64), lim, mon, np.zeros(6), np.empty(1)
 
     # ------------------------------------------------------------------------- public

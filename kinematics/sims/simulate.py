@@ -412,8 +412,7 @@ def _warm_up(robot: kin.Robot, q0: np.ndarray, T0: np.ndarray, dt: float,
     loaded from the cache (~1 s) before the progress bar starts, so that the bar never
     stops for a compile and its rate and ETA are the loop's; then one call of each piece
     of a control step. ``progress``: a bar of its own while the kernels get ready."""
-    kin.accel.compile(progress=progress,
-                      groups=("fk", "jacobian", "measures", "monitor", "control"))
+    kin.accel.compile(progress=progress, groups=("fk", "jacobian", "monitor", "control"))
     T_tip, J_tip = kin.fk_jacobian(robot, q0, robot.tip_link)
     J = kin.jacobian(robot, q0)
     zero = np.zeros(6)
