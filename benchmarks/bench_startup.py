@@ -19,6 +19,10 @@ Probes and their budgets (issue 19, cold, a quiet moment of the 2-core machine):
   (≤ 30 s); needs PyBullet.
 
     python benchmarks/bench_startup.py [--runs 3] [--simulate]   # writes results/startup.md
+    python benchmarks/bench_startup.py --before /path/to/old/checkout   # + "before" columns
+
+``--before`` runs every probe on another checkout too (its ``kinematics`` first on the
+path), interleaved with this one run by run, so that both see the same load.
 """
 
 from __future__ import annotations
@@ -66,26 +70,26 @@ print(json.dumps({"wall": wall, "cpu": ru.ru_utime + ru.ru_stime}))
 """
 
 
-def _env(cache: str) -> dict[str, str]:
+def _env(cache: str, repo: Path = REPO) -> dict[str, str]:
     env = dict(os.environ, NUMBA_CACHE_DIR=cache, MPLBACKEND="Agg")
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join([str(repo), env.get("PYTHONPATH", "")])
     env.pop("KINEMATICS_ACCEL", None)
     return env
 
 
-def probe(code: str, cache: str) -> dict[str, float]:
+def probe(code: str, cache: str, repo: Path = REPO) -> dict[str, float]:
     """Wall and CPU seconds of ``code`` in a fresh interpreter using ``cache``."""
-    done = subprocess.run([sys.executable, "-c", WRAPPER, code], env=_env(cache),
+    done = subprocess.run([sys.executable, "-c", WRAPPER, code], env=_env(cache, repo),
                           capture_output=True, text=True, check=True, cwd=tempfile.gettempdir())
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def simulate(cache: str, out: str) -> dict[str, float]:
+def simulate(cache: str, out: str, repo: Path = REPO) -> dict[str, float]:
     """``kinematics simulate panda`` as a command: wall and children's CPU seconds."""
     before = os.times()
     t = time.perf_counter()
     subprocess.run([sys.executable, "-m", "kinematics.cli", "simulate", "panda", "--out", out],
-                   env=_env(cache), capture_output=True, text=True, check=True,
+                   env=_env(cache, repo), capture_output=True, text=True, check=True,
                    cwd=tempfile.gettempdir())
     wall = time.perf_counter() - t
     after = os.times()
@@ -98,59 +102,72 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3, help="fresh caches per probe (median)")
     ap.add_argument("--simulate", action="store_true", help="also time kinematics simulate")
     ap.add_argument("--only", nargs="*", help="probes to run (default: all)")
+    ap.add_argument("--before", type=Path, help="another checkout to measure alongside")
     args = ap.parse_args()
     rows = []
     names = args.only or list(PROBES)
+    repos = {"after": REPO} if args.before is None else {"before": args.before, "after": REPO}
     for name in names + (["simulate"] if args.simulate else []):
-        cold: list[dict[str, float]] = []
-        warm: list[dict[str, float]] = []
+        res: dict[str, dict[str, list[dict[str, float]]]] = {
+            k: {"cold": [], "warm": []} for k in repos}
         loads = [os.getloadavg()[0]]
         for _ in range(args.runs):
-            with tempfile.TemporaryDirectory(prefix="kinematics-startup-") as cache:
-                if name == "simulate":
-                    cold.append(simulate(cache, os.path.join(cache, "out")))
-                    warm.append(simulate(cache, os.path.join(cache, "out")))
-                else:
-                    cold.append(probe(PROBES[name][0], cache))
-                    warm.append(probe(PROBES[name][0], cache))
+            for key, repo in repos.items():
+                with tempfile.TemporaryDirectory(prefix="kinematics-startup-") as cache:
+                    for phase in ("cold", "warm"):
+                        if name == "simulate":
+                            r = simulate(cache, os.path.join(cache, "out"), repo)
+                        else:
+                            r = probe(PROBES[name][0], cache, repo)
+                        res[key][phase].append(r)
             loads.append(os.getloadavg()[0])
         budget = SIMULATE_BUDGET if name == "simulate" else PROBES[name][1]
-        row = {"probe": name, "budget": budget,
-               "cold_wall": statistics.median(r["wall"] for r in cold),
-               "cold_cpu": statistics.median(r["cpu"] for r in cold),
-               "warm_wall": statistics.median(r["wall"] for r in warm),
-               "warm_cpu": statistics.median(r["cpu"] for r in warm),
-               "cold_all": [round(r["wall"], 2) for r in cold],
-               "load": (min(loads), max(loads))}
+        row: dict[str, object] = {"probe": name, "budget": budget,
+                                  "load": (min(loads), max(loads))}
+        for key in repos:
+            for phase in ("cold", "warm"):
+                for what in ("wall", "cpu"):
+                    row[f"{key}_{phase}_{what}"] = statistics.median(
+                        r[what] for r in res[key][phase])
         rows.append(row)
-        print(f"{name:12s} cold {row['cold_wall']:6.2f} s (cpu {row['cold_cpu']:6.2f}) "
-              f"warm {row['warm_wall']:5.2f} s  budget {budget:g} s  runs {row['cold_all']}  "
-              f"load {row['load'][0]:.1f}-{row['load'][1]:.1f}", flush=True)
-    write(rows, args.runs)
+        print(f"{name:12s} " + "  ".join(
+            f"{key}: cold {row[f'{key}_cold_wall']:6.2f} s (cpu {row[f'{key}_cold_cpu']:6.2f}) "
+            f"warm {row[f'{key}_warm_wall']:5.2f} s" for key in repos)
+            + f"  budget {budget:g} s  load {min(loads):.1f}-{max(loads):.1f}", flush=True)
+    write(rows, args.runs, list(repos))
 
 
-def write(rows: list[dict[str, object]], runs: int) -> None:
+def write(rows: list[dict[str, object]], runs: int, keys: list[str]) -> None:
     RESULTS.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     lines = [
         "# Start-up: first calls in a fresh process, empty kernel cache",
         "",
-        f"`python benchmarks/bench_startup.py` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())},"
-        f" {os.cpu_count()} cores, Python {sys.version.split()[0]}; median of {runs} fresh "
-        "caches each). Cold: `NUMBA_CACHE_DIR` a new empty folder, so every kernel the probe "
-        "uses compiles; warm: the same probe again on that folder (kernels loaded). Wall "
-        "time of the probe in its process, `import kinematics` included; CPU = user + "
-        "system seconds of that process (moves less with the machine's load). Load average "
-        "(1 min) over the probe's runs in the last column.",
+        f"`python benchmarks/bench_startup.py` ({stamp}, {os.cpu_count()} cores, Python "
+        f"{sys.version.split()[0]}; median of {runs} fresh caches each). Cold: "
+        "`NUMBA_CACHE_DIR` a new empty folder, so every kernel the probe uses compiles; "
+        "warm: the same probe again on that folder (kernels loaded). Wall time of the "
+        "probe in its process, `import kinematics` included (`simulate`: the whole "
+        "command); CPU = user + system seconds of that process, which moves less with "
+        "the machine's load. Load average (1 min) over the probe's runs in the last "
+        "column." + (" *before*: the other checkout (`--before`), run interleaved."
+                     if "before" in keys else ""),
         "",
-        "| probe | budget (cold) [s] | cold wall [s] | cold CPU [s] | warm wall [s] | "
-        "warm CPU [s] | load |",
-        "|---|--:|--:|--:|--:|--:|--:|",
     ]
+    head = "| probe | budget (cold) [s] |"
+    rule = "|---|--:|"
+    for key in keys:
+        tag = "" if key == "after" else f" {key}"
+        head += (f" cold wall{tag} [s] | cold CPU{tag} [s] | warm wall{tag} [s] |")
+        rule += "--:|--:|--:|"
+    lines += [head + " load |", rule + "--:|"]
     for r in rows:
         lo, hi = r["load"]  # type: ignore[misc]
-        lines.append(f"| {r['probe']} | {r['budget']:g} | {r['cold_wall']:.2f} | "
-                     f"{r['cold_cpu']:.2f} | {r['warm_wall']:.2f} | {r['warm_cpu']:.2f} | "
-                     f"{lo:.1f}–{hi:.1f} |")
+        line = f"| {r['probe']} | {r['budget']:g} |"
+        for key in keys:
+            line += (f" {r[f'{key}_cold_wall']:.2f} | {r[f'{key}_cold_cpu']:.2f} | "
+                     f"{r[f'{key}_warm_wall']:.2f} |")
+        lines.append(line + f" {lo:.1f}–{hi:.1f} |")
     (RESULTS / "startup.md").write_text("\n".join(lines) + "\n")
     print(f"wrote {RESULTS / 'startup.md'}")
 
