@@ -182,3 +182,19 @@ def test_progress_heartbeat_redraws_without_progress() -> None:
     time.sleep(0.6)
     bar.close()
     assert stream.getvalue().count("\r[") >= 3
+
+
+def test_the_cli_says_it_on_stderr_as_its_own_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env.update(PYTHONPATH=os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]),
+               XDG_CACHE_HOME=str(tmp_path / "xdg"))
+    cmd = [sys.executable, "-m", "kinematics.cli", "fk", "planar2r", "0.1", "0.2"]
+    cold = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600)
+    assert cold.returncode == 0, cold.stderr
+    lines = cold.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"kinematics fk: {ANNOUNCE}")
+    assert cold.stdout.startswith("T_base_")
+    warm = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600)
+    assert warm.returncode == 0 and warm.stderr == "" and warm.stdout == cold.stdout
