@@ -58,12 +58,16 @@ class Progress:
         clock: Monotonic clock in seconds (for tests).
         heartbeat: Redraw every this many seconds from a background thread even when no
             unit completes (``None``: only on :meth:`advance`).
+        compiling: Seconds this process has spent compiling kernels so far, a clock that
+            rates leave out (default: the kernels' own count with the default ``clock``,
+            none with another clock).
     """
 
     def __init__(self, total: int, label: str = "", enabled: bool = True,
                  stream: TextIO | None = None, force: bool = False, *,
                  interval: float = 10.0, clock: Callable[[], float] = time.perf_counter,
-                 heartbeat: float | None = None):
+                 heartbeat: float | None = None,
+                 compiling: Callable[[], float] | None = None):
         self.total = max(int(total), 0)
         self.label = label
         self.stream = stream if stream is not None else sys.stderr
@@ -77,7 +81,10 @@ class Progress:
         self.start = clock()
         self._last = self.start if not self.tty else -math.inf
         self._lines = 0
-        self._compiled0 = _compile_seconds()
+        if compiling is None:
+            compiling = _compile_seconds if clock is time.perf_counter else _no_compiling
+        self._compiling = compiling
+        self._compiled0 = compiling()
         self._lock = threading.Lock()
         self._stop: threading.Event | None = None
         if heartbeat is not None and self.enabled:
@@ -151,7 +158,7 @@ class Progress:
     def rate(self, now: float | None = None) -> float:
         """Units per second done by this run (restored units and time spent compiling
         kernels excluded); 0 before any."""
-        t = self.elapsed(now) - (_compile_seconds() - self._compiled0)
+        t = self.elapsed(now) - (self._compiling() - self._compiled0)
         return (self.done - self.resumed) / t if t > 0 else 0.0
 
     def eta(self, now: float | None = None) -> float:
@@ -203,6 +210,10 @@ def _compile_seconds() -> float:
     """Seconds this process has spent compiling kernels (0 before the engine loads)."""
     cache = sys.modules.get("kinematics._cache")
     return cache.compile_seconds() if cache is not None else 0.0  # type: ignore[attr-defined]
+
+
+def _no_compiling() -> float:
+    return 0.0
 
 
 def _compiling() -> bool:

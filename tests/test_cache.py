@@ -161,17 +161,18 @@ def test_kinematics_compile_interrupted_then_complete_then_idempotent(tmp_path: 
     assert not index_files(PACKAGE)
 
 
-def test_progress_rate_leaves_compile_time_out(monkeypatch: pytest.MonkeyPatch) -> None:
-    import kinematics.progress as progress
-
-    compiled = [0.0]
-    monkeypatch.setattr(progress, "_compile_seconds", lambda: compiled[0])
-    clock = [0.0]
-    bar = Progress(10, "chunks", enabled=False, clock=lambda: clock[0])
+def test_progress_rate_leaves_compile_time_out() -> None:
+    compiled, clock = [0.0], [0.0]
+    bar = Progress(10, "chunks", enabled=False, clock=lambda: clock[0],
+                   compiling=lambda: compiled[0])
     compiled[0], clock[0] = 8.0, 10.0   # 8 s of the first 10 compiled
     bar.advance(2)
     assert bar.rate() == pytest.approx(1.0)   # 2 chunks in 2 s of work
     assert bar.eta() == pytest.approx(8.0)
+    plain = Progress(10, "chunks", enabled=False, clock=lambda: clock[0])
+    clock[0] = 12.0
+    plain.advance(2)    # another clock: no compile time subtracted
+    assert plain.rate() == pytest.approx(1.0)
 
 
 def test_progress_heartbeat_redraws_without_progress() -> None:
