@@ -36,6 +36,7 @@ import math
 from typing import Any
 
 import numba
+import numba.core.cpu
 import numpy as np
 
 from . import _cache
@@ -52,7 +53,8 @@ _OPTS: dict[str, Any] = {"cache": _cache.configure(), "nogil": True, "error_mode
 # walk) are inlined by LLVM instead (``forceinline``: typed once; a call between compiled
 # functions passes every array argument field by field).
 _INLINE = _OPTS
-_FORCE: dict[str, Any] = {**_OPTS, "forceinline": True}
+_FORCE: dict[str, Any] = ({**_OPTS, "forceinline": True}   # numba >= 0.59 has it
+                          if hasattr(numba.core.cpu.CPUTargetOptions, "forceinline") else _OPTS)
 
 
 @numba.njit(**_OPTS)
