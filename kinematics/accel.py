@@ -85,10 +85,7 @@ def compile(progress: bool | TextIO = True, groups: tuple[str, ...] | None = Non
             raise InvalidValueError(f"groups: unknown group {g!r}; expected some of "
                                     f"{', '.join(GROUPS)}")
     start = time.perf_counter()
-    if not enabled():
-        Progress.from_arg(0, progress).note(
-            "the compiled backend is off (KINEMATICS_ACCEL=0 or numba missing): nothing to "
-            "compile")
+    if not enabled():   # KINEMATICS_ACCEL=0 or numba missing: nothing to compile
         return CompileReport(None, 0, 0, 0.0)
     from . import _cache
 
