@@ -135,45 +135,6 @@ def compiled(q: NDArray[Any]) -> bool:
     return _ENABLED and q.dtype == np.float64
 
 
-def _writable(folder: str) -> bool:
-    """Whether files can be created in ``folder`` (created if missing)."""
-    try:
-        os.makedirs(folder, exist_ok=True)
-        import tempfile
-
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-        return True
-    except OSError:
-        return False
-
-
-def _cache_dir() -> None:
-    """Give numba a writable on-disk cache folder before the kernels are compiled.
-
-    numba caches next to the package (``__pycache__``), else in the user's cache folder;
-    when neither is writable (a read-only install run by a user without a home) it refuses
-    ``cache=True`` outright, so the cache then goes to
-    ``<tempdir>/kinematics-numba-<uid>``. ``NUMBA_CACHE_DIR`` always wins.
-    """
-    import numba
-
-    if numba.config.CACHE_DIR:
-        return
-    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "__pycache__")
-    if _writable(here):
-        return
-    from numba.misc.appdirs import AppDirs
-
-    user = AppDirs(appname="numba", appauthor=False).user_cache_dir
-    if _writable(user):
-        return
-    import tempfile
-
-    uid = os.getuid() if hasattr(os, "getuid") else 0
-    numba.config.CACHE_DIR = os.path.join(tempfile.gettempdir(), f"kinematics-numba-{uid}")
-
-
 def compiled_kernels() -> Any:
     """The compiled kernels module when the compiled backend is in use, else ``None`` (for
     callers with kernels of their own, e.g. the controller's damped least squares)."""
@@ -188,8 +149,7 @@ def kernels() -> Any:
 
 def _kern() -> Any:
     global _kernels
-    if _kernels is None:
-        _cache_dir()
+    if _kernels is None:   # the import chooses the cache folder (kinematics._cache)
         from . import _kernels as k
 
         _kernels = k
@@ -293,9 +253,17 @@ def fkj_single(chain: Chain, q: NDArray[np.float64], dof: int, ref: int
     G, P = pack(chain)
     T = np.empty((4, 4))
     J = np.empty((6, dof))
-    if (_kernels or _kern()).fkj_one(q, G, P, ref, T, J):
-        return T, J
-    return None
+    kern = _kernels or _kern()
+    if chain.simple and chain.n == dof:   # fkj_one's case: chain joint k is q[k]
+        if kern.fkj_one(q, G, P, ref, T, J):
+            return T, J
+        return None
+    if not np.isfinite(q).all():
+        return None
+    kern.fkj_batch(q.reshape(1, dof), G, P, _ORIGIN, ref, T.reshape(1, 4, 4),
+                   J.reshape(1, 6, dof))
+    return T, J
+
 
 
 def fk_single(chain: Chain, q: NDArray[np.float64]) -> NDArray[np.float64] | None:
@@ -387,10 +355,10 @@ def _run(chain: Chain, theta: NDArray[Any], want_j: bool, want_zo: bool
         G, P = pack(chain)
         P = _identity(chain, P)  # θ in: the chain's own joints, in order
         T = allocate((N, 4, 4), "pose output")
-        J = Z = O = None
+        J = Z = O = None  # noqa: E741
         if want_zo:
             Z = allocate((N, n, 3), "joint axes")
-            O = allocate((N, n, 3), "joint origins")
+            O = allocate((N, n, 3), "joint origins")  # noqa: E741
             kern.frames_batch(th, G, P, T, Z, O)
         if want_j:
             J = allocate((N, 6, n), "Jacobian output")
@@ -398,15 +366,15 @@ def _run(chain: Chain, theta: NDArray[Any], want_j: bool, want_zo: bool
         elif not want_zo:
             kern.fk_batch(th, G, P, _ORIGIN, T)
     else:
-        def empty(shape: tuple[int, ...], what: str) -> NDArray[Any]:
+        def alloc(shape: tuple[int, ...], what: str) -> NDArray[Any]:
             if theta.dtype == np.float64:
                 return allocate(shape, what)
             return np.empty(shape, dtype=theta.dtype)
 
-        T = empty((N, 4, 4), "pose output")
-        J = empty((N, 6, n), "Jacobian output") if want_j else None
-        Z = empty((N, n, 3), "joint axes") if (want_zo or want_j) else None
-        O = empty((N, n, 3), "joint origins") if (want_zo or want_j) else None
+        T = alloc((N, 4, 4), "pose output")
+        J = alloc((N, 6, n), "Jacobian output") if want_j else None
+        Z = alloc((N, n, 3), "joint axes") if (want_zo or want_j) else None
+        O = alloc((N, n, 3), "joint origins") if (want_zo or want_j) else None  # noqa: E741
         for a in range(0, N, CHUNK):
             b = min(a + CHUNK, N)
             P = _prefix_scan(chain, flat[a:b])

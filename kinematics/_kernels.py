@@ -25,26 +25,36 @@ projector, joint-limit saturation), the singularity monitor's metric (:func:`met
 (``_pose_error``) serves the step and the IK attempts (:mod:`kinematics.ik._lm`).
 
 Every kernel is ``nogil`` (the engine runs chunks on threads) and has no temporaries beyond
-one configuration's scratch. Compiled on first call and cached on disk (``cache=True``;
-numba falls back to a per-user cache folder when the package folder is read-only, or
-``NUMBA_CACHE_DIR``).
+one configuration's scratch. Compiled on first call and cached on disk, per user, never in
+the package's folder (:mod:`kinematics._cache`: ``NUMBA_CACHE_DIR`` or the platform's
+user cache folder, fallbacks said once); ``kinematics compile`` compiles them all ahead.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba
+import numba.core.cpu
 import numpy as np
+
+from . import _cache
 
 __all__ = ["fkj_one", "fk_one", "fk_batch", "fkj_batch", "jdot_batch",
            "twist_batch", "torque_batch", "frames_batch", "dls", "metric", "metric_at",
            "approaches", "rate_step", "measures_batch", "safe_command", "sv_gradients"]
 
-_OPTS = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
-# helpers called once per configuration are inlined into their callers: a call between
-# compiled functions copies every array argument (reference counts included)
-_INLINE = {**_OPTS, "inline": "always"}
+_OPTS: dict[str, Any] = {"cache": _cache.configure(), "nogil": True, "error_model": "numpy",
+                         "fastmath": {"contract"}}
+# Helpers are compiled once each (numba's IR inlining, ``inline="always"``, re-typed a
+# helper's whole body at every call site: most of the first IK solve's cold compile,
+# benchmarks/bench_startup.py). The small ones on every configuration's path (the chain
+# walk) are inlined by LLVM instead (``forceinline``: typed once; a call between compiled
+# functions passes every array argument field by field).
+_INLINE = _OPTS
+_FORCE: dict[str, Any] = ({**_OPTS, "forceinline": True}   # numba >= 0.59 has it
+                          if hasattr(numba.core.cpu.CPUTargetOptions, "forceinline") else _OPTS)
 
 
 @numba.njit(**_OPTS)
@@ -52,57 +62,49 @@ def _cross(a0, a1, a2, b0, b1, b2):  # type: ignore[no-untyped-def]
     return a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0
 
 
-@numba.njit(**_INLINE)
-def _walk(q, G, P, F, Zl, Ol, want_zo=True):  # type: ignore[no-untyped-def]
+@numba.njit(**_FORCE)
+def _walk(q, G, P, F, Zl, Ol, want_zo):  # type: ignore[no-untyped-def]
     """Walk the chain at joint values ``q`` ``(dof,)``: joint axes ``Zl`` and origins ``Ol``
     ``(n, 3)`` (unless ``want_zo`` is False: then they are not touched), link frame ``F``
-    ``(3, 4)``; returns False if some ``q`` is not finite.
-    The running frame is kept in 12 scalars (registers), rows ``a``, ``b``, ``c``."""
+    ``(3, 4)`` (rows 0-2 of a ``(4, 4)`` work too); returns False if some ``q`` is not
+    finite. Written as short loops over the rows of ``F``, which LLVM unrolls: about half
+    the compile time of twelve named scalars, the same speed within the noise."""
     ok = True
     for i in range(q.shape[0]):
         if not np.isfinite(q[i]):
             ok = False
-    a0, a1, a2, a3 = G[0, 0, 0], G[0, 0, 1], G[0, 0, 2], G[0, 0, 3]
-    b0, b1, b2, b3 = G[0, 1, 0], G[0, 1, 1], G[0, 1, 2], G[0, 1, 3]
-    c0, c1, c2, c3 = G[0, 2, 0], G[0, 2, 1], G[0, 2, 2], G[0, 2, 3]
+    for i in range(3):
+        for j in range(4):
+            F[i, j] = G[0, i, j]
     for k in range(P.shape[0]):
         if want_zo:
-            Zl[k, 0], Zl[k, 1], Zl[k, 2] = a2, b2, c2
-            Ol[k, 0], Ol[k, 1], Ol[k, 2] = a3, b3, c3
+            for i in range(3):
+                Zl[k, i] = F[i, 2]
+                Ol[k, i] = F[i, 3]
         th = q[int(P[k, 1])] * P[k, 2] + P[k, 3]
         if P[k, 0] != 0.0:
-            cs, sn = np.cos(th), np.sin(th)
-            a0, a1 = cs * a0 + sn * a1, cs * a1 - sn * a0
-            b0, b1 = cs * b0 + sn * b1, cs * b1 - sn * b0
-            c0, c1 = cs * c0 + sn * c1, cs * c1 - sn * c0
+            cs = np.cos(th)
+            sn = np.sin(th)
+            for i in range(3):
+                x0 = F[i, 0]
+                x1 = F[i, 1]
+                F[i, 0] = cs * x0 + sn * x1
+                F[i, 1] = cs * x1 - sn * x0
         else:
-            a3 += th * a2
-            b3 += th * b2
-            c3 += th * c2
-        C = G[k + 1]
-        m00, m01, m02, m03 = C[0, 0], C[0, 1], C[0, 2], C[0, 3]
-        m10, m11, m12, m13 = C[1, 0], C[1, 1], C[1, 2], C[1, 3]
-        m20, m21, m22, m23 = C[2, 0], C[2, 1], C[2, 2], C[2, 3]
-        m30, m31, m32, m33 = C[3, 0], C[3, 1], C[3, 2], C[3, 3]
-        a0, a1, a2, a3 = (a0 * m00 + a1 * m10 + a2 * m20 + a3 * m30,
-                          a0 * m01 + a1 * m11 + a2 * m21 + a3 * m31,
-                          a0 * m02 + a1 * m12 + a2 * m22 + a3 * m32,
-                          a0 * m03 + a1 * m13 + a2 * m23 + a3 * m33)
-        b0, b1, b2, b3 = (b0 * m00 + b1 * m10 + b2 * m20 + b3 * m30,
-                          b0 * m01 + b1 * m11 + b2 * m21 + b3 * m31,
-                          b0 * m02 + b1 * m12 + b2 * m22 + b3 * m32,
-                          b0 * m03 + b1 * m13 + b2 * m23 + b3 * m33)
-        c0, c1, c2, c3 = (c0 * m00 + c1 * m10 + c2 * m20 + c3 * m30,
-                          c0 * m01 + c1 * m11 + c2 * m21 + c3 * m31,
-                          c0 * m02 + c1 * m12 + c2 * m22 + c3 * m32,
-                          c0 * m03 + c1 * m13 + c2 * m23 + c3 * m33)
-    F[0, 0], F[0, 1], F[0, 2], F[0, 3] = a0, a1, a2, a3
-    F[1, 0], F[1, 1], F[1, 2], F[1, 3] = b0, b1, b2, b3
-    F[2, 0], F[2, 1], F[2, 2], F[2, 3] = c0, c1, c2, c3
+            for i in range(3):
+                F[i, 3] += th * F[i, 2]
+        for i in range(3):   # F <- F · step (the step's last row is [0 0 0 1])
+            x0 = F[i, 0]
+            x1 = F[i, 1]
+            x2 = F[i, 2]
+            x3 = F[i, 3]
+            for j in range(4):
+                F[i, j] = (x0 * G[k + 1, 0, j] + x1 * G[k + 1, 1, j] + x2 * G[k + 1, 2, j]
+                           + x3 * G[k + 1, 3, j])
     return ok
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**_FORCE)
 def _point(F, pt, p):  # type: ignore[no-untyped-def]
     """Base position ``p`` of the link point ``pt``: ``F[:, 3] + F[:, :3] @ pt``."""
     for i in range(3):
@@ -116,7 +118,7 @@ def _fkj(q, G, P, pt, ref, T, J, b, want_j, F, Zl, Ol, p, direct=False):  # type
     written in row ``b`` directly (no view: a batch loop pays no reference counting).
     ``F``, ``Zl``, ``Ol``, ``p``: scratch. ``direct``: columns written, not summed."""
     n = P.shape[0]
-    ok = _walk(q, G, P, F, Zl, Ol)
+    ok = _walk(q, G, P, F, Zl, Ol, True)
     _point(F, pt, p)
     for i in range(3):
         for j in range(3):
@@ -168,6 +170,11 @@ def _fkj(q, G, P, pt, ref, T, J, b, want_j, F, Zl, Ol, p, direct=False):  # type
     return ok
 
 
+# the batch loops' copy of _fkj, inlined by LLVM (0.38 against 0.30 µs per Panda
+# configuration as a call); the single-configuration callers keep the plain one
+_fkj_rows = numba.njit(**_FORCE)(_fkj.py_func)
+
+
 @numba.njit(**_OPTS)
 def _direct(P, dof):  # type: ignore[no-untyped-def]
     """Whether chain joint ``k`` is ``q[k]`` for every ``k`` and covers all ``dof`` joints
@@ -183,18 +190,16 @@ def _direct(P, dof):  # type: ignore[no-untyped-def]
 @numba.njit(**_OPTS)
 def fkj_one(q, G, P, ref, T, J):  # type: ignore[no-untyped-def]
     """One configuration: pose ``T`` ``(4, 4)`` and Jacobian ``J`` ``(6, dof)`` (out) of the
-    link origin; returns False if ``q`` ``(dof,)`` is not finite. No heap allocation on
-    simple chains: ``T`` holds the running frame and ``J`` the joint axes and origins
-    until they become columns. (This repeats :func:`_fkj`'s column loop on purpose:
+    link origin; returns False if ``q`` ``(dof,)`` is not finite. Direct chains only (chain
+    joint ``k`` is ``q[k]``, every joint on the chain: :func:`_direct`); the engine sends
+    the others to :func:`fkj_batch`, so a first call compiles only this. No heap
+    allocation: ``T`` holds the running frame and ``J`` the joint axes and origins until
+    they become columns. (This repeats :func:`_fkj`'s column loop on purpose:
     calling ``_fkj`` on a batch of one, with its scratch, measured 1.20 µs against
     0.99 µs here, a fifth of the kernel on the single-call path.)"""
     n = P.shape[0]
-    if not _direct(P, J.shape[1]):
-        return _fkj(q, G, P, np.zeros(3), ref, T.reshape((1, 4, 4)),
-                    J.reshape((1, 6, J.shape[1])), 0, True, np.empty((3, 4)),
-                    np.empty((n, 3)), np.empty((n, 3)), np.empty(3))
     Jt = J.T
-    ok = _walk(q, G, P, T, Jt[:, 3:], Jt[:, :3])
+    ok = _walk(q, G, P, T, Jt[:, 3:], Jt[:, :3], True)
     T[3, 0], T[3, 1], T[3, 2], T[3, 3] = 0.0, 0.0, 0.0, 1.0
     px, py, pz = T[0, 3], T[1, 3], T[2, 3]
     for k in range(n):
@@ -232,12 +237,12 @@ def fk_one(q, G, P, T):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**_OPTS)
-def frames_batch(q, G, P, T, Z, O):  # type: ignore[no-untyped-def]
+def frames_batch(q, G, P, T, Z, O):  # type: ignore[no-untyped-def]  # noqa: E741
     """Poses ``T`` ``(N, 4, 4)``, joint axes ``Z`` and origins ``O`` ``(N, n, 3)`` (out)."""
     n = P.shape[0]
     F, Zl, Ol = np.empty((3, 4)), np.empty((n, 3)), np.empty((n, 3))
     for b in range(q.shape[0]):
-        _walk(q[b], G, P, F, Zl, Ol)
+        _walk(q[b], G, P, F, Zl, Ol, True)
         for i in range(3):
             for j in range(4):
                 T[b, i, j] = F[i, j]
@@ -258,7 +263,7 @@ def fk_batch(q, G, P, pt, T):  # type: ignore[no-untyped-def]
     for b in range(q.shape[0]):
         for i in range(dof):
             qb[i] = q[b, i]
-        _fkj(qb, G, P, pt, 0, T, T, b, False, F, Zl, Ol, p)
+        _fkj_rows(qb, G, P, pt, 0, T, T, b, False, F, Zl, Ol, p)
 
 
 @numba.njit(**_OPTS)
@@ -274,13 +279,13 @@ def fkj_batch(q, G, P, pt, ref, T, J):  # type: ignore[no-untyped-def]
     for b in range(q.shape[0]):
         for i in range(dof):
             qb[i] = q[b, i]
-        _fkj(qb, G, P, pt, ref, T, J, b, True, F, Zl, Ol, p, direct)
+        _fkj_rows(qb, G, P, pt, ref, T, J, b, True, F, Zl, Ol, p, direct)
 
 
 @numba.njit(**_OPTS)
 def _jdot(q, qd, G, P, pt, ref, Jd, F, Zl, Ol, Jv, Jw, p):  # type: ignore[no-untyped-def]
     n = P.shape[0]
-    _walk(q, G, P, F, Zl, Ol)
+    _walk(q, G, P, F, Zl, Ol, True)
     _point(F, pt, p)
     # columns at p, and ṗ = Σ θ̇_k Jv_k
     pd0, pd1, pd2 = 0.0, 0.0, 0.0
@@ -388,7 +393,7 @@ def twist_batch(q, qd, G, P, pt, ref, V):  # type: ignore[no-untyped-def]
     p = np.empty(3)
     for b in range(q.shape[0]):
         qb, qdb = q[b], qd[b]
-        _walk(qb, G, P, F, Zl, Ol)
+        _walk(qb, G, P, F, Zl, Ol, True)
         _point(F, pt, p)
         w0, w1, w2 = 0.0, 0.0, 0.0
         m0, m1, m2 = 0.0, 0.0, 0.0
@@ -433,7 +438,7 @@ def torque_batch(q, wr, G, P, pt, ref, tau):  # type: ignore[no-untyped-def]
     Ol = np.empty((n, 3))
     p = np.empty(3)
     for b in range(q.shape[0]):
-        _walk(q[b], G, P, F, Zl, Ol)
+        _walk(q[b], G, P, F, Zl, Ol, True)
         _point(F, pt, p)
         f0, f1, f2 = wr[b, 0], wr[b, 1], wr[b, 2]
         m0, m1, m2 = wr[b, 3], wr[b, 4], wr[b, 5]
@@ -467,7 +472,8 @@ def _orthogonalize(B, r, c, Q, want_q):  # type: ignore[no-untyped-def]
     place) in pairs until they are mutually orthogonal, accumulating the rotations in ``Q``
     ``(r, r)`` (unless ``want_q`` is False) so that ``B_before = Q B_after``. Then
     ``B_before = Q diag(σ) Vᵀ`` with ``σ_i = ‖B_i‖`` and ``V``'s columns the normalised
-    rows: a thin SVD of a matrix with ``r <= c`` (its singular values to ~1e-16 relative to ``σ_max``, small ones included,
+    rows: a thin SVD of a matrix with ``r <= c`` (its singular values to ~1e-16 relative to
+    ``σ_max``, small ones included,
     unlike an eigen-decomposition of ``B Bᵀ``). A pair counts as orthogonal when
     ``|B_i · B_j| <= c ε ‖B_i‖ ‖B_j‖``; at most 30 sweeps (6×7: 4–7 in practice)."""
     if want_q:
@@ -962,7 +968,7 @@ MEASURES_SCALARS = ("sigma_min", "manipulability", "det", "condition", "inverse_
 _EPS = 2.220446049250313e-16  # np.finfo(float).eps: the rank tolerance's unit
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**_FORCE)
 def _pow2(e):  # type: ignore[no-untyped-def]
     """``2**e`` for any exponent a double's range needs (the product of two exact
     factors, so ``e`` down to -1074 and up to 1023 works)."""
@@ -995,7 +1001,7 @@ def _load(Jb, w, rows, nr, n, B, wide):  # type: ignore[no-untyped-def]
     return e
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**_FORCE)
 def _descending(s2, r, order):  # type: ignore[no-untyped-def]
     """``order[:r]``: indices of ``s2[:r]`` by decreasing value (stable: ties keep their
     order)."""
@@ -1745,3 +1751,38 @@ def safe_command(q, qd, J, G, P, mon, warn, stop, scale, value, dt, flat, push, 
     for j in range(dof):
         x[j] = 0.0
     return it
+
+
+# ---------------------------------------------------------------------------------------
+# compile once per kernel
+
+
+def _prepare(namespace: dict[str, object]) -> None:
+    """Make every kernel of ``namespace`` compile one specialisation for its callers.
+
+    A constant argument (``0``, ``True``) types as a literal inside compiled code, and
+    numba compiles the callee again for each literal (``_orthogonalize`` for ``want_q``
+    True and False, ``_damped_svd`` for ``n == 0``, ...): seconds of the first call, for
+    branches the kernels test at run time anyway. The callers' argument types are taken
+    as plain types (``numba.types.unliteral``) instead. Helpers (``_name``) are called
+    from compiled code only and get no Python wrapper (its unboxing of every argument is
+    a good part of a small function's compile time). Their disk cache fails soft
+    (:func:`kinematics._cache.guard`)."""
+    from numba.core import types
+    from numba.core.dispatcher import Dispatcher
+
+    for name, value in namespace.items():
+        if isinstance(value, Dispatcher) and "get_call_template" not in vars(value):
+            if name.startswith("_"):   # called from compiled code only: no Python wrapper
+                value.targetoptions.update(no_cpython_wrapper=True, no_cfunc_wrapper=True)
+            plain = value.get_call_template
+
+            def get_call_template(args, kws, plain=plain):  # type: ignore[no-untyped-def]
+                return plain(tuple(types.unliteral(a) for a in args),
+                             {k: types.unliteral(v) for k, v in kws.items()})
+
+            value.get_call_template = get_call_template  # type: ignore[method-assign]
+            _cache.guard(value)
+
+
+_prepare(globals())

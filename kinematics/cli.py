@@ -1,4 +1,4 @@
-"""Command-line interface: ``kinematics {list,info,fk,jacobian,ik,reach,report,simulate} ...``.
+"""Command-line interface: ``kinematics {list,info,fk,jacobian,ik,reach,report,simulate,compile}``.
 
 The top of the project: every subcommand's parser and the shared robot arguments live here,
 and each command calls plain functions of the library (:mod:`kinematics.report`) or of the
@@ -23,7 +23,9 @@ code  meaning
       program killed by SIGPIPE would (128 + 13)
 ====  ==========================================================================
 
-No traceback reaches the user unless ``--debug`` is given.
+No traceback reaches the user unless ``--debug`` is given. Messages of the ``kinematics``
+logger (e.g. that a first use compiles the kernels) go to stderr as ``kinematics CMD: ...``
+lines, on a line of their own above any progress bar.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import math
 import os
 import re
@@ -401,6 +404,23 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_compile(args: argparse.Namespace) -> int:
+    """``kinematics compile``: every kernel compiled (or loaded from the cache) ahead of
+    time; 0 when done, 130 when interrupted (the cache stays valid)."""
+    from .accel import compile as compile_kernels
+
+    rep = compile_kernels(progress=not args.quiet)
+    where = rep.cache_dir or "memory only (no writable cache folder)"
+    if rep.kernels == 0:
+        print("nothing compiled: the compiled backend is off (KINEMATICS_ACCEL=0 or numba "
+              "missing)")
+    else:
+        how = (f"{rep.compiled} functions compiled now" if rep.compiled
+               else "all loaded from the cache")
+        print(f"{rep.kernels} kernels ready in {rep.seconds:.1f} s ({how}); cache: {where}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``kinematics`` parser with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -530,7 +550,47 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tracking-bar", type=float, default=Bars.tracking_rms_m,
                    help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_simulate)
+
+    p = add("compile", help="compile every kernel ahead of time (Docker images, CI, lab "
+            "machines) and print where the cache is",
+            description="Compile (or load from the per-user cache) every numba kernel, with a "
+            "progress bar, so that no later call waits for a compile. Idempotent; an "
+            "interrupted run (exit 130) leaves the cache valid. The cache folder is "
+            "NUMBA_CACHE_DIR when set, else the platform's user cache folder.")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_compile)
     return parser
+
+
+class _LogToStderr(logging.Handler):
+    """The ``kinematics`` logger on stderr during a command: ``kinematics CMD: message``, on
+    a line of its own (a progress bar on a terminal is cleared first and redrawn at its
+    next update)."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(logging.INFO)
+        self.prog = prog
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            clear = "\r\033[K" if sys.stderr.isatty() else ""
+            sys.stderr.write(f"{clear}{self.prog}: {record.getMessage()}\n")
+            sys.stderr.flush()
+        except Exception:  # pragma: no cover - a closed stderr
+            self.handleError(record)
+
+
+@contextlib.contextmanager
+def _logging_to_stderr(prog: str) -> Iterator[None]:
+    log = logging.getLogger("kinematics")
+    handler, propagate = _LogToStderr(prog), log.propagate
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.propagate = propagate
 
 
 def _quiet_stdout() -> None:
@@ -552,7 +612,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     prog = f"kinematics {args.command}"
     debug = bool(getattr(args, "debug", False))
     try:
-        code = int(args.func(args))
+        with _logging_to_stderr(prog):
+            code = int(args.func(args))
         sys.stdout.flush()
         return code
     except BrokenPipeError:

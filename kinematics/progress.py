@@ -7,13 +7,17 @@ leaves a trace in a log while a short one stays silent.
 
 Rate and ETA are this run's own: units restored from a checkpoint (:meth:`Progress.resume`)
 count as done but not as work done now, so a resumed run neither claims a huge rate nor an
-ETA of zero.
+ETA of zero; and time spent compiling kernels (a first use) is not work time either: the
+text says ``compiling kernels`` instead of an ETA meanwhile, and the rate leaves it out.
+With ``heartbeat`` a background thread redraws the bar (its clock) every ``heartbeat``
+seconds, so it never sits still during a long unit such as a first compile.
 """
 
 from __future__ import annotations
 
 import math
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import TextIO
@@ -52,11 +56,18 @@ class Progress:
         force: Draw the terminal bar even when the stream is not a terminal.
         interval: Seconds between plain lines off a terminal.
         clock: Monotonic clock in seconds (for tests).
+        heartbeat: Redraw every this many seconds from a background thread even when no
+            unit completes (``None``: only on :meth:`advance`).
+        compiling: Seconds this process has spent compiling kernels so far, a clock that
+            rates leave out (default: the kernels' own count with the default ``clock``,
+            none with another clock).
     """
 
     def __init__(self, total: int, label: str = "", enabled: bool = True,
                  stream: TextIO | None = None, force: bool = False, *,
-                 interval: float = 10.0, clock: Callable[[], float] = time.perf_counter):
+                 interval: float = 10.0, clock: Callable[[], float] = time.perf_counter,
+                 heartbeat: float | None = None,
+                 compiling: Callable[[], float] | None = None):
         self.total = max(int(total), 0)
         self.label = label
         self.stream = stream if stream is not None else sys.stderr
@@ -70,6 +81,20 @@ class Progress:
         self.start = clock()
         self._last = self.start if not self.tty else -math.inf
         self._lines = 0
+        if compiling is None:
+            compiling = _compile_seconds if clock is time.perf_counter else _no_compiling
+        self._compiling = compiling
+        self._compiled0 = compiling()
+        self._lock = threading.Lock()
+        self._stop: threading.Event | None = None
+        if heartbeat is not None and self.enabled:
+            self._stop = threading.Event()
+            threading.Thread(target=self._beat, args=(float(heartbeat), self._stop),
+                             name="kinematics-progress", daemon=True).start()
+
+    def _beat(self, period: float, stop: threading.Event) -> None:
+        while not stop.wait(period):
+            self.advance(0)
 
     @classmethod
     def from_arg(cls, total: int, progress: bool | TextIO, label: str = "",
@@ -107,15 +132,16 @@ class Progress:
         self.done = min(self.done + n, self.total)
         if not self.enabled:
             return
-        now = self.clock()
-        if self.tty:
-            if now - self._last > 0.1 or self.done == self.total:
-                self._write("\r" + self.text(now) + " ")
+        with self._lock:
+            now = self.clock()
+            if self.tty:
+                if now - self._last > 0.1 or self.done == self.total:
+                    self._write("\r" + self.text(now) + " ")
+                    self._last = now
+            elif now - self._last >= self.interval:
+                self._write(self.text(now) + "\n")
                 self._last = now
-        elif now - self._last >= self.interval:
-            self._write(self.text(now) + "\n")
-            self._last = now
-            self._lines += 1
+                self._lines += 1
 
     def note(self, message: str) -> None:
         """Write ``message`` on a line of its own (above the bar on a terminal)."""
@@ -130,8 +156,9 @@ class Progress:
         return (self.clock() if now is None else now) - self.start
 
     def rate(self, now: float | None = None) -> float:
-        """Units per second done by this run (restored units excluded); 0 before any."""
-        t = self.elapsed(now)
+        """Units per second done by this run (restored units and time spent compiling
+        kernels excluded); 0 before any."""
+        t = self.elapsed(now) - (self._compiling() - self._compiled0)
         return (self.done - self.resumed) / t if t > 0 else 0.0
 
     def eta(self, now: float | None = None) -> float:
@@ -148,15 +175,19 @@ class Progress:
         now = self.clock() if now is None else now
         frac = self.done / self.total if self.total else 1.0
         bar = "#" * int(30 * frac) + "." * (30 - int(30 * frac))
+        tail = ("compiling kernels (first use)" if _compiling()
+                else f"{self.rate(now):.3g} {self.label}/s, ETA {format_duration(self.eta(now))}")
         return (f"[{bar}] {self.done}/{self.total} {self.label} {100 * frac:3.0f}%  "
-                f"{format_duration(self.elapsed(now))}, {self.rate(now):.3g} {self.label}/s, "
-                f"ETA {format_duration(self.eta(now))}")
+                f"{format_duration(self.elapsed(now))}, {tail}")
 
     # -- end --------------------------------------------------------------------------------
 
     def close(self) -> None:
         """Finish: end the bar's line on a terminal; off a terminal, write a last line if
         any was written before."""
+        if self._stop is not None:
+            self._stop.set()
+            self._stop = None
         if not self.enabled:
             return
         if self.tty:
@@ -173,3 +204,18 @@ class Progress:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _compile_seconds() -> float:
+    """Seconds this process has spent compiling kernels (0 before the engine loads)."""
+    cache = sys.modules.get("kinematics._cache")
+    return cache.compile_seconds() if cache is not None else 0.0  # type: ignore[attr-defined]
+
+
+def _no_compiling() -> float:
+    return 0.0
+
+
+def _compiling() -> bool:
+    cache = sys.modules.get("kinematics._cache")
+    return bool(cache is not None and cache.compiling())  # type: ignore[attr-defined]

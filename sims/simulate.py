@@ -419,24 +419,17 @@ def _undamped(robot: kin.Robot, gain: float) -> Command:
 
 def _warm_up(robot: kin.Robot, q0: np.ndarray, T0: np.ndarray, dt: float,
              progress: bool) -> None:
-    """One call of everything a control step uses, before the progress bar starts, so that
-    its rate and ETA are the loop's: the first run on a machine compiles the numba kernels
-    (tens of seconds, once; cached afterwards), later runs load them (~0.5 s). Says so on
-    stderr when ``progress`` is on."""
-    import sys
-
-    start = time.perf_counter()
-    if progress:
-        print("loading the compiled kernels (the first run on a machine compiles them, "
-              "about a minute; cached afterwards)...", end="", file=sys.stderr, flush=True)
+    """Every kernel the run uses, compiled (first run for this user: seconds each, once) or
+    loaded from the cache (~1 s) before the progress bar starts, so that the bar never
+    stops for a compile and its rate and ETA are the loop's; then one call of each piece
+    of a control step. ``progress``: a bar of its own while the kernels get ready."""
+    kin.accel.compile(progress=progress, groups=("fk", "jacobian", "monitor", "control"))
     T_tip, J_tip = kin.fk_jacobian(robot, q0, robot.tip_link)
     J = kin.jacobian(robot, q0)
     zero = np.zeros(6)
     _controlled(robot, dt)(q0, J, T0, T0, zero)
     _undamped(robot, GAIN)(q0, J, T0, T0, zero)
     kin.spatial.pose_error(T_tip, T0)
-    if progress:
-        print(f" {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
 
 
 # -- public entry ----------------------------------------------------------------------------

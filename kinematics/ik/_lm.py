@@ -22,7 +22,7 @@ import math
 import numba
 import numpy as np
 
-from .._kernels import _INLINE, _OPTS, _direct, _fkj, _pose_error
+from .._kernels import _INLINE, _OPTS, _direct, _fkj_rows, _pose_error, _prepare
 
 __all__ = ["attempts"]
 
@@ -36,7 +36,7 @@ def _measure(q, p_t, R_t, G, P, w, cfg, direct, T, J, e, r, F, Zl, Ol, p, origin
     """Evaluate ``q`` ``(dof,)``: pose ``T``, weighted Jacobian ``J`` ``(6, dof)``, error
     ``e`` and weighted residual ``r`` ``(6,)`` (out). Returns ``(E, converged)``: ``E =
     ½ rᵀr`` and whether the tolerances are met on the kept axes (``w > 0``)."""
-    _fkj(q, G, P, origin, 0, T.reshape((1, 4, 4)), J.reshape((1, 6, J.shape[1])), 0, True, F,
+    _fkj_rows(q, G, P, origin, 0, T.reshape((1, 4, 4)), J.reshape((1, 6, J.shape[1])), 0, True, F,
          Zl, Ol, p, direct)
     _pose_error(T, p_t, R_t, cfg[NEAR_PI], e)
     for i in range(6):
@@ -329,3 +329,6 @@ def restarts(todo, p_t, R_t, G, P, w, lo, hi, cfg, seeds, nearest, q0, cont, bud
             if decided or close:
                 tg[m, DONE] = 1
                 break
+
+
+_prepare(globals())

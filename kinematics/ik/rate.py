@@ -273,8 +273,9 @@ class ResolvedRateController:
         # a SingularityMonitor of this link: its metric computed in the step, then assess()
         mon = getattr(self.monitor, "metric_parameters", None) if "J" in self._monitor_kw \
             and callable(getattr(self.monitor, "assess", None)) else None
-        if mon is None:
-            mon = np.array([-1.0])   # no monitor, or its own update() runs
+        if mon is None:   # no monitor, or its own update() runs; read-only as the
+            mon = np.array([-1.0])   # monitor's: one compiled rate_step for both
+            mon.setflags(write=False)
         m = self._rows.size
         return (G, P, cfg, self._rows.astype(np.int64), lim, mon, np.zeros(6),
                 np.empty((m, self.robot.dof)), np.empty(m), np.empty(9))

@@ -41,6 +41,16 @@ from __future__ import annotations
 
 from .._certify import certified_radius
 from .._rows import default_rows, task_rows
+from .monitor import (
+    HALT_SCALE,
+    LEVELS,
+    ConstrainingMonitor,
+    Monitor,
+    MonitorState,
+    SingularityMonitor,
+    Task,
+    approaches,
+)
 from .values import (
     JOG_SPEED,
     METRICS,
@@ -55,16 +65,6 @@ from .values import (
     row_scale,
     scaled_svd,
     singular_value_rates,
-)
-from .monitor import (
-    HALT_SCALE,
-    LEVELS,
-    ConstrainingMonitor,
-    Monitor,
-    MonitorState,
-    SingularityMonitor,
-    Task,
-    approaches,
 )
 
 __all__ = [
