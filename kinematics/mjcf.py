@@ -469,7 +469,7 @@ class _Scan:
             folder = self.dirs.get(kind or "", self.dirs.get("assetdir", "")) if kind else ""
             path = self.top_dir / folder / value  # type: ignore[operator]
             if not self.inside(path):
-                self.refuse(f"<{tag} file={truncate(value, 80)!r}> resolves to {path}, outside "
+                self.refuse(f"<{tag} file={truncate(value, 80)!r}> resolves to {path.resolve()}, outside "
                             f"the model's folder {self.roots[0]} (pass its folder in "
                             "package_dirs= to allow it)", where)
             try:
@@ -509,7 +509,9 @@ def read_mjcf(path: str | os.PathLike[str], *, max_bytes: int | None = None,
     """
     p = Path(path)
     cap = _checks.cap(max_bytes, MAX_BYTES_ENV, DEFAULT_MAX_BYTES, "max_bytes")
-    roots = [p.parent.resolve()] + [Path(d).resolve() for d in package_dirs or ()]
+    top = p.parent.resolve()
+    package = next((d for d in (top, *top.parents) if (d / "package.xml").is_file()), top)
+    roots = [package] + [Path(d).resolve() for d in package_dirs or ()]
     scan = _Scan(p, roots, cap, str(p))
     scan.xml(scan.read(p, str(p)), str(p), 0)
     scan.assets()
