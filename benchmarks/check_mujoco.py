@@ -114,7 +114,8 @@ def compare_chain(robot: kin.Robot, model: Any, mj: Any, data: Any, q: np.ndarra
         mujoco.mj_jacBody(mj, data, jacp, jacr, i)
         J_mj = np.vstack([R_wb.T @ jacp[:, cols], R_wb.T @ jacr[:, cols]])
         J = kin.jacobian(robot, q, link=link)
-        e_jac = max(e_jac, float(np.abs(J - J_mj).max()))
+        if J.size:
+            e_jac = max(e_jac, float(np.abs(J - J_mj).max()))
     return e_pose, e_jac
 
 
