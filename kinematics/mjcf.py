@@ -598,6 +598,9 @@ def robot_from_mjcf(
             isinstance(tip, Sequence) and tip and all(isinstance(t, str) for t in tip)):
         raise InvalidValueError(f"tip={_checks.show(tip)}; expected a body name, a non-empty "
                                 "list of body names, or None")
+    if len(model.bodies) == 1:
+        raise URDFError("the compiled model has no bodies besides the world (a fragment "
+                        "meant to be included?)", model.source)
     base_, tip_ = model.ends(base, tip)
     if tip_ == base_:
         raise URDFError(f"body {base_!r} has no bodies below it that a chain can reach; "
