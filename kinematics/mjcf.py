@@ -287,8 +287,8 @@ def model_from_mjmodel(m: Any, source: str = "<MjModel>") -> MJCFModel:
                 ref = float(m.qpos0[m.jnt_qposadr[j]])
                 qpos_index[name] = int(m.jnt_qposadr[j])
                 dof_index[name] = int(m.jnt_dofadr[j])
-                if kind == "hinge":
-                    offset = transform(_axis_angle(a, -ref), p)  # R(a, q - ref) = R(a, -ref) R(a, q)
+                if kind == "hinge":  # R(a, q - ref) = R(a, -ref) R(a, q)
+                    offset = transform(_axis_angle(a, -ref), p)
                 else:
                     offset = transform(None, -ref * a)
                 if m.jnt_limited[j]:
@@ -469,9 +469,9 @@ class _Scan:
             folder = self.dirs.get(kind or "", self.dirs.get("assetdir", "")) if kind else ""
             path = self.top_dir / folder / value  # type: ignore[operator]
             if not self.inside(path):
-                self.refuse(f"<{tag} file={truncate(value, 80)!r}> resolves to {path.resolve()}, outside "
-                            f"the model's folder {self.roots[0]} (pass its folder in "
-                            "package_dirs= to allow it)", where)
+                self.refuse(f"<{tag} file={truncate(value, 80)!r}> resolves to "
+                            f"{path.resolve()}, outside the model's folder {self.roots[0]} "
+                            "(pass its folder in package_dirs= to allow it)", where)
             try:
                 size = path.stat().st_size
             except OSError:
