@@ -714,14 +714,15 @@ def load_robot(
         return robot_from_urdf(model, base or entry.base, tip or entry.tip,
                                base_pose=base_pose, tool=tool, name=key)
     if os.path.isfile(key):
-        from . import mjcf  # MJCF compiled by MuJoCo (extra [mjcf]); SDF etc. refused there
+        from . import _mjcf  # MJCF compiled by MuJoCo (extra [mjcf]); SDF etc. refused there
 
-        if mjcf.file_format(key) == "mjcf":
+        if _mjcf.file_format(key) == "mjcf":
             if xacro_args:
                 raise InvalidValueError("xacro_args are given but the file is MJCF; expected a "
                                         "xacro file")
-            return mjcf.robot_from_mjcf(key, base, tip, base_pose=base_pose, tool=tool,
-                                        package_dirs=package_dirs)
+            mj = _mjcf.read_mjcf(key, package_dirs=package_dirs)
+            return robot_from_urdf(mj, *mj.ends(base, tip), base_pose=base_pose, tool=tool,
+                                   name=mj.name or None)
         model = read_urdf(key, xacro_args=xacro_args, package_dirs=package_dirs)
         return robot_from_urdf(model, base, tip, base_pose=base_pose, tool=tool)
     raise UnknownRobotError(key, robots.names())

@@ -396,7 +396,7 @@ def render_png(robot: Robot, q: Any, width: int = 640, height: int = 480
 
 def _is_mjcf(robot: Robot) -> bool:
     """The robot was read from MJCF (:mod:`kinematics.mjcf`), not from a URDF."""
-    from kinematics.mjcf import MJCFModel
+    from kinematics._mjcf import MJCFModel
 
     return isinstance(robot.model, MJCFModel)
 
