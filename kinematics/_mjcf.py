@@ -191,30 +191,24 @@ def model_from_mjmodel(m: Any, source: str = "<MjModel>") -> MJCFModel:
     """
     mujoco = _mujoco()
 
-    def named(obj: Any, i: int, fallback: str) -> str:
-        return mujoco.mj_id2name(m, obj, i) or fallback
-
-    bodies = ["world"] + [named(mujoco.mjtObj.mjOBJ_BODY, b, f"body{b}")
-                         for b in range(1, m.nbody)]
-    used_links: set[str] = set(bodies)
-    if len(used_links) != len(bodies):  # generated names that clash with given ones
-        seen: set[str] = set()
-        for b, nm in enumerate(bodies):
-            k, new = 2, nm
-            while new in seen:
-                new, k = f"{nm}_{k}", k + 1
-            bodies[b] = new
-            seen.add(new)
-        used_links = set(bodies)
-    jnames = [named(mujoco.mjtObj.mjOBJ_JOINT, j, f"joint{j}") for j in range(m.njnt)]
-    used_joints: set[str] = set(jnames)
-
     def fresh(name: str, used: set[str]) -> str:
         k, new = 2, name
         while new in used:
             new, k = f"{name}_{k}", k + 1
         used.add(new)
         return new
+
+    def names(obj: Any, count: int, prefix: str) -> list[str]:
+        """MuJoCo's names; an unnamed element gets ``<prefix><id>`` (made unique against the
+        given names)."""
+        given = [mujoco.mj_id2name(m, obj, i) or "" for i in range(count)]
+        used = {g for g in given if g}
+        return [g or fresh(f"{prefix}{i}", used) for i, g in enumerate(given)]
+
+    bodies = ["world"] + names(mujoco.mjtObj.mjOBJ_BODY, m.nbody, "body")[1:]
+    used_links: set[str] = set(bodies)
+    jnames = names(mujoco.mjtObj.mjOBJ_JOINT, m.njnt, "joint")
+    used_joints: set[str] = set(jnames)
 
     links: list[str] = list(bodies)
     joints: list[URDFJoint] = []
@@ -333,8 +327,8 @@ def file_format(path: str | os.PathLike[str]) -> str:
         return "urdf"
     if tag == "mujoco":
         return "mjcf"
-    what = "SDF" if tag == "sdf" else f"<{truncate(tag, 60)}>"
-    raise URDFError(f"format not supported: the root element is <{truncate(tag, 60)}> ({what}); "
+    what = " (SDF is not supported yet)" if tag == "sdf" else ""
+    raise URDFError(f"format not supported: the root element is <{truncate(tag, 60)}>{what}; "
                     f"supported formats are {SUPPORTED}", str(p))
 
 

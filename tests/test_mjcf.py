@@ -342,3 +342,24 @@ def test_unknown_bodies_and_empty_models() -> None:
         robot_from_mjcf(DEGREES, tip="nope")
     with pytest.raises(URDFError, match=r"no bodies besides the world"):
         robot_from_mjcf("<mujoco/>")
+
+
+UNNAMED = """
+<mujoco>
+  <worldbody>
+    <body><geom size=".1"/><joint axis="0 1 0"/>
+      <body name="body2" pos="0 0 1"><joint name="joint0" type="slide"/><geom size=".1"/>
+        <body pos="1 0 0"><joint/><geom size=".1"/></body>
+      </body>
+    </body>
+  </worldbody>
+</mujoco>
+"""
+
+
+def test_unnamed_bodies_and_joints_get_stable_unique_names() -> None:
+    robot = _against_mujoco(UNNAMED)
+    assert (robot.base_link, robot.tip_link) == ("world", "body3")
+    assert robot.link_names == ("world", "body1", "body2", "body3")
+    assert robot.joint_names == ("joint0_2", "joint0", "joint2")  # the given name wins
+    assert robot_from_mjcf(UNNAMED).joint_names == robot.joint_names  # stable
