@@ -363,3 +363,24 @@ def test_unnamed_bodies_and_joints_get_stable_unique_names() -> None:
     assert robot.link_names == ("world", "body1", "body2", "body3")
     assert robot.joint_names == ("joint0_2", "joint0", "joint2")  # the given name wins
     assert robot_from_mjcf(UNNAMED).joint_names == robot.joint_names  # stable
+
+
+@pytest.mark.slow
+def test_cli_report_on_an_mjcf_arm(tmp_path: Path) -> None:
+    import json
+
+    from kinematics.cli import main
+
+    out = tmp_path / "report"
+    assert main(["report", str(_panda()), "--samples", "300", "--out", str(out),
+                 "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert not summary["render"]["included"] and "MJCF" in summary["render"]["note"]
+
+
+def test_batch_shapes_on_an_mjcf_robot() -> None:
+    robot = robot_from_mjcf(DEFAULTS_EULER)
+    q = robot.random_q((3, 1, 2), seed=7)
+    T, J = kin.fk(robot, q), kin.jacobian(robot, q)
+    assert T.shape == (3, 1, 2, 4, 4) and J.shape == (3, 1, 2, 6, robot.dof)
+    np.testing.assert_allclose(J[2, 0, 1], kin.jacobian(robot, q[2, 0, 1]), rtol=0, atol=1e-15)
