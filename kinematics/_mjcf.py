@@ -446,9 +446,21 @@ class _Refused(Exception):
         self.line = line
 
 
-def _compile_error(exc: Exception, source: str) -> URDFError:
-    msg = " ".join(str(exc).split())
-    return URDFError(f"MuJoCo cannot compile the model: {msg}", source)
+def _compile(mujoco: Any, load: Any, arg: str, source: str) -> Any:
+    """``load(arg)`` (MuJoCo's compiler) with MuJoCo's warnings kept off the disk: by default
+    MuJoCo appends them to ``MUJOCO_LOG.TXT`` in the working folder, and reading a file must
+    not write one. They are about the file's dynamics (deprecated attributes), not its
+    kinematics, and are dropped. A compile error is a :class:`URDFError` naming ``source``."""
+    previous = mujoco.get_mju_user_warning()
+    dropped: list[str] = []
+    mujoco.set_mju_user_warning(dropped.append)
+    try:
+        return load(arg)
+    except Exception as exc:  # MuJoCo raises ValueError with its compiler's message
+        msg = " ".join(str(exc).split())
+        raise URDFError(f"MuJoCo cannot compile the model: {msg}", source) from None
+    finally:
+        mujoco.set_mju_user_warning(previous)
 
 
 def read_mjcf(path: str | os.PathLike[str], *, max_bytes: int | None = None,
@@ -475,10 +487,7 @@ def read_mjcf(path: str | os.PathLike[str], *, max_bytes: int | None = None,
     scan.xml(scan.read(p, str(p)), str(p), 0)
     scan.assets()
     mujoco = _mujoco()
-    try:
-        m = mujoco.MjModel.from_xml_path(str(p))
-    except Exception as exc:  # MuJoCo raises ValueError with its compiler's message
-        raise _compile_error(exc, str(p)) from None
+    m = _compile(mujoco, mujoco.MjModel.from_xml_path, str(p), str(p))
     return model_from_mjmodel(m, str(p))
 
 
@@ -497,8 +506,5 @@ def parse_mjcf(text: str | bytes, source: str = "<string>", *,
     scan.xml(data, source, 0)
     scan.assets()
     mujoco = _mujoco()
-    try:
-        m = mujoco.MjModel.from_xml_string(data.decode("utf-8"))
-    except Exception as exc:
-        raise _compile_error(exc, source) from None
+    m = _compile(mujoco, mujoco.MjModel.from_xml_string, data.decode("utf-8"), source)
     return model_from_mjmodel(m, source)

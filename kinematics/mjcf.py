@@ -37,6 +37,8 @@ referenced asset file, and includes nest at most :data:`MAX_INCLUDE_DEPTH` deep.
 itself then reads those XML files and the meshes, textures, height fields and skins they
 name (its own STL/OBJ/MSH/PNG readers; MuJoCo runs no code from a model file, and loads
 plugins only when the program registered them). MuJoCo's compile time is not capped.
+MuJoCo's compiler warnings (deprecated attributes) are dropped rather than appended to
+``MUJOCO_LOG.TXT`` in the working folder: reading a file writes nothing.
 """
 
 from __future__ import annotations

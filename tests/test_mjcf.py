@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import os
 import pickle
 import sys
 from pathlib import Path
@@ -384,3 +385,18 @@ def test_batch_shapes_on_an_mjcf_robot() -> None:
     T, J = kin.fk(robot, q), kin.jacobian(robot, q)
     assert T.shape == (3, 1, 2, 4, 4) and J.shape == (3, 1, 2, 6, robot.dof)
     np.testing.assert_allclose(J[2, 0, 1], kin.jacobian(robot, q[2, 0, 1]), rtol=0, atol=1e-15)
+
+
+def test_reading_writes_no_mujoco_log(tmp_path: Path) -> None:
+    import subprocess
+
+    top = tmp_path / "old.xml"  # a deprecated attribute: MuJoCo warns while compiling
+    top.write_text('<mujoco><compiler settotalmass="2"/><worldbody><body name="a">'
+                   '<joint/><geom size=".1"/></body></worldbody></mujoco>')
+    code = f"import kinematics as kin; print(kin.load_robot({str(top)!r}).dof)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, check=True,
+                          env={**os.environ,
+                               "PYTHONPATH": str(Path(__file__).parent.parent)})
+    assert done.stdout.strip() == "1"
+    assert not (tmp_path / "MUJOCO_LOG.TXT").exists()
