@@ -154,10 +154,14 @@ def check_file(path: Path, package_dirs: list[Path], samples: int = 3, seed: int
 
     from kinematics.mjcf import read_mjcf, robot_from_mjcf
 
+    previous = mujoco.get_mju_user_warning()
+    mujoco.set_mju_user_warning(lambda _msg: None)  # no MUJOCO_LOG.TXT in the working folder
     try:
         mj = mujoco.MjModel.from_xml_path(str(path))
     except Exception as exc:  # a fragment, or a file MuJoCo refuses
         return FileResult(path, "mujoco refuses", " ".join(str(exc).split())[:160])
+    finally:
+        mujoco.set_mju_user_warning(previous)
     data = mujoco.MjData(mj)
     try:
         with warnings.catch_warnings():
