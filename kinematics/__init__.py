@@ -25,6 +25,7 @@ from .jacobian import (
     joint_torques,
     twist,
 )
+from .mjcf import robot_from_mjcf
 from .robot import Robot, list_robots, load_robot, robot_from_urdf
 from .singularity import MonitorState, SingularityMeasures, SingularityMonitor, measures
 from .urdf import Defect, parse_urdf, read_urdf
@@ -61,6 +62,7 @@ __all__ = [
     "numdiff",
     "parse_urdf",
     "read_urdf",
+    "robot_from_mjcf",
     "robot_from_urdf",
     "singularity",
     "spatial",

@@ -672,11 +672,12 @@ def load_robot(
     xacro_args: Mapping[str, str] | None = None,
     package_dirs: Sequence[str | os.PathLike[str]] | None = None,
 ) -> Robot:
-    """Load a bundled robot by name, or any URDF (or ``.xacro``) file by path.
+    """Load a bundled robot by name, or any URDF, ``.xacro`` or MJCF file by path.
 
     Args:
         name_or_path: A name from :func:`list_robots` or a path to a ``.urdf`` file (or a
-            ``.xacro`` file, expanded with the ``xacro`` extra).
+            ``.xacro`` file, expanded with the ``xacro`` extra, or an MJCF ``<mujoco>`` file,
+            compiled by MuJoCo with the ``mjcf`` extra: see :mod:`kinematics.mjcf`).
         base: Base link (bundled robots: their registered base; files: the root link).
         tip: Tip link or list of tips (bundled robots: their registered tip; files: the
             single leaf, or the whole subtree under ``base`` when it branches).
@@ -687,7 +688,8 @@ def load_robot(
 
     Raises:
         UnknownRobotError: Neither a bundled name nor an existing file; lists bundled names.
-        URDFError: The file is not a valid URDF or the model cannot be built.
+        URDFError: The file is not a valid URDF/MJCF, is in an unsupported format (SDF, ...),
+            or the model cannot be built.
         InvalidValueError: Arguments of the wrong type.
 
     >>> robot = load_robot("planar2r")
@@ -712,6 +714,15 @@ def load_robot(
         return robot_from_urdf(model, base or entry.base, tip or entry.tip,
                                base_pose=base_pose, tool=tool, name=key)
     if os.path.isfile(key):
+        from . import _mjcf  # MJCF compiled by MuJoCo (extra [mjcf]); SDF etc. refused there
+
+        if _mjcf.file_format(key) == "mjcf":
+            if xacro_args:
+                raise InvalidValueError("xacro_args are given but the file is MJCF; expected a "
+                                        "xacro file")
+            mj = _mjcf.read_mjcf(key, package_dirs=package_dirs)
+            return robot_from_urdf(mj, *mj.ends(base, tip), base_pose=base_pose, tool=tool,
+                                   name=mj.name or None)
         model = read_urdf(key, xacro_args=xacro_args, package_dirs=package_dirs)
         return robot_from_urdf(model, base, tip, base_pose=base_pose, tool=tool)
     raise UnknownRobotError(key, robots.names())

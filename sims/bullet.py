@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pybullet_data
 
-from kinematics import Robot, fk_all, spatial
+from kinematics import KinematicsError, Robot, fk_all, spatial
 
 
 def _import_pybullet():  # type: ignore[no-untyped-def]
@@ -168,6 +168,11 @@ class Sim:
 
         The base is placed at ``robot.base_pose``; joints are mapped by name.
         """
+        if _is_mjcf(robot):
+            raise KinematicsError(
+                f"{robot.source}: PyBullet cannot load MJCF robots in general (its loadMJCF "
+                "reads a small subset of MuJoCo's format); simulate a URDF of this robot, or "
+                "use MuJoCo itself")
         client = p.connect(p.GUI if gui else p.DIRECT)
         p.setAdditionalSearchPath(pybullet_data.getDataPath(), physicsClientId=client)
         p.setTimeStep(dt, physicsClientId=client)
@@ -364,6 +369,8 @@ def render_png(robot: Robot, q: Any, width: int = 640, height: int = 480
     """
     if not Path(robot.source).is_file():
         return None, f"robot source {robot.source!r} is not a file PyBullet can load"
+    if _is_mjcf(robot):
+        return None, f"robot source {robot.source!r} is MJCF, which PyBullet does not load"
     qa = robot.check_q(q)
     P = fk_all(robot, qa)[:, :3, 3]
     target = 0.5 * (P.min(0) + P.max(0))
@@ -385,6 +392,13 @@ def render_png(robot: Robot, q: Any, width: int = 640, height: int = 480
         note += (f"; {len(stripped[1])} mesh(es) outside the URDF's folder not rendered: "
                  + ", ".join(stripped[1][:3]))
     return buf.getvalue(), note
+
+
+def _is_mjcf(robot: Robot) -> bool:
+    """The robot was read from MJCF (:mod:`kinematics.mjcf`), not from a URDF."""
+    from kinematics._mjcf import MJCFModel
+
+    return isinstance(robot.model, MJCFModel)
 
 
 def _quat_xyzw(R: np.ndarray) -> list[float]:
