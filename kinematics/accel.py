@@ -145,10 +145,18 @@ def _steps() -> list[tuple[str, str, Callable[[], Any]]]:
     def monitor() -> singularity.SingularityMonitor:
         return singularity.SingularityMonitor(robot)
 
+    q_band = q.copy()
+    q_band[3] = -1.0          # the elbow near stretched: inside the warn band
+    qd_in = np.zeros(robot.dof)
+    qd_in[3] = 0.5            # toward the stretched singularity: constrained
+
     def safe_command() -> None:
-        at_q()
         mon = monitor()
-        mon._safe_command(q, qd, J, J, float(mon.warn) * 0.5, 0.5, 1e-3)
+        state = mon.update(q_band, qd_in, dt=1e-3)
+        mon.command(state)    # the joint-space command (no task)
+        T_far = fk(robot, q_band).copy()
+        T_far[:3, 3] *= 1.5   # beyond the reach: the controller's constrained step
+        rate.ResolvedRateController(robot, dt=1e-3, monitor=monitor()).velocity(q_band, T_far)
 
     return [
         ("fk", "fk (one)", lambda: fk(robot, q)),

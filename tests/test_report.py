@@ -264,10 +264,10 @@ def test_cli_argparse_errors_exit_2(capsys):
 
 
 @pytest.mark.slow
-def test_report_100k_samples_of_a_7dof_arm_within_a_minute(tmp_path):
-    start = time.perf_counter()
+def test_report_100k_samples_of_a_7dof_arm(tmp_path):
+    # speed is measured in benchmarks/, never as a timed test (a shared machine's load
+    # decides wall times): here only that a large sweep runs through
     res = make_report(kin.load_robot("panda"), tmp_path, samples=100_000, progress=False)
-    assert time.perf_counter() - start < 60
     assert res.summary["workspace"]["samples"] == 100_000
 
 

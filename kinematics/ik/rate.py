@@ -248,8 +248,8 @@ class ResolvedRateController:
         self._damping_rule = np.array([
             0.0 if not isinstance(d, str) else (1.0 if d == "adaptive" else 2.0),
             self.sigma_threshold ** 2, self.damping_max ** 2,
-            0.0 if isinstance(d, str) else d * d])
-        self._damping_rule.setflags(write=False)
+            0.0 if isinstance(d, str) else d * d])   # writable like every Task array: one
+        # compiled safe command for the controller's task and the joint-space one
         self._fused = self._fused_parameters()
 
     def _fused_parameters(self) -> tuple[Any, ...] | None:
