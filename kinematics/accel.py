@@ -145,6 +145,14 @@ def _steps() -> list[tuple[str, str, Callable[[], Any]]]:
     def monitor() -> singularity.SingularityMonitor:
         return singularity.SingularityMonitor(robot)
 
+    def measures() -> None:
+        at_q()
+        singularity.measures(J)
+
+    def dls() -> None:
+        at_q()
+        rate.ResolvedRateController(robot, dt=1e-3)._dls(J, np.zeros(6))
+
     q_band = q.copy()
     q_band[3] = -1.0          # the elbow near stretched: inside the warn band
     qd_in = np.zeros(robot.dof)
@@ -167,7 +175,7 @@ def _steps() -> list[tuple[str, str, Callable[[], Any]]]:
         ("batch", "jacobian_dot", lambda: jacobian_dot(robot, Q, Q)),
         ("batch", "joint_torques", lambda: joint_torques(robot, Q, np.ones((2, 6)))),
         ("batch", "frames", lambda: _engine.frames(chain, Q)),
-        ("measures", "measures", lambda: (at_q(), singularity.measures(J))),
+        ("measures", "measures", measures),
         ("monitor", "monitor metric", lambda: monitor().update(q)),
         ("monitor", "monitor approaches",
          lambda: singularity.approaches(monitor(), q, qd, np.array(0.01), dt=1e-3)),
@@ -176,8 +184,7 @@ def _steps() -> list[tuple[str, str, Callable[[], Any]]]:
          lambda: rate.ResolvedRateController(robot, dt=1e-3).velocity(q, T)),
         ("control", "control step + monitor", lambda: rate.ResolvedRateController(
             robot, dt=1e-3, monitor=monitor()).velocity(q, T)),
-        ("control", "damped least squares",
-         lambda: (at_q(), rate.ResolvedRateController(robot, dt=1e-3)._dls(J, np.zeros(6)))),
+        ("control", "damped least squares", dls),
         ("ik", "ik attempts", lambda: solver.solve(robot, T)),
         ("ik", "ik restarts", lambda: solver.solve(robot, T, nearest=True, restarts=2)),
     ]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 
