@@ -195,16 +195,31 @@ def sp2(p, q, k1, k2):
 
 
 @numba.njit(**_JIT)
+def _rotcs(k, c, s, p):
+    """``rot(k, θ) p`` from ``c = cos θ``, ``s = sin θ``."""
+    kp = _dot(k, p)
+    kxp = _cross(k, p)
+    return (c * p[0] + s * kxp[0] + (1.0 - c) * kp * k[0],
+            c * p[1] + s * kxp[1] + (1.0 - c) * kp * k[1],
+            c * p[2] + s * kxp[2] + (1.0 - c) * kp * k[2])
+
+
+@numba.njit(**_JIT)
 def _fk_error(H, P, R6T, th, Rt, pt):
     """Max abs difference between the pose at ``th`` and the target (``Rt``, ``pt``)."""
+    cs = np.empty(6)
+    sn = np.empty(6)
+    for i in range(6):
+        cs[i] = math.cos(th[i])
+        sn[i] = math.sin(th[i])
     v = _row(P, 6)
     for i in range(5, -1, -1):
-        v = _add(_row(P, i), _rot(_row(H, i), th[i], v))
+        v = _add(_row(P, i), _rotcs(_row(H, i), cs[i], sn[i], v))
     err = max(abs(v[0] - pt[0]), abs(v[1] - pt[1]), abs(v[2] - pt[2]))
     for j in range(3):
         c = _col(R6T, j)
         for i in range(5, -1, -1):
-            c = _rot(_row(H, i), th[i], c)
+            c = _rotcs(_row(H, i), cs[i], sn[i], c)
         err = max(err, abs(c[0] - Rt[0, j]), abs(c[1] - Rt[1, j]), abs(c[2] - Rt[2, j]))
     return err
 
@@ -365,12 +380,28 @@ def _solve_one(family, H, P, R6T, sgn, lo, hi, Rt, pt, out_q, out_b):
 
 
 @numba.njit(**_JIT)
-def solve_batch(family, H, P, R6T, sgn, lo, hi, T, out_q, out_n, out_s, out_b):
-    """Every pose of ``T`` ``(N, 4, 4)``: ``out_q`` ``(N, 8, 6)`` (pre-filled with NaN),
-    ``out_n`` ``(N,)``, ``out_s`` ``(N,)`` bool, ``out_b`` ``(N, 8)`` (pre-filled −1)."""
+def solve_batch(family, H, P, R6T, sgn, lo, hi, free, qfix, T, out_q, out_n, out_s, out_b):
+    """Every pose of ``T`` ``(N, 4, 4)``. ``free`` ``(6,)``: index in ``q`` of each solved
+    joint; ``qfix`` ``(dof,)``: locked values (NaN for the free joints). Writes ``out_q``
+    ``(N, 8, dof)`` (NaN-padded), ``out_n`` ``(N,)``, ``out_s`` ``(N,)`` bool, ``out_b``
+    ``(N, 8)`` (−1-padded)."""
+    buf = np.empty((K_MAX, 6))
+    lab = np.empty(K_MAX, dtype=np.int64)
+    dof = out_q.shape[2]
     for k in range(T.shape[0]):
         Rt = T[k, :3, :3]
         pt = (T[k, 0, 3], T[k, 1, 3], T[k, 2, 3])
-        n, s = _solve_one(family, H, P, R6T, sgn, lo, hi, Rt, pt, out_q[k], out_b[k])
+        n, sg = _solve_one(family, H, P, R6T, sgn, lo, hi, Rt, pt, buf, lab)
         out_n[k] = n
-        out_s[k] = s
+        out_s[k] = sg
+        for m in range(K_MAX):
+            if m < n:
+                for j in range(dof):
+                    out_q[k, m, j] = qfix[j]
+                for i in range(6):
+                    out_q[k, m, free[i]] = buf[m, i]
+                out_b[k, m] = lab[m]
+            else:
+                for j in range(dof):
+                    out_q[k, m, j] = np.nan
+                out_b[k, m] = -1

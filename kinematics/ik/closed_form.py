@@ -26,6 +26,7 @@ lines is ``≤ GEOMETRY_TOL`` m.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -88,6 +89,8 @@ class _Geometry:
     sgn: Array
     free: NDArray[np.intp]     # index in q of each of the 6 solved joints
     q_fixed: Array             # (dof,) the fixed values (NaN elsewhere)
+    lo: Array                  # (6,) limits of the solved joints
+    hi: Array
 
 
 def _line_point(o1: Array, h1: Array, o2: Array, h2: Array) -> tuple[float, Array]:
@@ -124,17 +127,22 @@ def _describe(h: Array, o: Array) -> str:
     return ", ".join(parts) or "no parallel or intersecting axis pairs"
 
 
-_CACHE: dict[tuple[int, str | None, tuple[tuple[int, float], ...]], _Geometry] = {}
+#: Per robot (weakly held): {(link, fixed as ((q index, value), ...)): geometry}.
+_CACHE: weakref.WeakKeyDictionary[Robot, dict[tuple[object, ...], _Geometry]] = \
+    weakref.WeakKeyDictionary()
 
 
 def _geometry(robot: Robot, link: str | None, fixed: Mapping[str, float] | None) -> _Geometry:
-    chain = robot.chain(link)
     fixed = dict(fixed or {})
-    key = (id(robot), link, tuple(sorted((robot.joint_names.index(k), float(v))
-                                         for k, v in fixed.items())))
-    g = _CACHE.get(key)
-    if g is not None and g.__dict__.get("_robot") is robot:
+    key = (link, tuple(sorted((robot.joint_names.index(k), float(v))
+                              for k, v in fixed.items())) if fixed else ())
+    per_robot = _CACHE.get(robot)
+    if per_robot is None:
+        per_robot = _CACHE[robot] = {}
+    g = per_robot.get(key)
+    if g is not None:
         return g
+    chain = robot.chain(link)
     if not chain.simple and not (np.all(chain.multiplier == 1.0) and np.all(chain.offset == 0)
                                  and len(set(chain.q_index.tolist())) == chain.n):
         raise KinematicsError(f"solve_all: the chain to {link or robot.tip_link!r} has mimic "
@@ -144,7 +152,7 @@ def _geometry(robot: Robot, link: str | None, fixed: Mapping[str, float] | None)
                               f"prismatic joint; supported families: {_SUPPORTED}. "
                               "Use ik.solve for a numerical solution")
     q_fixed = np.full(robot.dof, np.nan)
-    for i, (name, v) in enumerate(key[2]):
+    for name, v in key[1]:
         q_fixed[name] = v
     on_chain = set(int(i) for i in chain.q_index)
     off = [robot.joint_names[i] for i in range(robot.dof)
@@ -205,11 +213,12 @@ def _geometry(robot: Robot, link: str | None, fixed: Mapping[str, float] | None)
     P[0] = pts[0]
     P[1:6] = pts[1:] - pts[:-1]
     P[6] = T[:3, 3] - pts[5]
+    free = np.array([chain.q_index[k] for k in free_k], dtype=np.intp)
     g = _Geometry(family, np.ascontiguousarray(h), np.ascontiguousarray(P),
                   np.ascontiguousarray(T[:3, :3]), sgn,
-                  np.array([chain.q_index[k] for k in free_k], dtype=np.intp), q_fixed)
-    object.__setattr__(g, "_robot", robot)
-    _CACHE[key] = g
+                  free, q_fixed, np.ascontiguousarray(robot.joint_limits[free, 0]),
+                  np.ascontiguousarray(robot.joint_limits[free, 1]))
+    per_robot[key] = g
     return g
 
 
@@ -282,20 +291,12 @@ def solve_all(robot: Robot, T: ArrayLike, link: str | None = None,
     batch = Ta.shape[:-2]
     flat = np.ascontiguousarray(Ta.reshape(-1, 4, 4), dtype=np.float64)
     N = flat.shape[0]
-    lim = robot.joint_limits[g.free]
-    k = _kernels()
-    q6 = np.full((N, _K, 6), np.nan)
-    count = np.zeros(N, dtype=np.intp)
-    singular = np.zeros(N, dtype=np.bool_)
-    branch = np.full((N, _K), -1, dtype=np.intp)
-    k.solve_batch(g.family, g.H, g.P, g.R6T, g.sgn, np.ascontiguousarray(lim[:, 0]),
-                  np.ascontiguousarray(lim[:, 1]), flat, q6, count, singular, branch)
-    q = np.full((N, _K, robot.dof), np.nan)
-    valid = np.arange(_K)[None, :] < count[:, None]
-    q[:, :, g.free] = q6
-    fixed_idx = np.flatnonzero(~np.isnan(g.q_fixed))
-    if fixed_idx.size:
-        q[:, :, fixed_idx] = np.where(valid[:, :, None], g.q_fixed[fixed_idx], np.nan)
+    q = np.empty((N, _K, robot.dof))
+    count = np.empty(N, dtype=np.intp)
+    singular = np.empty(N, dtype=np.bool_)
+    branch = np.empty((N, _K), dtype=np.intp)
+    _kernels().solve_batch(g.family, g.H, g.P, g.R6T, g.sgn, g.lo, g.hi, g.free, g.q_fixed,
+                           flat, q, count, singular, branch)
     return IKSolutions(q=q.reshape(batch + (_K, robot.dof)), count=count.reshape(batch),
                        family=_FAMILIES[g.family], singular=singular.reshape(batch),
                        branch=branch.reshape(batch + (_K,)))
