@@ -259,6 +259,14 @@ def _accept(H, P, R6T, sgn, lo, hi, th, Rt, pt, out_q, out_b, n, label):
     return n + 1
 
 
+def pack(H, P, R6T, sgn, lo, hi, free, qfix):  # type: ignore[no-untyped-def]
+    """The geometry as the one float array :func:`solve_batch` reads (one argument: the
+    call's dispatch cost is per argument)."""
+    return np.ascontiguousarray(np.concatenate([
+        np.ravel(H), np.ravel(P), np.ravel(R6T), sgn, lo, hi,
+        np.asarray(free, dtype=np.float64), qfix]), dtype=np.float64)
+
+
 # ---- decompositions ---------------------------------------------------------------------
 
 
@@ -380,11 +388,20 @@ def _solve_one(family, H, P, R6T, sgn, lo, hi, Rt, pt, out_q, out_b):
 
 
 @numba.njit(**_JIT)
-def solve_batch(family, H, P, R6T, sgn, lo, hi, free, qfix, T, out_q, out_n, out_s, out_b):
-    """Every pose of ``T`` ``(N, 4, 4)``. ``free`` ``(6,)``: index in ``q`` of each solved
-    joint; ``qfix`` ``(dof,)``: locked values (NaN for the free joints). Writes ``out_q``
-    ``(N, 8, dof)`` (NaN-padded), ``out_n`` ``(N,)``, ``out_s`` ``(N,)`` bool, ``out_b``
-    ``(N, 8)`` (−1-padded)."""
+def solve_batch(family, geo, T, out_q, out_n, out_s, out_b):
+    """Every pose of ``T`` ``(N, 4, 4)``. ``geo`` packs (see :func:`pack`) ``H``, ``P``,
+    ``R6T``, ``sgn``, the limits ``lo``, ``hi`` of the solved joints, ``free`` (index in
+    ``q`` of each) and ``qfix`` ``(dof,)`` (locked values, NaN for the free joints).
+    Writes ``out_q`` ``(N, 8, dof)`` (NaN-padded), ``out_n`` ``(N,)``, ``out_s`` ``(N,)``
+    bool, ``out_b`` ``(N, 8)`` (−1-padded)."""
+    H = geo[0:18].reshape(6, 3)
+    P = geo[18:39].reshape(7, 3)
+    R6T = geo[39:48].reshape(3, 3)
+    sgn = geo[48:54]
+    lo = geo[54:60]
+    hi = geo[60:66]
+    free = geo[66:72]
+    qfix = geo[72:]
     buf = np.empty((K_MAX, 6))
     lab = np.empty(K_MAX, dtype=np.int64)
     dof = out_q.shape[2]
@@ -399,7 +416,7 @@ def solve_batch(family, H, P, R6T, sgn, lo, hi, free, qfix, T, out_q, out_n, out
                 for j in range(dof):
                     out_q[k, m, j] = qfix[j]
                 for i in range(6):
-                    out_q[k, m, free[i]] = buf[m, i]
+                    out_q[k, m, int(free[i])] = buf[m, i]
                 out_b[k, m] = lab[m]
             else:
                 for j in range(dof):

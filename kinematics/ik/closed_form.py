@@ -91,6 +91,7 @@ class _Geometry:
     q_fixed: Array             # (dof,) the fixed values (NaN elsewhere)
     lo: Array                  # (6,) limits of the solved joints
     hi: Array
+    packed: Array              # everything above as the kernel reads it
 
 
 def _line_point(o1: Array, h1: Array, o2: Array, h2: Array) -> tuple[float, Array]:
@@ -217,7 +218,9 @@ def _geometry(robot: Robot, link: str | None, fixed: Mapping[str, float] | None)
     g = _Geometry(family, np.ascontiguousarray(h), np.ascontiguousarray(P),
                   np.ascontiguousarray(T[:3, :3]), sgn,
                   free, q_fixed, np.ascontiguousarray(robot.joint_limits[free, 0]),
-                  np.ascontiguousarray(robot.joint_limits[free, 1]))
+                  np.ascontiguousarray(robot.joint_limits[free, 1]),
+                  _kernels().pack(h, P, T[:3, :3], sgn, robot.joint_limits[free, 0],
+                                  robot.joint_limits[free, 1], free, q_fixed))
     per_robot[key] = g
     return g
 
@@ -295,8 +298,7 @@ def solve_all(robot: Robot, T: ArrayLike, link: str | None = None,
     count = np.empty(N, dtype=np.intp)
     singular = np.empty(N, dtype=np.bool_)
     branch = np.empty((N, _K), dtype=np.intp)
-    _kernels().solve_batch(g.family, g.H, g.P, g.R6T, g.sgn, g.lo, g.hi, g.free, g.q_fixed,
-                           flat, q, count, singular, branch)
+    _kernels().solve_batch(g.family, g.packed, flat, q, count, singular, branch)
     return IKSolutions(q=q.reshape(batch + (_K, robot.dof)), count=count.reshape(batch),
                        family=_FAMILIES[g.family], singular=singular.reshape(batch),
                        branch=branch.reshape(batch + (_K,)))
