@@ -34,6 +34,8 @@ _JIT = dict(cache=True, nogil=True)
 SING_TOL = 1e-6
 #: A returned solution must reproduce the target within this (m and rotation entries).
 VERIFY_TOL = 1e-9
+#: Solutions farther than this from the target get Newton steps (:func:`_polish`).
+POLISH_TOL = 1e-13
 #: Solutions closer than this in every joint (rad) are one.
 DEDUP_TOL = 1e-9
 
@@ -225,11 +227,82 @@ def _fk_error(H, P, R6T, th, Rt, pt):
 
 
 @numba.njit(**_JIT)
-def _accept(H, P, R6T, sgn, lo, hi, th, Rt, pt, out_q, out_b, n, label):
-    """Verify ``th`` (angles at the reference), move each into the limits (the copy
-    θ + 2πk inside them nearest to 0), de-duplicate, append; returns the new count."""
-    if _fk_error(H, P, R6T, th, Rt, pt) > VERIFY_TOL:
-        return n
+def _polish(H, P, R6T, th, Rt, pt):
+    """Newton steps on the full pose error (space Jacobian, Gaussian elimination with
+    partial pivoting): removes the rounding the subproblems amplify near their singular
+    sets and any misfit of the geometry within its tolerance. Skipped at a singular
+    Jacobian (the closed form's value is kept)."""
+    J = np.empty((6, 7))
+    R = np.empty((3, 3))
+    for _ in range(2):
+        for a in range(3):
+            for b in range(3):
+                R[a, b] = 1.0 if a == b else 0.0
+        o = (0.0, 0.0, 0.0)
+        axes = np.empty((6, 3))
+        pts = np.empty((6, 3))
+        for i in range(6):
+            o = _add(o, _mv(R, _row(P, i)))
+            w = _mv(R, _row(H, i))
+            for a in range(3):
+                axes[i, a] = w[a]
+                pts[i, a] = o[a]
+            c, sn = math.cos(th[i]), math.sin(th[i])
+            for b in range(3):
+                col = _rotcs(w, c, sn, (R[0, b], R[1, b], R[2, b]))
+                R[0, b], R[1, b], R[2, b] = col[0], col[1], col[2]
+        pe = _add(o, _mv(R, _row(P, 6)))
+        # rotation error ω with R_target ≈ exp(ω×) R_now: ½ Σ_j cur_j × tgt_j
+        wx, wy, wz = 0.0, 0.0, 0.0
+        for j in range(3):
+            cur = _mv(R, _col(R6T, j))
+            cr = _cross(cur, _col(Rt, j))
+            wx += 0.5 * cr[0]
+            wy += 0.5 * cr[1]
+            wz += 0.5 * cr[2]
+        e = (pt[0] - pe[0], pt[1] - pe[1], pt[2] - pe[2], wx, wy, wz)
+        if max(abs(e[0]), abs(e[1]), abs(e[2]), abs(wx), abs(wy), abs(wz)) < 1e-15:
+            return
+        for i in range(6):
+            w = _row(axes, i)
+            v = _cross(w, _sub(pe, _row(pts, i)))
+            J[0, i], J[1, i], J[2, i] = v[0], v[1], v[2]
+            J[3, i], J[4, i], J[5, i] = w[0], w[1], w[2]
+        for r in range(6):
+            J[r, 6] = e[r]
+        for c in range(6):
+            piv, best = c, abs(J[c, c])
+            for r in range(c + 1, 6):
+                if abs(J[r, c]) > best:
+                    piv, best = r, abs(J[r, c])
+            if best < 1e-9:
+                return
+            if piv != c:
+                for k in range(7):
+                    J[c, k], J[piv, k] = J[piv, k], J[c, k]
+            for r in range(c + 1, 6):
+                f = J[r, c] / J[c, c]
+                for k in range(c, 7):
+                    J[r, k] -= f * J[c, k]
+        for c in range(5, -1, -1):
+            acc = J[c, 6]
+            for k in range(c + 1, 6):
+                acc -= J[c, k] * J[k, 6]
+            J[c, 6] = acc / J[c, c]
+        for i in range(6):
+            th[i] += J[i, 6]
+
+
+@numba.njit(**_JIT)
+def _accept(H, P, R6T, sgn, lo, hi, th0, Rt, pt, out_q, out_b, n, label):
+    """Polish and verify ``th0`` (angles at the reference), move each into the limits
+    (the copy θ + 2πk inside them nearest to 0), de-duplicate, append; returns the new
+    count."""
+    th = th0.copy()
+    if _fk_error(H, P, R6T, th, Rt, pt) > POLISH_TOL:
+        _polish(H, P, R6T, th, Rt, pt)
+        if _fk_error(H, P, R6T, th, Rt, pt) > VERIFY_TOL:
+            return n
     q = np.empty(6)
     for i in range(6):
         t = _wrap(sgn[i] * th[i])
@@ -259,12 +332,13 @@ def _accept(H, P, R6T, sgn, lo, hi, th, Rt, pt, out_q, out_b, n, label):
     return n + 1
 
 
-def pack(H, P, R6T, sgn, lo, hi, free, qfix):  # type: ignore[no-untyped-def]
+def pack(H, P, R6T, sgn, lo, hi, free, inverted, qfix):  # type: ignore[no-untyped-def]
     """The geometry as the one float array :func:`solve_batch` reads (one argument: the
     call's dispatch cost is per argument)."""
     return np.ascontiguousarray(np.concatenate([
         np.ravel(H), np.ravel(P), np.ravel(R6T), sgn, lo, hi,
-        np.asarray(free, dtype=np.float64), qfix]), dtype=np.float64)
+        np.asarray(free, dtype=np.float64), [1.0 if inverted else 0.0], qfix]),
+        dtype=np.float64)
 
 
 # ---- decompositions ---------------------------------------------------------------------
@@ -401,13 +475,21 @@ def solve_batch(family, geo, T, out_q, out_n, out_s, out_b):
     lo = geo[54:60]
     hi = geo[60:66]
     free = geo[66:72]
-    qfix = geo[72:]
+    inverted = geo[72] != 0.0
+    qfix = geo[73:]
+    Ri = np.empty((3, 3))
     buf = np.empty((K_MAX, 6))
     lab = np.empty(K_MAX, dtype=np.int64)
     dof = out_q.shape[2]
     for k in range(T.shape[0]):
         Rt = T[k, :3, :3]
         pt = (T[k, 0, 3], T[k, 1, 3], T[k, 2, 3])
+        if inverted:   # the reversed chain reaches T⁻¹
+            for i in range(3):
+                for j in range(3):
+                    Ri[i, j] = T[k, j, i]
+            pt = (-_dot(_col(Rt, 0), pt), -_dot(_col(Rt, 1), pt), -_dot(_col(Rt, 2), pt))
+            Rt = Ri
         n, sg = _solve_one(family, H, P, R6T, sgn, lo, hi, Rt, pt, buf, lab)
         out_n[k] = n
         out_s[k] = sg

@@ -92,6 +92,7 @@ class _Geometry:
     lo: Array                  # (6,) limits of the solved joints
     hi: Array
     packed: Array              # everything above as the kernel reads it
+    inverted: bool             # solved as the reversed chain (tool → base) for T⁻¹
 
 
 def _line_point(o1: Array, h1: Array, o2: Array, h2: Array) -> tuple[float, Array]:
@@ -129,6 +130,45 @@ def _describe(h: Array, o: Array) -> str:
 
 
 #: Per robot (weakly held): {(link, fixed as ((q index, value), ...)): geometry}.
+def _sp3_ok(p23: Array, p34: Array, h3: Array) -> bool:
+    """SP3 for θ3 is not degenerate: both offsets have a part ⟂ h3."""
+    return (float(np.linalg.norm(np.cross(p23, h3))) > GEOMETRY_TOL
+            and float(np.linalg.norm(np.cross(p34, h3))) > GEOMETRY_TOL)
+
+
+def _classify(h: Array, o: Array) -> tuple[int, Array, Array, Array]:
+    """``(family, axes, points, signs)`` of a 6R chain (axes ``h`` ``(6, 3)``, a point of
+    each ``o`` ``(6, 3)``); family 0: none. Points are moved along the axes to the
+    intersections the decomposition needs; parallel axes of the UR family are flipped to
+    one direction (``signs``: θ_model = sign · θ_kernel)."""
+    h = h.copy()
+    sgn = np.ones(6)
+    pts = o.copy()
+    c456 = _meet(o[3], h[3], o[4], h[4])
+    if c456 is not None and float(np.linalg.norm(np.cross(c456 - o[5], h[5]))) <= GEOMETRY_TOL \
+            and not _parallel(h[4], h[5]):
+        pts[3] = pts[4] = pts[5] = c456
+        if (_parallel(h[1], h[2]) and not _parallel(h[0], h[1])
+                and _sp3_ok(o[2] - o[1], c456 - o[2], h[2])):
+            return 1, h, pts, sgn
+        c12 = _meet(o[0], h[0], o[1], h[1])
+        if c12 is not None and _sp3_ok(o[2] - c12, c456 - o[2], h[2]):
+            pts[0] = pts[1] = c12
+            return 2, h, pts, sgn
+        pts = o.copy()
+    if _parallel(h[1], h[2]) and _parallel(h[1], h[3]) \
+            and not _parallel(h[0], h[1]) and not _parallel(h[4], h[1]):
+        c56 = _meet(o[4], h[4], o[5], h[5])
+        if c56 is not None and _sp3_ok(o[2] - o[1], o[3] - o[2], h[2]):
+            pts[4] = pts[5] = c56
+            for i in (2, 3):
+                if h[i] @ h[1] < 0:
+                    h[i] = -h[i]
+                    sgn[i] = -1.0
+            return 3, h, pts, sgn
+    return 0, h, pts, sgn
+
+
 _CACHE: weakref.WeakKeyDictionary[Robot, dict[tuple[object, ...], _Geometry]] = \
     weakref.WeakKeyDictionary()
 
@@ -180,47 +220,39 @@ def _geometry(robot: Robot, link: str | None, fixed: Mapping[str, float] | None)
         T = T @ Rz @ chain.steps[k]
     h = np.array(hs) / np.linalg.norm(hs, axis=1)[:, None]
     o = np.array(os_)
-    sgn = np.ones(6)
-    family = 0
-    pts = o.copy()
-    c456 = _meet(o[3], h[3], o[4], h[4])
-    if c456 is not None and float(np.linalg.norm(np.cross(c456 - o[5], h[5]))) <= GEOMETRY_TOL \
-            and not _parallel(h[4], h[5]):
-        pts[3] = pts[4] = pts[5] = c456
-        if _parallel(h[1], h[2]) and not _parallel(h[0], h[1]):
-            family = 1
-        else:
-            c12 = _meet(o[0], h[0], o[1], h[1])
-            if c12 is not None:
-                pts[0] = pts[1] = c12
-                family = 2
-    if family == 0 and _parallel(h[1], h[2]) and _parallel(h[1], h[3]) \
-            and not _parallel(h[0], h[1]) and not _parallel(h[4], h[1]):
-        c56 = _meet(o[4], h[4], o[5], h[5])
-        if c56 is not None:
-            pts[4] = pts[5] = c56
-            for i in (2, 3):
-                if h[i] @ h[1] < 0:
-                    h[i] = -h[i]
-                    sgn[i] = -1.0
-            family = 3
+    M = T
     names = [robot.joint_names[chain.q_index[k]] for k in free_k]
+    free = np.array([chain.q_index[k] for k in free_k], dtype=np.intp)
+    family, h_k, pts, sgn = _classify(h, o)
+    inverted = False
+    if family == 0:   # the chain read from the tool back to the base: T⁻¹ = Π e^(−ξ'θ) M⁻¹
+        Rm, pm = M[:3, :3], M[:3, 3]
+        h_r = -(h[::-1] @ Rm)
+        o_r = (o[::-1] - pm) @ Rm
+        family, h_k, pts, sgn = _classify(h_r, o_r)
+        if family:
+            inverted = True
+            M = np.linalg.inv(M)
+            free = free[::-1].copy()
     if family == 0:
         raise KinematicsError(
             f"solve_all: no closed-form family for the chain to {link or robot.tip_link!r} "
             f"(joints {names}); its axes: {_describe(h, o)} (tolerance {GEOMETRY_TOL:g}). "
-            f"Supported families: {_SUPPORTED}. Lock a joint with fixed=, or use ik.solve")
+            f"Supported families (also read from the tool back): {_SUPPORTED}. "
+            "Lock a joint with fixed=, or use ik.solve")
+    h = h_k
     P = np.empty((7, 3))
     P[0] = pts[0]
     P[1:6] = pts[1:] - pts[:-1]
-    P[6] = T[:3, 3] - pts[5]
-    free = np.array([chain.q_index[k] for k in free_k], dtype=np.intp)
+    P[6] = M[:3, 3] - pts[5]
+    T = M
     g = _Geometry(family, np.ascontiguousarray(h), np.ascontiguousarray(P),
                   np.ascontiguousarray(T[:3, :3]), sgn,
                   free, q_fixed, np.ascontiguousarray(robot.joint_limits[free, 0]),
                   np.ascontiguousarray(robot.joint_limits[free, 1]),
                   _kernels().pack(h, P, T[:3, :3], sgn, robot.joint_limits[free, 0],
-                                  robot.joint_limits[free, 1], free, q_fixed))
+                                  robot.joint_limits[free, 1], free, inverted, q_fixed),
+                  inverted)
     per_robot[key] = g
     return g
 
@@ -300,6 +332,7 @@ def solve_all(robot: Robot, T: ArrayLike, link: str | None = None,
     branch = np.empty((N, _K), dtype=np.intp)
     _kernels().solve_batch(g.family, g.packed, flat, q, count, singular, branch)
     return IKSolutions(q=q.reshape(batch + (_K, robot.dof)), count=count.reshape(batch),
-                       family=_FAMILIES[g.family], singular=singular.reshape(batch),
+                       family=_FAMILIES[g.family] + (" (read from the tool back)"
+                                                     if g.inverted else ""), singular=singular.reshape(batch),
                        branch=branch.reshape(batch + (_K,)))
 
