@@ -210,13 +210,13 @@ def _eaik_count(robot: kin.Robot, T: np.ndarray) -> np.ndarray:
     g = _geometry(robot, None, None)
     chain = robot.chain(None)
     A = np.array(chain.T0)
-    H, O = [], []
+    axes, origins = [], []
     for k in range(chain.n):
-        H.append(A[:3, 2])
-        O.append(A[:3, 3])
+        axes.append(A[:3, 2])
+        origins.append(A[:3, 3])
         A = A @ chain.steps[k]
-    H, O = np.array(H), np.array(O)
-    P = np.vstack([O[0], np.diff(O, axis=0), A[:3, 3] - O[-1]])
+    H, pts = np.array(axes), np.array(origins)
+    P = np.vstack([pts[0], np.diff(pts, axis=0), A[:3, 3] - pts[-1]])
     eaik = HPRobot(H, P)
     lo, hi = robot.joint_limits.T
     out = np.zeros(len(T), dtype=int)
@@ -225,7 +225,7 @@ def _eaik_count(robot: kin.Robot, T: np.ndarray) -> np.ndarray:
         Te[:3, :3] = Tk[:3, :3] @ A[:3, :3].T
         s = eaik.IK(Te)
         kept: list[np.ndarray] = []
-        for qk, ls in zip(np.atleast_2d(s.Q), np.atleast_1d(s.is_LS)):
+        for qk, ls in zip(np.atleast_2d(s.Q), np.atleast_1d(s.is_LS), strict=False):
             if ls or qk.size == 0:
                 continue
             qk = (qk + np.pi) % TWO_PI - np.pi

@@ -331,8 +331,8 @@ def solve_all(robot: Robot, T: ArrayLike, link: str | None = None,
     singular = np.empty(N, dtype=np.bool_)
     branch = np.empty((N, _K), dtype=np.intp)
     _kernels().solve_batch(g.family, g.packed, flat, q, count, singular, branch)
+    family = _FAMILIES[g.family] + (" (read from the tool back)" if g.inverted else "")
     return IKSolutions(q=q.reshape(batch + (_K, robot.dof)), count=count.reshape(batch),
-                       family=_FAMILIES[g.family] + (" (read from the tool back)"
-                                                     if g.inverted else ""), singular=singular.reshape(batch),
+                       family=family, singular=singular.reshape(batch),
                        branch=branch.reshape(batch + (_K,)))
 
