@@ -34,6 +34,9 @@ _JIT = dict(cache=True, nogil=True)
 SING_TOL = 1e-6
 #: A returned solution must reproduce the target within this (m and rotation entries).
 VERIFY_TOL = 1e-9
+#: Target validation, as ``kinematics._checks`` (rotation tolerance, largest entry).
+RIGID_TOL = 1e-5
+MAX_MAGNITUDE = 1e100
 #: Solutions farther than this from the target get Newton steps (:func:`_polish`).
 POLISH_TOL = 1e-13
 #: Solutions closer than this in every joint (rad) are one.
@@ -166,31 +169,31 @@ def sp3(p, q, k, d):
 
 
 @numba.njit(**_JIT)
+def _pair(p, q, k1, k2, t1, a2, b2, n2):
+    """The root of θ2 (``a2`` or ``b2``) that best matches ``θ1 = t1`` in SP2."""
+    qq = _rot(k1, -t1, q)
+    if n2 == 1:
+        return a2
+    ea = _norm(_sub(_rot(k2, a2, p), qq))
+    eb = _norm(_sub(_rot(k2, b2, p), qq))
+    return a2 if ea <= eb else b2
+
+
+@numba.njit(**_JIT)
 def sp2(p, q, k1, k2):
     """``(θ1, θ2)`` with ``rot(k1, θ1) rot(k2, θ2) p = q``: ``(t1a, t2a, t1b, t2b, n, sing)``."""
     a1, b1, n1, s1 = sp4(k2, q, k1, _dot(k2, p))   # φ = −θ1: k2ᵀ rot(k1, φ) q = k2ᵀ p
     a2, b2, n2, s2 = sp4(k1, p, k2, _dot(k1, q))   # k1ᵀ rot(k2, θ2) p = k1ᵀ q
     if n1 == 0 or n2 == 0:
         return 0.0, 0.0, 0.0, 0.0, 0, s1 or s2
-    out1 = (-a1, -b1)
-    out2 = (a2, b2)
-    t1 = np.empty(2)
-    t2 = np.empty(2)
-    m = 0
-    for i in range(n1):
-        phi = -out1[i]
-        qq = _rot(k1, phi, q)
-        best, arg = 1e300, 0
-        for j in range(n2):
-            e = _norm(_sub(_rot(k2, out2[j], p), qq))
-            if e < best:
-                best, arg = e, j
-        t1[m] = out1[i]
-        t2[m] = out2[arg]
-        m += 1
-    if m == 2 and abs(_wrap(t1[0] - t1[1])) + abs(_wrap(t2[0] - t2[1])) < 1e-12:
-        m = 1
-    return t1[0], t2[0], t1[1], t2[1], m, s1 or s2
+    t1a, t1b = -a1, -b1
+    t2a = _pair(p, q, k1, k2, t1a, a2, b2, n2)
+    if n1 == 1:
+        return t1a, t2a, 0.0, 0.0, 1, s1 or s2
+    t2b = _pair(p, q, k1, k2, t1b, a2, b2, n2)
+    if abs(_wrap(t1a - t1b)) + abs(_wrap(t2a - t2b)) < 1e-12:
+        return t1a, t2a, 0.0, 0.0, 1, s1 or s2
+    return t1a, t2a, t1b, t2b, 2, s1 or s2
 
 
 # ---- forward kinematics in the same form (verification) ---------------------------------
@@ -209,21 +212,19 @@ def _rotcs(k, c, s, p):
 @numba.njit(**_JIT)
 def _fk_error(H, P, R6T, th, Rt, pt):
     """Max abs difference between the pose at ``th`` and the target (``Rt``, ``pt``)."""
-    cs = np.empty(6)
-    sn = np.empty(6)
-    for i in range(6):
-        cs[i] = math.cos(th[i])
-        sn[i] = math.sin(th[i])
     v = _row(P, 6)
+    c0, c1, c2 = _col(R6T, 0), _col(R6T, 1), _col(R6T, 2)
     for i in range(5, -1, -1):
-        v = _add(_row(P, i), _rotcs(_row(H, i), cs[i], sn[i], v))
+        h = _row(H, i)
+        c, sn = math.cos(th[i]), math.sin(th[i])
+        v = _add(_row(P, i), _rotcs(h, c, sn, v))
+        c0 = _rotcs(h, c, sn, c0)
+        c1 = _rotcs(h, c, sn, c1)
+        c2 = _rotcs(h, c, sn, c2)
     err = max(abs(v[0] - pt[0]), abs(v[1] - pt[1]), abs(v[2] - pt[2]))
-    for j in range(3):
-        c = _col(R6T, j)
-        for i in range(5, -1, -1):
-            c = _rotcs(_row(H, i), cs[i], sn[i], c)
-        err = max(err, abs(c[0] - Rt[0, j]), abs(c[1] - Rt[1, j]), abs(c[2] - Rt[2, j]))
-    return err
+    err = max(err, abs(c0[0] - Rt[0, 0]), abs(c0[1] - Rt[1, 0]), abs(c0[2] - Rt[2, 0]))
+    err = max(err, abs(c1[0] - Rt[0, 1]), abs(c1[1] - Rt[1, 1]), abs(c1[2] - Rt[2, 1]))
+    return max(err, abs(c2[0] - Rt[0, 2]), abs(c2[1] - Rt[1, 2]), abs(c2[2] - Rt[2, 2]))
 
 
 @numba.njit(**_JIT)
@@ -294,16 +295,18 @@ def _polish(H, P, R6T, th, Rt, pt):
 
 
 @numba.njit(**_JIT)
-def _accept(H, P, R6T, sgn, lo, hi, th0, Rt, pt, out_q, out_b, n, label):
+def _accept(H, P, R6T, sgn, lo, hi, th0, Rt, pt, out_q, out_b, n, label, ws):
     """Polish and verify ``th0`` (angles at the reference), move each into the limits
     (the copy θ + 2πk inside them nearest to 0), de-duplicate, append; returns the new
     count."""
-    th = th0.copy()
+    th = ws[0:6]
+    q = ws[6:12]
+    for i in range(6):
+        th[i] = th0[i]
     if _fk_error(H, P, R6T, th, Rt, pt) > POLISH_TOL:
         _polish(H, P, R6T, th, Rt, pt)
         if _fk_error(H, P, R6T, th, Rt, pt) > VERIFY_TOL:
             return n
-    q = np.empty(6)
     for i in range(6):
         t = _wrap(sgn[i] * th[i])
         if t < lo[i] - 1e-12 or t > hi[i] + 1e-12:
@@ -345,7 +348,7 @@ def pack(H, P, R6T, sgn, lo, hi, free, inverted, qfix):  # type: ignore[no-untyp
 
 
 @numba.njit(**_JIT)
-def _wrist(H, P, R6T, sgn, lo, hi, Rt, pt, R06, th, label, out_q, out_b, n):
+def _wrist(H, P, R6T, sgn, lo, hi, Rt, pt, R06, th, label, out_q, out_b, n, ws):
     """Joints 4–6 of a spherical wrist once θ1–θ3 are in ``th``: SP2 then SP1."""
     h4, h5, h6 = _row(H, 3), _row(H, 4), _row(H, 5)
     v = _mv(R06, h6)
@@ -366,18 +369,19 @@ def _wrist(H, P, R6T, sgn, lo, hi, Rt, pt, R06, th, label, out_q, out_b, n):
         t6, s6 = sp1(x, w, h6)
         sing = sing or s6
         th[5] = t6
-        n = _accept(H, P, R6T, sgn, lo, hi, th, Rt, pt, out_q, out_b, n, 2 * label + j)
+        n = _accept(H, P, R6T, sgn, lo, hi, th, Rt, pt, out_q, out_b, n, 2 * label + j, ws)
     return n, sing
 
 
 @numba.njit(**_JIT)
-def _solve_one(family, H, P, R6T, sgn, lo, hi, Rt, pt, out_q, out_b):
-    """Every solution of one pose: ``(count, singular)``."""
-    R06 = np.empty((3, 3))
+def _solve_one(family, H, P, R6T, sgn, lo, hi, Rt, pt, out_q, out_b, ws, R06, th):
+    """Every solution of one pose: ``(count, singular)`` (``ws`` ``(12,)``, ``R06``
+    ``(3, 3)``, ``th`` ``(6,)``: workspace)."""
     for i in range(3):
         for j in range(3):
             R06[i, j] = Rt[i, 0] * R6T[j, 0] + Rt[i, 1] * R6T[j, 1] + Rt[i, 2] * R6T[j, 2]
-    th = np.zeros(6)
+    for i in range(6):
+        th[i] = 0.0
     n = 0
     singular = False
     h1, h2, h3 = _row(H, 0), _row(H, 1), _row(H, 2)
@@ -399,7 +403,7 @@ def _solve_one(family, H, P, R6T, sgn, lo, hi, Rt, pt, out_q, out_b):
                     th[1], s2 = sp1(v, y, h2)
                     singular = singular or s2
                     n, sw = _wrist(H, P, R6T, sgn, lo, hi, Rt, pt, R06, th, 2 * i1 + i3,
-                                   out_q, out_b, n)
+                                   out_q, out_b, n, ws)
                     singular = singular or sw
         else:
             # p12 = 0: ‖x‖ = ‖p23 + rot(h3, θ3) p34‖, then SP2 for θ1, θ2
@@ -414,7 +418,7 @@ def _solve_one(family, H, P, R6T, sgn, lo, hi, Rt, pt, out_q, out_b):
                     th[0] = t1a if j == 0 else t1b
                     th[1] = t2a if j == 0 else t2b
                     n, sw = _wrist(H, P, R6T, sgn, lo, hi, Rt, pt, R06, th, 2 * j + i3,
-                                   out_q, out_b, n)
+                                   out_q, out_b, n, ws)
                     singular = singular or sw
     elif family == FAMILY_THREE_PARALLEL:
         h5, h6 = _row(H, 4), _row(H, 5)
@@ -457,8 +461,30 @@ def _solve_one(family, H, P, R6T, sgn, lo, hi, Rt, pt, out_q, out_b):
                     singular = singular or s2
                     th[3] = _wrap(t234 - th[1] - th[2])
                     n = _accept(H, P, R6T, sgn, lo, hi, th, Rt, pt, out_q, out_b, n,
-                                4 * i1 + 2 * i3 + i5)
+                                4 * i1 + 2 * i3 + i5, ws)
     return n, singular
+
+
+@numba.njit(**_JIT)
+def _rigid(T, tol, magnitude):
+    """``T`` ``(4, 4)`` is finite, ``[[R, p], [0, 0, 0, 1]]`` with ``R`` orthonormal within
+    ``tol`` and det +1, entries ≤ ``magnitude`` (as ``kinematics._checks.pose``)."""
+    for i in range(4):
+        for j in range(4):
+            x = T[i, j]
+            if not (abs(x) <= magnitude):
+                return False
+    if T[3, 0] != 0.0 or T[3, 1] != 0.0 or T[3, 2] != 0.0 or T[3, 3] != 1.0:
+        return False
+    for i in range(3):
+        for j in range(i, 3):
+            d = T[i, 0] * T[j, 0] + T[i, 1] * T[j, 1] + T[i, 2] * T[j, 2]
+            if abs(d - (1.0 if i == j else 0.0)) > tol:
+                return False
+    det = (T[0, 0] * (T[1, 1] * T[2, 2] - T[1, 2] * T[2, 1])
+           - T[0, 1] * (T[1, 0] * T[2, 2] - T[1, 2] * T[2, 0])
+           + T[0, 2] * (T[1, 0] * T[2, 1] - T[1, 1] * T[2, 0]))
+    return abs(det - 1.0) <= tol
 
 
 @numba.njit(**_JIT)
@@ -467,7 +493,11 @@ def solve_batch(family, geo, T, out_q, out_n, out_s, out_b):
     ``R6T``, ``sgn``, the limits ``lo``, ``hi`` of the solved joints, ``free`` (index in
     ``q`` of each) and ``qfix`` ``(dof,)`` (locked values, NaN for the free joints).
     Writes ``out_q`` ``(N, 8, dof)`` (NaN-padded), ``out_n`` ``(N,)``, ``out_s`` ``(N,)``
-    bool, ``out_b`` ``(N, 8)`` (−1-padded)."""
+    bool, ``out_b`` ``(N, 8)`` (−1-padded). Returns the index of the first pose that is
+    not a rigid transform (nothing solved), −1 when all are."""
+    for k in range(T.shape[0]):
+        if not _rigid(T[k], RIGID_TOL, MAX_MAGNITUDE):
+            return k
     H = geo[0:18].reshape(6, 3)
     P = geo[18:39].reshape(7, 3)
     R6T = geo[39:48].reshape(3, 3)
@@ -480,6 +510,9 @@ def solve_batch(family, geo, T, out_q, out_n, out_s, out_b):
     Ri = np.empty((3, 3))
     buf = np.empty((K_MAX, 6))
     lab = np.empty(K_MAX, dtype=np.int64)
+    ws = np.empty(12)
+    R06 = np.empty((3, 3))
+    th = np.empty(6)
     dof = out_q.shape[2]
     for k in range(T.shape[0]):
         Rt = T[k, :3, :3]
@@ -490,7 +523,8 @@ def solve_batch(family, geo, T, out_q, out_n, out_s, out_b):
                     Ri[i, j] = T[k, j, i]
             pt = (-_dot(_col(Rt, 0), pt), -_dot(_col(Rt, 1), pt), -_dot(_col(Rt, 2), pt))
             Rt = Ri
-        n, sg = _solve_one(family, H, P, R6T, sgn, lo, hi, Rt, pt, buf, lab)
+        n, sg = _solve_one(family, H, P, R6T, sgn, lo, hi, Rt, pt, buf, lab, ws,
+                           R06, th)
         out_n[k] = n
         out_s[k] = sg
         for m in range(K_MAX):
@@ -504,3 +538,4 @@ def solve_batch(family, geo, T, out_q, out_n, out_s, out_b):
                 for j in range(dof):
                     out_q[k, m, j] = np.nan
                 out_b[k, m] = -1
+    return -1

@@ -322,15 +322,22 @@ def solve_all(robot: Robot, T: ArrayLike, link: str | None = None,
                 raise InvalidValueError(f"fixed[{name!r}]={float(v)} is outside the joint "
                                         f"limits [{lo}, {hi}]")
     g = _geometry(robot, link, fixed)
-    Ta = _checks.pose(T, "T")
+    Ta = T if type(T) is np.ndarray and T.dtype == np.float64 else _checks.pose(T, "T")
+    if Ta.ndim < 2 or Ta.shape[-2:] != (4, 4):
+        _checks.pose(T, "T")   # raises ShapeError
     batch = Ta.shape[:-2]
-    flat = np.ascontiguousarray(Ta.reshape(-1, 4, 4), dtype=np.float64)
+    flat = np.ascontiguousarray(Ta.reshape(-1, 4, 4))
+    if not flat.flags.writeable:   # numba types read-only arrays on its slow path
+        flat = flat.copy()
     N = flat.shape[0]
     q = np.empty((N, _K, robot.dof))
     count = np.empty(N, dtype=np.intp)
     singular = np.empty(N, dtype=np.bool_)
     branch = np.empty((N, _K), dtype=np.intp)
-    _kernels().solve_batch(g.family, g.packed, flat, q, count, singular, branch)
+    bad = _kernels().solve_batch(g.family, g.packed, flat, q, count, singular, branch)
+    if bad >= 0:   # the message names the first offending pose
+        _checks.pose(T, "T")
+        raise InvalidValueError(f"T: pose {bad} is not a rigid transform")  # pragma: no cover
     family = _FAMILIES[g.family] + (" (read from the tool back)" if g.inverted else "")
     return IKSolutions(q=q.reshape(batch + (_K, robot.dof)), count=count.reshape(batch),
                        family=family, singular=singular.reshape(batch),
