@@ -302,6 +302,22 @@ def solve_all(robot: Robot, T: ArrayLike, link: str | None = None,
     >>> sol.family, int(sol.count)
     ('three parallel axes (UR-type)', 8)
     """
+    last = _LAST
+    if fixed is None and last is not None and last[0]() is robot and last[1] == link:
+        g = last[2]   # the same arm and link as the previous call: a control loop
+    else:
+        g = _geometry_checked(robot, link, fixed)
+    return _solve(robot, g, T)
+
+
+#: ``(weakref to robot, link, geometry)`` of the last call without ``fixed`` (the
+#: single-pose fast path of a control loop).
+_LAST: tuple[weakref.ref[Robot], str | None, _Geometry] | None = None
+
+
+def _geometry_checked(robot: Robot, link: str | None, fixed: Mapping[str, float] | None
+                      ) -> _Geometry:
+    global _LAST
     _checks.robot(robot)
     if fixed is not None:
         if not isinstance(fixed, Mapping):
@@ -322,6 +338,12 @@ def solve_all(robot: Robot, T: ArrayLike, link: str | None = None,
                 raise InvalidValueError(f"fixed[{name!r}]={float(v)} is outside the joint "
                                         f"limits [{lo}, {hi}]")
     g = _geometry(robot, link, fixed)
+    if fixed is None:
+        _LAST = (weakref.ref(robot), link, g)
+    return g
+
+
+def _solve(robot: Robot, g: _Geometry, T: ArrayLike) -> IKSolutions:
     Ta = T if type(T) is np.ndarray and T.dtype == np.float64 else _checks.pose(T, "T")
     if Ta.ndim < 2 or Ta.shape[-2:] != (4, 4):
         _checks.pose(T, "T")   # raises ShapeError
