@@ -23,11 +23,15 @@ angle is free; a free angle is returned as 0):
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba
 import numpy as np
 
-_JIT = dict(cache=True, nogil=True)
+_JIT: dict[str, Any] = {"cache": True, "nogil": True, "error_model": "numpy"}
+# small helpers taking arrays are inlined: a call between compiled functions copies every
+# array argument (reference counts included)
+_INLINE: dict[str, Any] = {**_JIT, "inline": "always"}
 
 #: Relative size below which a subproblem is degenerate (free angle, merged roots): the
 #: pose is then flagged singular.
@@ -89,19 +93,19 @@ def _rot(k, t, p):
             c * p[2] + s * kxp[2] + (1.0 - c) * kp * k[2])
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_INLINE)
 def _mv(M, v):
     return (M[0, 0] * v[0] + M[0, 1] * v[1] + M[0, 2] * v[2],
             M[1, 0] * v[0] + M[1, 1] * v[1] + M[1, 2] * v[2],
             M[2, 0] * v[0] + M[2, 1] * v[1] + M[2, 2] * v[2])
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_INLINE)
 def _row(M, i):
     return (M[i, 0], M[i, 1], M[i, 2])
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_INLINE)
 def _col(M, j):
     return (M[0, j], M[1, j], M[2, j])
 
