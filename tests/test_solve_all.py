@@ -202,9 +202,9 @@ def test_refusals_name_the_geometry_and_the_families() -> None:
 # ---- EAIK's counts (anchor; eaik is never imported by the library) --------------------
 
 
-def _eaik_count(robot: kin.Robot, T: np.ndarray) -> np.ndarray:
-    """Real solutions EAIK finds, moved into the limits by solve_all's rule, verified by
-    FK, de-duplicated."""
+def _eaik_solutions(robot: kin.Robot, T: np.ndarray) -> list[list[np.ndarray]]:
+    """Real solutions EAIK finds per pose, moved into the limits by solve_all's rule,
+    verified by FK, de-duplicated."""
     from eaik.IK_HP import HPRobot
 
     g = _geometry(robot, None, None)
@@ -219,8 +219,8 @@ def _eaik_count(robot: kin.Robot, T: np.ndarray) -> np.ndarray:
     P = np.vstack([pts[0], np.diff(pts, axis=0), A[:3, 3] - pts[-1]])
     eaik = HPRobot(H, P)
     lo, hi = robot.joint_limits.T
-    out = np.zeros(len(T), dtype=int)
-    for k, Tk in enumerate(T):
+    out: list[list[np.ndarray]] = []
+    for Tk in T:
         Te = Tk.copy()
         Te[:3, :3] = Tk[:3, :3] @ A[:3, :3].T
         s = eaik.IK(Te)
@@ -236,7 +236,7 @@ def _eaik_count(robot: kin.Robot, T: np.ndarray) -> np.ndarray:
                 continue
             if all(np.abs(qk - o).max() > 1e-6 for o in kept):
                 kept.append(qk)
-        out[k] = len(kept)
+        out.append(kept)
     assert g.family in (1, 2, 3)
     return out
 
@@ -248,6 +248,10 @@ def test_counts_match_eaik(name: str) -> None:
     robot = _robot(name)
     T = kin.fk(robot, _sample(robot, 300, seed=11))
     sol = kin.ik.solve_all(robot, T)
-    theirs = _eaik_count(robot, T)
+    theirs = _eaik_solutions(robot, T)
     regular = ~sol.singular
-    np.testing.assert_array_equal(sol.count[regular], theirs[regular])
+    counts = np.array([len(t) for t in theirs])
+    np.testing.assert_array_equal(sol.count[regular], counts[regular])
+    for k in np.flatnonzero(regular):   # every EAIK solution is one of ours
+        for qe in theirs[k]:
+            assert np.abs(sol.q[k, :sol.count[k]] - qe).max(-1).min() < 1e-8
