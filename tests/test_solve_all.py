@@ -164,6 +164,17 @@ def test_puma_wrist_singularity_is_flagged() -> None:
     assert _angle_gap(sol2.q[:sol2.count], q2).max(-1).min() < 1e-9
 
 
+def test_result_is_a_frozen_dataclass_exported_from_ik() -> None:
+    import dataclasses
+
+    robot = kin.load_robot("puma560")
+    sol = kin.ik.solve_all(robot, kin.fk(robot, np.zeros(6)))
+    assert isinstance(sol, kin.ik.IKSolutions)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        sol.family = "x"  # type: ignore[misc]
+    assert sol.q.shape == (8, 6) and sol.count.shape == () and sol.branch.shape == (8,)
+
+
 def test_unreachable_pose_has_no_solution() -> None:
     robot = kin.load_robot("ur5")
     T = np.eye(4)

@@ -263,6 +263,9 @@ _KERNELS = None
 def _kernels():  # type: ignore[no-untyped-def]
     global _KERNELS
     if _KERNELS is None:
+        if not _engine.available():
+            raise KinematicsError("solve_all runs compiled kernels only and needs numba, "
+                                  "which is not installed: pip install numba")
         _engine._cache_dir()
         from . import _closed_form_kernels as k
 
