@@ -105,6 +105,28 @@ def test_round_trip_contains_q_and_reproduces_T(name: str) -> None:
     assert sol.family == expected
 
 
+RTB_SPHERICAL = ["kuka_description/kuka_kr16/urdf/kr16_2.urdf",
+                 "kuka_description/kuka_kr120/urdf/kr120r2500pro.urdf",
+                 "kuka_description/kuka_kr210/urdf/kr210l150.urdf"]
+
+
+@pytest.mark.parametrize("rel", RTB_SPHERICAL)
+def test_round_trip_industrial_spherical_wrists(rel: str) -> None:
+    """Other arms of the spherical-wrist class (rtb-data's KUKA descriptions)."""
+    try:
+        root = importlib.metadata.distribution("rtb-data").locate_file("rtbdata/xacro")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip("rtb-data not installed")
+    path = Path(str(root)) / rel
+    if not path.exists():
+        pytest.skip(f"{rel} not in rtb-data")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        robot = kin.load_robot(str(path), base="base_link", tip="tool0")
+    sol = _check_round_trip(robot, _sample(robot, 300, seed=13))
+    assert sol.family == "spherical wrist, two parallel axes"
+
+
 @pytest.mark.parametrize("name, lock", [("panda", "panda_joint7"), ("panda", "panda_joint6"),
                                         ("iiwa14", "iiwa_joint_3"), ("iiwa14", "iiwa_joint_1")])
 def test_fixed_reduces_a_redundant_arm(name: str, lock: str) -> None:
