@@ -18,6 +18,10 @@ family                                             decomposition
                                                     θ3: SP3, θ2: SP1)
 =================================================  =========================================
 
+A chain that fits none of them as read from the base is tried read from the tool back
+(the pose ``T⁻¹`` reached by the reversed chain, axes ``−R_Mᵀ h`` at the reference tool
+pose ``M``): a spherical shoulder, or a UR-type arm with 3 ∥ 4 ∥ 5 and 1 ∩ 2; the family
+name then ends in "(read from the tool back)" and the branch labels refer to that order.
 Each family has at most 8 solutions. Geometry tests use :data:`GEOMETRY_TOL`: two axes are
 parallel when ``‖h_i × h_j‖ ≤ GEOMETRY_TOL``, and intersect when the distance between the
 lines is ``≤ GEOMETRY_TOL`` m.
