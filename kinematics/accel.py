@@ -112,9 +112,9 @@ def _ready() -> int:
     from . import _engine
 
     mods = [_engine.compiled_kernels()]
-    from .ik import _lm
+    from .ik import _closed_form_kernels, _lm
 
-    mods.append(_lm)
+    mods += [_lm, _closed_form_kernels]
     return sum(1 for m in mods for name, v in vars(m).items()
                if isinstance(v, Dispatcher) and not name.startswith("_") and v.signatures)
 
@@ -158,6 +158,12 @@ def _steps() -> list[tuple[str, str, Callable[[], Any]]]:
     qd_in = np.zeros(robot.dof)
     qd_in[3] = 0.5            # toward the stretched singularity: constrained
 
+    def solve_all() -> None:
+        from .ik import closed_form
+
+        ur5 = load_robot("ur5")
+        closed_form.solve_all(ur5, fk(ur5, np.array([0.1, -1.2, 1.3, -0.4, 0.5, 0.2])))
+
     def safe_command() -> None:
         mon = monitor()
         state = mon.update(q_band, qd_in, dt=1e-3)
@@ -187,4 +193,5 @@ def _steps() -> list[tuple[str, str, Callable[[], Any]]]:
         ("control", "damped least squares", dls),
         ("ik", "ik attempts", lambda: solver.solve(robot, T)),
         ("ik", "ik restarts", lambda: solver.solve(robot, T, nearest=True, restarts=2)),
+        ("ik", "ik solve_all (closed form)", solve_all),
     ]
