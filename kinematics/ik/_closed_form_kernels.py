@@ -28,7 +28,10 @@ from typing import Any
 import numba
 import numpy as np
 
-_JIT: dict[str, Any] = {"cache": True, "nogil": True, "error_model": "numpy"}
+from .. import _cache
+
+# cached per user like every kernel (kinematics._cache: never in the package's folder)
+_JIT: dict[str, Any] = {"cache": _cache.configure(), "nogil": True, "error_model": "numpy"}
 # small helpers taking arrays are inlined: a call between compiled functions copies every
 # array argument (reference counts included)
 _INLINE: dict[str, Any] = {**_JIT, "inline": "always"}

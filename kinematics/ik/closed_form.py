@@ -270,7 +270,6 @@ def _kernels():  # type: ignore[no-untyped-def]
         if not _engine.available():
             raise KinematicsError("solve_all runs compiled kernels only and needs numba, "
                                   "which is not installed: pip install numba")
-        _engine._cache_dir()
         from . import _closed_form_kernels as k
 
         _KERNELS = k
