@@ -145,6 +145,11 @@ def _short(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _tail(text: str, limit: int) -> str:
+    """``text`` cut to its last ``limit`` characters (paths: the file name survives)."""
+    return text if len(text) <= limit else "…" + text[len(text) - limit + 1:]
+
+
 def _check_tree(tree: ast.AST, text: str) -> None:
     for node in ast.walk(tree):
         if not isinstance(node, _NODES):
@@ -242,7 +247,7 @@ def _call(func: Any, args: list[Any], kwargs: dict[str, Any], what: str) -> Any:
     for x in [*args, *kwargs.values()]:
         if isinstance(x, range) and len(x) > MAX_VALUE:
             raise _too_big(len(x), f"{what}: a range", MAX_VALUE, "items", "MAX_VALUE")
-        if callable(x) and id(x) not in _ALLOWED and not isinstance(x, type):
+        if callable(x) and id(x) not in _ALLOWED:
             raise Refused(f"{what}: passing {_short(repr(x), 60)} as a function is not "
                           "allowed")
     if func is range:
@@ -560,13 +565,17 @@ class _Sandbox:
                       "(max_seconds=, environment variable KINEMATICS_XACRO_MAX_SECONDS)")
 
     def check_path(self, path: str, what: str) -> str:
-        if not inside(path, self.roots):
-            raise Refused(f"{what} {_short(path, 200)!r} (real path "
-                          f"{_short(os.path.realpath(path), 200)!r}) lies outside the "
-                          f"description's package and the package_dirs "
-                          f"{_names(self.roots, 300)}; a description may only read files "
-                          "inside them: pass the folder in package_dirs if you trust it")
-        return os.path.realpath(path)
+        real = os.path.realpath(path)
+        if not inside(real, self.roots):
+            shown = repr(_tail(path, 160))
+            if real != os.path.normpath(path):
+                shown += f" (real path {_tail(real, 120)!r})"
+            roots = "[" + ", ".join(repr(_tail(r, 100)) for r in self.roots[:4]) + (
+                ", …]" if len(self.roots) > 4 else "]")
+            raise Refused(f"{what} {shown} lies outside the description's package and the "
+                          f"package_dirs {roots}; a description may only read files inside "
+                          "them: pass the folder in package_dirs if you trust it")
+        return real
 
     def read(self, path: str, what: str) -> bytes:
         """The bytes of a regular file inside the roots (never blocks on a FIFO)."""
