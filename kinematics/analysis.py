@@ -127,6 +127,11 @@ class TrajectoryAnalysis:
         return certify_segments(robot, self.q, metric, link=self.link, rows=self.rows)
 
 
+#: Largest joint velocity [rad/s or m/s] a trajectory's samples and times may imply (its
+#: square and the Jacobian's derivative stay finite).
+_MAX_RATE = 1e100
+
+
 def _check_trajectory(robot: Robot, q: ArrayLike, t: ArrayLike | None,
                       dt: float | None) -> tuple[Array, Array]:
     qa = robot.check_q(q)
@@ -145,6 +150,18 @@ def _check_trajectory(robot: Robot, q: ArrayLike, t: ArrayLike | None,
             raise ShapeError("t", f"({N},) sample times, one per row of q", ta.shape)
         if not np.isfinite(ta).all() or np.any(np.diff(ta) <= 0):
             raise InvalidValueError("t: expected finite, strictly increasing sample times [s]")
+        _checks.bounded(ta, "t")
+    # velocities (and their derivatives) must stay finite: a step of 1e-300 s would not
+    with np.errstate(all="ignore"):
+        rates = np.abs(np.diff(qa, axis=0)) / np.diff(ta)[:, None]
+        fastest = float(rates.max()) if rates.size else 0.0
+    if not fastest <= _MAX_RATE:
+        k = int(np.argmax(np.nan_to_num(rates.max(axis=1), nan=np.inf)))
+        what = f"dt={dt!r}" if t is None else f"t[{k}:{k + 2}]={ta[k:k + 2].tolist()}"
+        raise InvalidValueError(
+            f"{what}: joint velocities of up to {fastest:.3g} rad/s between samples {k} and "
+            f"{k + 1}, more than {_MAX_RATE:g}; expected a sample step that gives finite "
+            "velocities [s]")
     return qa, ta
 
 

@@ -706,6 +706,9 @@ def load_robot(
             isinstance(tip, Sequence) and all(isinstance(t, str) for t in tip)):
         raise InvalidValueError(f"tip={_checks.show(tip)}; expected a link name, a list of "
                                 "link names, or None")
+    if tip is not None and not isinstance(tip, str) and len(tip) == 0:
+        raise InvalidValueError("tip=[]: expected a link name, a non-empty list of link names, "
+                                "or None (the default tip)")
     if key in robots.REGISTRY:
         entry = robots.REGISTRY[key]
         model = read_urdf(robots.urdf_path(key))

@@ -96,6 +96,7 @@ _FLOAT_MAX = sys.float_info.max
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _LATE_DECLARATION = re.compile(rb"(\s+)(<\?xml[^>]*\?>)")
 _LATE_DECLARATION_STR = re.compile(r"(\s+)(<\?xml[^>]*\?>)")
+_ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
 _JOINT_CHILDREN = frozenset(("parent", "child", "origin", "axis", "limit", "mimic"))
 
 
@@ -183,6 +184,13 @@ def _parse_xml(data: str | bytes, source: str, max_elements: int) -> _Node:
     except expat.ExpatError as exc:
         message = f"malformed XML: {expat.ErrorString(exc.code)}"
         raise URDFError(message, source, exc.lineno) from None
+    except (LookupError, ValueError) as exc:  # encoding="bogus", "UTF-32" in the declaration
+        head = data[:200] if isinstance(data, bytes) else data[:200].encode("utf-8", "replace")
+        m = _ENCODING.search(head)
+        declared = m.group(1).decode("ascii", "replace") if m else "?"
+        raise URDFError(f"the XML declaration names encoding {truncate(repr(declared), 60)}, "
+                        f"which cannot be used ({exc}); expected a known encoding such as "
+                        "'UTF-8'", source, 1) from None
     if not root:
         raise URDFError("empty document, expected a <robot> element", source)
     return root[0]
