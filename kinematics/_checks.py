@@ -155,6 +155,16 @@ def robot(value: object, name: str = "robot") -> None:
                                 "(kinematics.load_robot(...))")
 
 
+def moving(value: Any, what: str) -> None:
+    """Raise unless the robot has at least one degree of freedom (a 0-DoF model, ``base ==
+    tip`` or a single link, has poses and ``(6, 0)`` Jacobians but nothing to analyse or
+    control)."""
+    if value.dof == 0:
+        raise InvalidValueError(f"{what}: robot {value.name!r} has 0 degrees of freedom (base "
+                                f"{value.base_link!r}, tip {value.tip_link!r}); expected at "
+                                "least one moving joint")
+
+
 def broadcast(name_a: str, a: NDArray[Any], name_b: str, b: NDArray[Any],
               core_a: int = 1, core_b: int = 1) -> tuple[NDArray[Any], NDArray[Any]]:
     """Broadcast the batch dimensions of two arrays (their last ``core`` axes kept)."""

@@ -195,6 +195,7 @@ def analyze_trajectory(robot: Robot, q: ArrayLike, *, t: ArrayLike | None = None
     (('ok', 'ok', 'stop', 'ok', 'ok'), 2)
     """
     _checks.robot(robot)
+    _checks.moving(robot, "analyze_trajectory")
     qa, ta = _check_trajectory(robot, q, t, dt)
     if monitor is not None and not (isinstance(monitor, SingularityMonitor)
                                     and monitor.robot.dof == robot.dof):
@@ -331,6 +332,7 @@ def workspace_sweep(robot: Robot, samples: int = 100_000, *, seed: int | None = 
         UnknownLinkError: ``link`` is not in the model.
     """
     _checks.robot(robot)
+    _checks.moving(robot, "workspace_sweep")
     for name, v in (("samples", samples), ("chunk", chunk)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise InvalidValueError(f"{name}={v!r}; expected a positive integer")
@@ -424,6 +426,7 @@ def classify(robot: Robot, q: ArrayLike, *, link: str | None = None,
         InvalidValueError, UnknownLinkError: As :func:`~kinematics.singularity.measures_at`.
     """
     _checks.robot(robot)
+    _checks.moving(robot, "classify")
     qa = robot.check_q(q)
     if qa.ndim != 1:
         raise ShapeError("q", f"({robot.dof},) one configuration", qa.shape)
@@ -548,6 +551,7 @@ def nearest_singularity(robot: Robot, q0: ArrayLike, *, link: str | None = None,
         UnknownLinkError: ``link`` is not in the model.
     """
     _checks.robot(robot)
+    _checks.moving(robot, "nearest_singularity")
     qs = robot.check_q(q0, "q0")
     if qs.ndim != 1:
         raise ShapeError("q0", f"({robot.dof},) one configuration", qs.shape)

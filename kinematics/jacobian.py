@@ -361,8 +361,8 @@ def jacobian_hessian(robot: Robot, q: ArrayLike, J: Array | None = None,
         if J.shape != (*batch, 6, dof):
             raise ShapeError("J", f"{(*batch, 6, dof)} base Jacobian at q", J.shape)
         _checks.finite(J, "J")
-    flat = qa.reshape(-1, dof)
-    N = flat.shape[0]
+    N = math.prod(batch)
+    flat = qa.reshape(N, dof)
     if not (chain.simple and not chain.prismatic_any and chain.n == dof):
         eye = np.broadcast_to(np.eye(dof), (N, dof, dof))
         H = jacobian_dot(robot, np.broadcast_to(flat[:, None, :], (N, dof, dof)), eye, link)

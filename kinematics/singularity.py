@@ -495,6 +495,7 @@ def measures_at(robot: Robot, q: ArrayLike, *, link: str | None = None,
             ``link``.
     """
     _checks.robot(robot)
+    _checks.moving(robot, "singularity analysis")
     sel = task_rows(robot, rows)
     q = robot.check_q(q)
     _, J = fk_jacobian(robot, q, link)
@@ -741,6 +742,7 @@ class SingularityMonitor:
                  link: str | None = None, rows: ArrayLike | None = None,
                  length: float | None = None):
         _checks.robot(robot)
+        _checks.moving(robot, "SingularityMonitor")
         metric = _checks.choice(metric, "metric", METRICS)
         if (warn is None or stop is None) and metric != "sigma_min_scaled":
             raise InvalidValueError(f"metric={metric!r} has no default thresholds; pass both "

@@ -160,6 +160,7 @@ class ResolvedRateController:
         link: str | None = None,
     ) -> None:
         _checks.robot(robot)
+        _checks.moving(robot, "ResolvedRateController")
         self._chain = robot.chain(link)
         self.robot = robot
         self.link = link
