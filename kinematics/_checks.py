@@ -30,6 +30,10 @@ RIGID_TOL = 1e-5
 #: :func:`shaped` array: products of a few such values stay finite in float64.
 MAX_MAGNITUDE = 1e100
 
+#: Smallest value accepted for a strictly positive scalar (:func:`positive`): steps,
+#: lengths, scales and tolerances are divided by.
+MIN_MAGNITUDE = 1e-100
+
 #: Largest imaginary part of a complex argument (complex-step differentiation perturbs by
 #: ``h ~ 1e-20``; cosh of a large imaginary part would overflow).
 MAX_IMAG = 1.0
@@ -203,8 +207,14 @@ def number(value: object, name: str, *, minimum: float | None = None,
 
 
 def positive(value: object, name: str, unit: str = "", expected: str | None = None) -> float:
-    """A finite number ``> 0``."""
-    return number(value, name, minimum=0.0, strict=True, unit=unit, expected=expected)
+    """A finite number ``> 0``, at least :data:`MIN_MAGNITUDE` (a step, length, scale or
+    tolerance of 1e-320 would overflow whatever divides by it)."""
+    v = number(value, name, minimum=0.0, strict=True, unit=unit, expected=expected)
+    if v < MIN_MAGNITUDE:
+        raise InvalidValueError(f"{name}={show(value)}; expected "
+                                f"{expected or 'a finite number > 0' + unit} (magnitude >= "
+                                f"{MIN_MAGNITUDE:g}: its reciprocal must stay finite)")
+    return v
 
 
 def nonnegative(value: object, name: str, unit: str = "") -> float:

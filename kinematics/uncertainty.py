@@ -30,8 +30,6 @@ of order ``(σ/σ_1)²`` (``σ_1 = σ_ρ`` at ``ρ = 1``). On the bundled arms `
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -133,11 +131,8 @@ def _worst_gain(A: Array) -> Array:
 
 
 def _positive(value: float, name: str, unit: str) -> float:
-    if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
-            or not (math.isfinite(value) and value > 0)):
-        raise InvalidValueError(f"{name}={_checks.show(value)}; expected a positive finite "
-                                f"tolerance [{unit}] (a real number)")
-    return float(value)
+    return _checks.positive(value, name, expected=f"a positive finite tolerance [{unit}] (a "
+                                                  "real number)")
 
 
 def joint_tolerance(robot: Robot, q: ArrayLike, pos_tol: float, rot_tol: float | None = None,
