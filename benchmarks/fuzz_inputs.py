@@ -239,7 +239,8 @@ def urdf_fuzz(n: int, seed: int = 0, budget: float | None = None,
         data, how = mutate(original, rng)
         what = f"{Path(name).name} [{how}]"
         report.cases += 1
-        ok, model = _call(report, f"{what} parse", lambda: kin.parse_urdf(data, name))
+        ok, model = _call(report, f"{what} parse",
+                          lambda data=data, name=name: kin.parse_urdf(data, name))
         if not ok:
             continue
         links = list(model.links)
@@ -249,7 +250,8 @@ def urdf_fuzz(n: int, seed: int = 0, budget: float | None = None,
             tries.append((b, rng.choice(links) if rng.random() < 0.8 else b))
         for base, tip in tries:
             ok, robot = _call(report, f"{what} build base={base} tip={tip}",
-                              lambda base=base, tip=tip: kin.robot_from_urdf(model, base, tip))
+                              lambda base=base, tip=tip, model=model: kin.robot_from_urdf(
+                                  model, base, tip))
             if ok:
                 _exercise(report, robot, f"{what} base={base} tip={tip}", rng)
     report.seconds = time.perf_counter() - t0
