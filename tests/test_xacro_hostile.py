@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -305,3 +306,13 @@ def test_real_xacros_expand_exactly_as_plain_xacro() -> None:
     for rel in [*RTB_ROBOTS, *RTB_ALIASED]:
         dirs = names if rel in RTB_ALIASED else [root]
         assert expand_xacro(root / rel, package_dirs=dirs) == _plain_xacro(root / rel, dirs), rel
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is Linux's")
+def test_memory_cap_holds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KINEMATICS_XACRO_MAX_MEMORY", str(150 << 20))
+    pkg = _package(tmp_path)
+    links = "".join(f'<link name="x{i}" d="${{p}}"/>' for i in range(200))  # 1 MB each
+    path = _write(pkg, "<xacro:property name=\"p\" value=\"${'a' * 1000000}\"/>" + links)
+    _refused(path, r"xacro expansion ran out of its memory cap \(environment variable "
+                   "KINEMATICS_XACRO_MAX_MEMORY\\)")
