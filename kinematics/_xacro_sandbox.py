@@ -685,6 +685,22 @@ class _Sandbox:
 
             return str(evaluate(s, lookup, self.tick))
 
+        box = self
+
+        class _Glob:
+            """``glob.glob`` for include patterns, whose fixed part must lie inside the roots
+            (listing folders elsewhere would tell which files exist there)."""
+
+            @staticmethod
+            def glob(pattern: str, **kwargs: Any) -> list[str]:
+                import glob as glob_module
+
+                fixed = re.split(r"[*?[]", pattern, maxsplit=1)[0]
+                box.check_path(os.path.dirname(fixed) or ".", "xacro include pattern folder")
+                return [p for p in glob_module.glob(pattern, **kwargs)
+                        if inside(p, box.roots)]
+
+        xacro.glob = _Glob
         # the real open() inside load_yaml is reached only after check_path above
         xacro.parse = parse
         xacro.safe_eval = safe_eval

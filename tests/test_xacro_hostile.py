@@ -185,6 +185,12 @@ def test_includes_outside_the_package_are_refused(tmp_path: Path) -> None:
              "lies outside the description's package")
     _refused(_write(pkg, '<xacro:include filename="/etc/hostname" optional="true"/>'),
              "lies outside")  # 'optional' does not turn a refusal into a skip
+    # a glob outside is refused before it lists anything (file names would leak)
+    _refused(_write(pkg, '<xacro:include filename="/etc/*.conf"/>'),
+             r"xacro include pattern folder '/etc' lies outside")
+    (pkg / "urdf" / "parts.xacro").write_text(HEAD + '<link name="g"/></robot>')
+    globbed = _write(pkg, '<xacro:include filename="part*.xacro"/>', "glob.urdf.xacro")
+    assert 'link name="g"' in expand_xacro(globbed)
     # inside the package (a sibling folder, through ../): fine; outside but given: fine
     (pkg / "parts").mkdir()
     (pkg / "parts" / "p.xacro").write_text(HEAD + '<link name="p"/></robot>')
