@@ -56,9 +56,9 @@ MAX_FACTORIAL = 10_000
 #: Deepest macro nesting (a macro calling a macro ...).
 MAX_MACRO_DEPTH = 100
 #: Most macro calls in one expansion (the doubling bomb is refused here).
-MAX_MACRO_CALLS = 5_000
+MAX_MACRO_CALLS = 2_000
 #: Most XML elements evaluated in one expansion.
-MAX_ELEMENTS = 200_000
+MAX_ELEMENTS = 100_000
 
 _PACKAGE_XML_NAME = re.compile(rb"<name>\s*([^<\s]+)\s*</name>")
 #: How deep below each ``package_dirs`` entry packages are looked for.

@@ -115,9 +115,12 @@ def test_cli_reach_voxel_extremes_exit_2(voxel: str, tmp_path: Path,
 
 def test_estimate_and_grids_validate_their_arguments() -> None:
     panda = kin.load_robot("panda")
-    with pytest.raises(InvalidValueError, match=r"voxel=1e-320: tiling bounds .* more than "
-                                                r"1e308 voxels"):
+    with pytest.raises(InvalidValueError, match=r"voxel=1e-320; expected a positive size in "
+                                                r"metres \(magnitude >= 1e-100"):
         reachability.estimate(panda, 1e-320, 2)
+    with pytest.raises(InvalidValueError, match=r"voxel=1e-99: tiling bounds .* more than "
+                                                r"1e308 voxels, more than the cap"):
+        reachability.voxel_centers([[0, 1e100]] * 3, 1e-99)
     est = reachability.estimate(panda, 0.3, np.float64(2.0), calibration=0)  # integral float
     assert est.orientations == 2
     assert reachability.estimate(panda, np.array(0.3), 2, calibration=0).voxels == est.voxels
@@ -146,9 +149,12 @@ def test_trajectory_steps_that_overflow_velocities_are_refused() -> None:
     q = panda.random_q(5, seed=1)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no RuntimeWarning on the way
-        with pytest.raises(InvalidValueError, match=r"dt=1e-300: joint velocities of up to "
-                                                    r".*rad/s .*expected a sample step"):
+        with pytest.raises(InvalidValueError, match=r"dt=1e-300; expected a positive step "
+                                                    r"\[s\] \(magnitude >= 1e-100"):
             analyze_trajectory(panda, q, dt=1e-300)
+        with pytest.raises(InvalidValueError, match=r"dt=1e-99: joint velocities of up to "
+                                                    r".*rad/s .*expected a sample step"):
+            analyze_trajectory(panda, q * 1000, dt=1e-99)
         with pytest.raises(InvalidValueError, match=r"t\[0:2\]=\[0.0, 1e-300\]: joint "):
             analyze_trajectory(panda, q, t=[0.0, 1e-300, 1.0, 2.0, 3.0])
         a = analyze_trajectory(panda, q, dt=np.array(0.01))  # a 0-d array is a float
