@@ -150,8 +150,9 @@ def expand_xacro(
     memory = _cap(None, MAX_MEMORY_ENV, DEFAULT_MAX_MEMORY, "max_memory")
     if not Path(top).is_file():
         raise URDFError("cannot read file: no such file", top)
-    request = {
-        "top": os.path.abspath(top),
+    top_abs = os.path.abspath(top)
+    request: dict[str, object] = {
+        "top": top_abs,
         "args": {str(k): str(v) for k, v in (xacro_args or {}).items()},
         "package_dirs": _dirs(package_dirs, top),
         "max_bytes": cap,
@@ -163,7 +164,7 @@ def expand_xacro(
     try:
         done = subprocess.run([sys.executable, "-I", _WORKER], input=json.dumps(request),
                               capture_output=True, text=True, timeout=seconds,
-                              cwd=os.path.dirname(request["top"]), check=False)
+                              cwd=os.path.dirname(top_abs), check=False)
     except subprocess.TimeoutExpired:
         raise URDFError(f"xacro expansion took longer than the time cap of {seconds:g} s "
                         f"(max_seconds=, environment variable {MAX_SECONDS_ENV}); refused",

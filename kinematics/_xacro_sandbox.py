@@ -357,14 +357,15 @@ class _Interpreter:
         if isinstance(node, ast.FormattedValue):
             value = self.ev(node.value)
             if node.conversion != -1:
-                value = {115: str, 114: repr, 97: ascii}[node.conversion](value)
+                convert: dict[int, Callable[[Any], str]] = {115: str, 114: repr, 97: ascii}
+                value = convert[node.conversion](value)
             spec = "" if node.format_spec is None else str(self.ev(node.format_spec))
             _check_widths(spec, self.what)
             return format(value, spec)
         raise Refused(f"{self.what}: {type(node).__name__} is not allowed")  # pragma: no cover
 
     def attribute(self, obj: Any, attr: str) -> Any:
-        kinds = _namespaces()
+        kinds: Any = _namespaces()
         if kinds and isinstance(obj, kinds[0]):  # xacro namespace (math, python, xacro, ns)
             try:
                 return obj[attr]
