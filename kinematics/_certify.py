@@ -371,6 +371,7 @@ def certified_radius(robot: Robot, q: ArrayLike, metric: str | float = "auto",
     (True, 0.0)
     """
     _checks.robot(robot)
+    _checks.moving(robot, "certified_radius")
     bound, sigma, batch, K = _problems(robot, q, metric, link, rows, scale, auto=True)
     if 0 in batch:
         return np.zeros(batch)
@@ -403,6 +404,7 @@ def jacobian_lipschitz(robot: Robot, q: ArrayLike, radius: ArrayLike,
             negative ``radius``.
     """
     _checks.robot(robot)
+    _checks.moving(robot, "certification")
     bound, _, batch, _ = _problems(robot, q, metric, link, rows, scale, auto=False,
                                    point=point)
     try:
@@ -469,6 +471,7 @@ def certify_segments(robot: Robot, Q: ArrayLike, metric: str | float = "auto",
     ('certified', 'crossing', 'certified')
     """
     _checks.robot(robot)
+    _checks.moving(robot, "certify_segments")
     Qa = robot.check_q(Q, "Q")
     if Qa.ndim != 2 or Qa.shape[0] < 1:
         raise ShapeError("Q", f"(N, {robot.dof}) with N >= 1", Qa.shape)

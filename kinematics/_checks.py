@@ -30,6 +30,10 @@ RIGID_TOL = 1e-5
 #: :func:`shaped` array: products of a few such values stay finite in float64.
 MAX_MAGNITUDE = 1e100
 
+#: Smallest value accepted for a strictly positive scalar (:func:`positive`): steps,
+#: lengths, scales and tolerances are divided by.
+MIN_MAGNITUDE = 1e-100
+
 #: Largest imaginary part of a complex argument (complex-step differentiation perturbs by
 #: ``h ~ 1e-20``; cosh of a large imaginary part would overflow).
 MAX_IMAG = 1.0
@@ -44,14 +48,21 @@ def show(value: object) -> str:
     return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 1] + "…"
 
 
-def array(value: ArrayLike, name: str, what: str, *, complex_ok: bool = False) -> NDArray[Any]:
+def array(value: ArrayLike, name: str, what: str, *, complex_ok: bool = False,
+          bool_ok: bool = False) -> NDArray[Any]:
     """``value`` as a float (or, with ``complex_ok``, complex) numpy array.
 
+    Booleans are not numbers: a boolean array (or a list holding ``True``/``False``) is
+    refused unless ``bool_ok`` (masks).
+
     Raises:
-        InvalidValueError: Not numeric, a masked array, or complex when not allowed.
+        InvalidValueError: Not numeric, boolean, a masked array, or complex when not allowed.
     """
     if type(value) is np.ndarray and value.dtype == np.float64:  # the common case
         return value
+    if not bool_ok and _has_bool(value):
+        raise InvalidValueError(f"{name}={show(value)}: booleans are not numbers; expected "
+                                f"{what}")
     if isinstance(value, np.ma.MaskedArray):
         raise InvalidValueError(f"{name}: masked arrays are not supported (the mask would be "
                                 f"ignored); expected {what}. Fill or drop masked values first")
@@ -66,9 +77,21 @@ def array(value: ArrayLike, name: str, what: str, *, complex_ok: bool = False) -
             return a.astype(np.complex128, copy=False)
         raise InvalidValueError(f"{name}: complex values {show(value)}; expected {what} "
                                 "(real)")
-    if a.dtype.kind not in "biuf":
+    if a.dtype.kind not in "biuf" or (a.dtype.kind == "b" and not bool_ok):
         raise InvalidValueError(f"{name}={show(value)}; expected {what}")
     return a.astype(np.float64, copy=False)
+
+
+def _has_bool(value: object, depth: int = 0) -> bool:
+    """A bool, a boolean array, or a (nested, short-circuited) list/tuple holding a bool
+    (nesting deeper than numpy's 64 dimensions is left to numpy to refuse)."""
+    if isinstance(value, (bool, np.bool_)):
+        return True
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind == "b"
+    if isinstance(value, (list, tuple)) and depth < 64:
+        return any(_has_bool(v, depth + 1) for v in value)
+    return False
 
 
 def finite(a: NDArray[Any], name: str, labels: Sequence[str] | None = None,
@@ -136,6 +159,16 @@ def robot(value: object, name: str = "robot") -> None:
                                 "(kinematics.load_robot(...))")
 
 
+def moving(value: Any, what: str) -> None:
+    """Raise unless the robot has at least one degree of freedom (a 0-DoF model, ``base ==
+    tip`` or a single link, has poses and ``(6, 0)`` Jacobians but nothing to analyse or
+    control)."""
+    if value.dof == 0:
+        raise InvalidValueError(f"{what}: robot {value.name!r} has 0 degrees of freedom (base "
+                                f"{value.base_link!r}, tip {value.tip_link!r}); expected at "
+                                "least one moving joint")
+
+
 def broadcast(name_a: str, a: NDArray[Any], name_b: str, b: NDArray[Any],
               core_a: int = 1, core_b: int = 1) -> tuple[NDArray[Any], NDArray[Any]]:
     """Broadcast the batch dimensions of two arrays (their last ``core`` axes kept)."""
@@ -154,6 +187,7 @@ def number(value: object, name: str, *, minimum: float | None = None,
            expected: str | None = None) -> float:
     """A finite real number, optionally bounded (``strict``: ``> minimum``); ``expected``
     replaces the generic description in messages."""
+    value = _scalar(value)
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise InvalidValueError(f"{name}={show(value)}; expected "
                                 f"{expected or 'a real number' + unit}")
@@ -173,8 +207,14 @@ def number(value: object, name: str, *, minimum: float | None = None,
 
 
 def positive(value: object, name: str, unit: str = "", expected: str | None = None) -> float:
-    """A finite number ``> 0``."""
-    return number(value, name, minimum=0.0, strict=True, unit=unit, expected=expected)
+    """A finite number ``> 0``, at least :data:`MIN_MAGNITUDE` (a step, length, scale or
+    tolerance of 1e-320 would overflow whatever divides by it)."""
+    v = number(value, name, minimum=0.0, strict=True, unit=unit, expected=expected)
+    if v < MIN_MAGNITUDE:
+        raise InvalidValueError(f"{name}={show(value)}; expected "
+                                f"{expected or 'a finite number > 0' + unit} (magnitude >= "
+                                f"{MIN_MAGNITUDE:g}: its reciprocal must stay finite)")
+    return v
 
 
 def nonnegative(value: object, name: str, unit: str = "") -> float:
@@ -182,11 +222,25 @@ def nonnegative(value: object, name: str, unit: str = "") -> float:
     return number(value, name, minimum=0.0, unit=unit)
 
 
-def integer(value: object, name: str, minimum: int = 0, expected: str | None = None) -> int:
-    """A Python or numpy integer ``>= minimum`` (bools refused)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InvalidValueError(f"{name}={show(value)}; expected "
-                                f"{expected or f'an integer >= {minimum}'}")
+def _scalar(value: object) -> object:
+    """A 0-d real array as its numpy scalar (0-d arrays are numbers); anything else as is."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        return value[()]
+    return value
+
+
+def integer(value: object, name: str, minimum: int = 0, expected: str | None = None,
+            maximum: int | None = None) -> int:
+    """A Python or numpy integer ``>= minimum`` (and ``<= maximum``), or a float or 0-d array
+    holding one (``2.0``, ``np.float64(2.0)``); bools refused."""
+    value = _scalar(value)
+    if isinstance(value, (float, np.floating)) and math.isfinite(value) \
+            and float(value).is_integer():
+        value = int(value)
+    if (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum
+            or (maximum is not None and value > maximum)):
+        bound = f"an integer >= {minimum}" + ("" if maximum is None else f" and <= {maximum}")
+        raise InvalidValueError(f"{name}={show(value)}; expected {expected or bound}")
     return int(value)
 
 
@@ -212,8 +266,9 @@ def name(value: object, what: str) -> str:
 
 
 def weights6(value: ArrayLike, name: str, what: str = "weights >= 0") -> Array:
-    """A scalar or ``(6,)`` array of finite values ``>= 0`` over ``[x y z rx ry rz]``."""
-    a = np.array(array(value, name, f"{what}, scalar or (6,)"), dtype=float)
+    """A scalar or ``(6,)`` array of finite values ``>= 0`` over ``[x y z rx ry rz]`` (a
+    boolean mask counts as weights 0 and 1)."""
+    a = np.array(array(value, name, f"{what}, scalar or (6,)", bool_ok=True), dtype=float)
     if a.ndim == 0:
         a = np.full(6, float(a))
     if a.shape != (6,):

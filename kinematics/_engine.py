@@ -280,7 +280,7 @@ def flat(a: NDArray[Any], batch: tuple[int, ...], k: int) -> NDArray[np.float64]
     """``a`` broadcast to ``batch + (k,)`` as a C-contiguous ``(N, k)`` float64 array."""
     if a.shape[:-1] != batch:
         a = np.broadcast_to(a, batch + (k,))
-    return np.ascontiguousarray(a.reshape(-1, k), dtype=np.float64)
+    return np.ascontiguousarray(a.reshape(math.prod(batch), k), dtype=np.float64)  # k may be 0
 
 
 class Frames(NamedTuple):

@@ -128,6 +128,11 @@ class TrajectoryAnalysis:
         return certify_segments(robot, self.q, metric, link=self.link, rows=self.rows)
 
 
+#: Largest joint velocity [rad/s or m/s] a trajectory's samples and times may imply (its
+#: square and the Jacobian's derivative stay finite).
+_MAX_RATE = 1e100
+
+
 def _check_trajectory(robot: Robot, q: ArrayLike, t: ArrayLike | None,
                       dt: float | None) -> tuple[Array, Array]:
     qa = robot.check_q(q)
@@ -146,6 +151,18 @@ def _check_trajectory(robot: Robot, q: ArrayLike, t: ArrayLike | None,
             raise ShapeError("t", f"({N},) sample times, one per row of q", ta.shape)
         if not np.isfinite(ta).all() or np.any(np.diff(ta) <= 0):
             raise InvalidValueError("t: expected finite, strictly increasing sample times [s]")
+        _checks.bounded(ta, "t")
+    # velocities (and their derivatives) must stay finite: a step of 1e-300 s would not
+    with np.errstate(all="ignore"):
+        rates = np.abs(np.diff(qa, axis=0)) / np.diff(ta)[:, None]
+        fastest = float(rates.max()) if rates.size else 0.0
+    if not fastest <= _MAX_RATE:
+        k = int(np.argmax(np.nan_to_num(rates.max(axis=1), nan=np.inf)))
+        what = f"dt={dt!r}" if t is None else f"t[{k}:{k + 2}]={ta[k:k + 2].tolist()}"
+        raise InvalidValueError(
+            f"{what}: joint velocities of up to {fastest:.3g} rad/s between samples {k} and "
+            f"{k + 1}, more than {_MAX_RATE:g}; expected a sample step that gives finite "
+            "velocities [s]")
     return qa, ta
 
 
@@ -179,6 +196,7 @@ def analyze_trajectory(robot: Robot, q: ArrayLike, *, t: ArrayLike | None = None
     (('ok', 'ok', 'stop', 'ok', 'ok'), 2)
     """
     _checks.robot(robot)
+    _checks.moving(robot, "analyze_trajectory")
     qa, ta = _check_trajectory(robot, q, t, dt)
     if monitor is not None and not (isinstance(monitor, SingularityMonitor)
                                     and monitor.robot.dof == robot.dof):
@@ -316,6 +334,7 @@ def workspace_sweep(robot: Robot, samples: int = 100_000, *, seed: int | None = 
         UnknownLinkError: ``link`` is not in the model.
     """
     _checks.robot(robot)
+    _checks.moving(robot, "workspace_sweep")
     for name, v in (("samples", samples), ("chunk", chunk)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise InvalidValueError(f"{name}={v!r}; expected a positive integer")
@@ -409,6 +428,7 @@ def classify(robot: Robot, q: ArrayLike, *, link: str | None = None,
         InvalidValueError, UnknownLinkError: As :func:`~kinematics.singularity.measures_at`.
     """
     _checks.robot(robot)
+    _checks.moving(robot, "classify")
     qa = robot.check_q(q)
     if qa.ndim != 1:
         raise ShapeError("q", f"({robot.dof},) one configuration", qa.shape)
@@ -533,6 +553,7 @@ def nearest_singularity(robot: Robot, q0: ArrayLike, *, link: str | None = None,
         UnknownLinkError: ``link`` is not in the model.
     """
     _checks.robot(robot)
+    _checks.moving(robot, "nearest_singularity")
     qs = robot.check_q(q0, "q0")
     if qs.ndim != 1:
         raise ShapeError("q0", f"({robot.dof},) one configuration", qs.shape)

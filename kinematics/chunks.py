@@ -31,6 +31,7 @@ import json
 import os
 import secrets
 import signal
+import stat
 import sys
 import threading
 import time
@@ -216,6 +217,7 @@ def _tmp_name(path: Path) -> Path:
 
 
 def _write_atomic(path: Path, write: Callable[[Any], None]) -> None:
+    _make_room(path)
     tmp = _tmp_name(path)
     try:
         with open(tmp, "wb") as f:
@@ -226,14 +228,60 @@ def _write_atomic(path: Path, write: Callable[[Any], None]) -> None:
         raise
 
 
+def _kind(path: Path, mode: int | None = None) -> str | None:
+    """What ``path`` is when it is not a regular file ("a directory", "a FIFO", ...), or
+    ``None`` for a regular file or no file (``lstat``: a symlink is not followed)."""
+    if mode is None:
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            return None
+    for test, name in ((stat.S_ISREG, None), (stat.S_ISDIR, "a directory"),
+                       (stat.S_ISFIFO, "a FIFO"), (stat.S_ISLNK, "a symbolic link"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
+                       (stat.S_ISBLK, "a device")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def _make_room(path: Path) -> None:
+    """Remove what stands at ``path`` when it is not a regular file (a directory, a FIFO,
+    a link), so that a chunk or manifest can be written there."""
+    kind = _kind(path)
+    if kind is None:
+        return
+    try:
+        if kind == "a directory":
+            os.rmdir(path)
+        else:
+            os.unlink(path)
+    except OSError as exc:
+        raise CheckpointError(f"checkpoint file {str(path)!r} is {kind} that cannot be replaced "
+                              f"({exc.strerror}); remove it", path.parent) from None
+
+
 def _read_chunk(path: Path, key: str, i: int) -> tuple[Result | None, str | None]:
     """``(result, None)`` for a chunk file that verifies, ``(None, None)`` when absent,
-    ``(None, reason)`` when it exists but cannot be trusted."""
+    ``(None, reason)`` when it exists but cannot be trusted (anything but a regular file is
+    never opened for reading: a FIFO would block)."""
+    kind = _kind(path)
+    if kind is not None:
+        return None, f"is {kind}, not a regular file"
     try:
-        with open(path, "rb") as f, np.load(f, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_NOFOLLOW", 0))
     except FileNotFoundError:
         return None, None
+    except OSError as exc:
+        return None, f"is unreadable ({exc.strerror})"
+    try:
+        kind = _kind(path, os.fstat(fd).st_mode)  # swapped since the lstat
+        if kind is not None:
+            os.close(fd)
+            return None, f"is {kind}, not a regular file"
+        with os.fdopen(fd, "rb") as f, np.load(f, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
     except Exception as exc:  # noqa: BLE001 - any failure to read means a damaged file:
         # BadZipFile, zlib/lzma errors, ValueError, NotImplementedError (a flipped
         # compression flag), MemoryError (a header claiming a huge shape), ...
@@ -292,11 +340,23 @@ class CheckpointLock:
     def acquire(self) -> None:
         """Take the lock (see the class docstring for errors)."""
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NONBLOCK", 0)
+                         | getattr(os, "O_NOFOLLOW", 0), 0o644)
         except OSError as exc:
+            kind = _kind(self.path)
+            if kind is not None:
+                raise CheckpointError(
+                    f"checkpoint lock file {str(self.path)!r} is {kind}, not a regular file; "
+                    "remove it (or use another folder)", self.folder) from None
             raise CheckpointError(
                 f"checkpoint folder {str(self.folder)!r} is not writable ({exc.strerror}); "
                 f"choose a folder you can write to", self.folder) from None
+        kind = _kind(self.path, os.fstat(fd).st_mode)
+        if kind is not None:
+            os.close(fd)
+            raise CheckpointError(
+                f"checkpoint lock file {str(self.path)!r} is {kind}, not a regular file; "
+                "remove it (or use another folder)", self.folder)
         try:
             if fcntl is not None:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -370,8 +430,11 @@ class _Folder:
         mpath = self.folder / "manifest.json"
         new = json.loads(json.dumps(manifest, sort_keys=True, default=str))
         old: dict[str, Any] | None = None
-        if mpath.exists():
+        if mpath.exists() or os.path.islink(mpath):
             try:
+                kind = _kind(mpath)
+                if kind is not None:
+                    raise ValueError(f"it is {kind}, not a regular file")
                 old = json.loads(mpath.read_text())
                 if not isinstance(old, dict):
                     raise ValueError(f"a JSON {type(old).__name__}, not an object")

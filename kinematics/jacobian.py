@@ -338,42 +338,44 @@ def jacobian_hessian(robot: Robot, q: ArrayLike, J: Array | None = None,
 
     Args:
         robot: The model.
-        q: ``(dof,)`` joint values [rad or m].
-        J: ``(6, dof)`` base Jacobian at ``q`` if already computed (closed form only).
+        q: ``(..., dof)`` joint values [rad or m].
+        J: ``(..., 6, dof)`` base Jacobian at ``q`` if already computed (closed form only;
+            same batch shape as ``q``).
         link: As :func:`jacobian`.
 
     Returns:
-        ``(dof, 6, dof)``: ``H[i, :, j] = ∂J[:, j]/∂q_i`` [m/rad², 1/rad, ...].
+        ``(..., dof, 6, dof)``: ``H[..., i, :, j] = ∂J[..., :, j]/∂q_i`` [m/rad², 1/rad,
+        ...]; the leading dimensions are ``q``'s.
 
     Raises:
-        ShapeError, InvalidValueError, UnknownLinkError: As :func:`jacobian`; ``q`` must be
-            one configuration.
+        ShapeError, InvalidValueError, UnknownLinkError: As :func:`jacobian`; ``J`` not of
+            ``q``'s batch shape.
     """
+    from .exceptions import ShapeError
+
     chain, qa = prepare(robot, q, link)
     dof = robot.dof
+    batch = qa.shape[:-1]
     if J is not None:
-        J = _checks.array(J, "J", f"a (6, {dof}) base Jacobian at q", complex_ok=True)
-        if J.shape != (6, dof):
-            from .exceptions import ShapeError
-
-            raise ShapeError("J", f"(6, {dof}) base Jacobian at q", J.shape)
+        J = _checks.array(J, "J", f"a (..., 6, {dof}) base Jacobian at q", complex_ok=True)
+        if J.shape != (*batch, 6, dof):
+            raise ShapeError("J", f"{(*batch, 6, dof)} base Jacobian at q", J.shape)
         _checks.finite(J, "J")
-    if qa.ndim != 1:
-        from .exceptions import ShapeError
-
-        raise ShapeError("q", f"({dof},) one configuration", qa.shape)
+    N = math.prod(batch)
+    flat = qa.reshape(N, dof)
     if not (chain.simple and not chain.prismatic_any and chain.n == dof):
-        return jacobian_dot(robot, np.broadcast_to(qa, (dof, dof)), np.eye(dof), link)
-    if J is None:
-        J = fk_jacobian(robot, qa, link)[1]
-    Jv, Jw = J[:3].T, J[3:].T                               # (dof, 3)
-    ww = cross(Jw[:, None, :], Jw[None, :, :])              # [i, j] = Jω_i × Jω_j
-    wv = cross(Jw[:, None, :], Jv[None, :, :])              # [i, j] = Jω_i × Jv_j
+        eye = np.broadcast_to(np.eye(dof), (N, dof, dof))
+        H = jacobian_dot(robot, np.broadcast_to(flat[:, None, :], (N, dof, dof)), eye, link)
+        return H.reshape(*batch, dof, 6, dof)
+    Jf = fk_jacobian(robot, flat, link)[1] if J is None else J.reshape(N, 6, dof)
+    Jv, Jw = np.swapaxes(Jf[:, :3], 1, 2), np.swapaxes(Jf[:, 3:], 1, 2)   # (N, dof, 3)
+    ww = cross(Jw[:, :, None, :], Jw[:, None, :, :])        # [n, i, j] = Jω_i × Jω_j
+    wv = cross(Jw[:, :, None, :], Jv[:, None, :, :])        # [n, i, j] = Jω_i × Jv_j
     upper = np.triu(np.ones((dof, dof), dtype=bool))        # i <= j
-    H = np.empty((dof, 6, dof), dtype=np.result_type(J))
-    H[:, :3, :] = np.where(upper[..., None], wv, np.swapaxes(wv, 0, 1)).transpose(0, 2, 1)
-    H[:, 3:, :] = np.where(np.triu(upper, 1)[..., None], ww, 0.0).transpose(0, 2, 1)
-    return H
+    H = np.empty((N, dof, 6, dof), dtype=np.result_type(Jf))
+    H[:, :, :3, :] = np.where(upper[..., None], wv, np.swapaxes(wv, 1, 2)).transpose(0, 1, 3, 2)
+    H[:, :, 3:, :] = np.where(np.triu(upper, 1)[..., None], ww, 0.0).transpose(0, 1, 3, 2)
+    return H.reshape(*batch, dof, 6, dof)
 
 
 def twist(robot: Robot, q: ArrayLike, qd: ArrayLike, link: str | None = None,

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _cache
+from . import _cache, _checks
 from .chunks import run_chunks, run_key
 from .exceptions import InvalidValueError, ShapeError
 from .forward import fk
@@ -49,11 +49,24 @@ __all__ = ["ReachEstimate", "ReachabilityMap", "estimate", "orientation_set", "r
 Array = NDArray[np.float64]
 
 
+#: Most rotations :func:`orientation_set` builds, and most voxels :func:`voxel_centers`
+#: tiles (each about 72 and 24 bytes): larger requests are refused with their size first.
+MAX_ORIENTATIONS = 10_000_000
+MAX_VOXELS = 2**31
+
+
 def orientation_set(k: int, seed: int = 0) -> Array:
     """``(k, 3, 3)`` rotations drawn uniformly on SO(3) (unit quaternions from normalised
-    Gaussians), deterministic given ``seed``; the first is the identity."""
-    if k < 1:
-        raise InvalidValueError(f"orientations={k}; expected >= 1")
+    Gaussians), deterministic given ``seed``; the first is the identity.
+
+    Raises:
+        InvalidValueError: ``k`` not an integer in ``[1, MAX_ORIENTATIONS]`` (the size is
+            named), ``seed`` not an integer ``>= 0``.
+    """
+    k = _checks.integer(k, "orientations", 1, maximum=MAX_ORIENTATIONS,
+                        expected=f"an integer >= 1 and <= {MAX_ORIENTATIONS:,} (each rotation "
+                        "is 72 bytes)")
+    seed = _checks.integer(seed, "seed", 0)
     quat = np.random.default_rng(seed).normal(size=(k, 4))
     quat[0] = (1.0, 0.0, 0.0, 0.0)
     w, x, y, z = (quat / np.linalg.norm(quat, axis=1, keepdims=True)).T
@@ -64,11 +77,58 @@ def orientation_set(k: int, seed: int = 0) -> Array:
     ], axis=-2)
 
 
+def _voxel(voxel: object) -> float:
+    return _checks.positive(voxel, "voxel", expected="a positive size in metres")
+
+
+def _bounds(bounds: ArrayLike) -> Array:
+    b = _checks.array(bounds, "bounds", "a (3, 2) box [[xmin, xmax], [ymin, ymax], "
+                                        "[zmin, zmax]] [m]")
+    if b.shape != (3, 2):
+        raise ShapeError("bounds", "(3, 2) [[xmin, xmax], [ymin, ymax], [zmin, zmax]]", b.shape)
+    if not np.all(np.isfinite(b)) or np.any(b[:, 1] <= b[:, 0]):
+        raise InvalidValueError(f"bounds={b.tolist()}; expected finite min < max per axis")
+    _checks.bounded(b, "bounds")
+    return b
+
+
+def _grid_shape(b: Array, voxel: float, cap: int) -> tuple[int, int, int]:
+    """Voxels along x, y, z of ``np.arange(lo + voxel/2, hi, voxel)``, computed without
+    overflow; refused (with the size) beyond ``cap`` voxels or when the voxel is larger than
+    the box."""
+    counts = []
+    for lo, hi in b:
+        span = (float(hi) - float(lo)) / voxel  # finite operands; may be inf for voxel 1e-320
+        counts.append(span)
+    total = counts[0] * counts[1] * counts[2]
+    if not total <= cap:
+        raise InvalidValueError(
+            f"voxel={voxel!r}: tiling bounds {b.tolist()} gives about "
+            f"{'more than 1e308' if not np.isfinite(total) else f'{total:.3g}'} voxels, more "
+            f"than the cap of {cap:,}; use a larger voxel or smaller bounds")
+    n = [max(0, int(np.ceil((hi - (lo + voxel / 2)) / voxel))) for lo, hi in b]
+    if min(n) == 0:
+        raise InvalidValueError(
+            f"voxel={voxel!r} [m] is more than twice the bounds' extent "
+            f"{(b[:, 1] - b[:, 0]).tolist()} on some axis: the grid would be empty; use a "
+            "smaller voxel")
+    return n[0], n[1], n[2]
+
+
 def voxel_centers(bounds: ArrayLike, voxel: float) -> Array:
     """``(V, 3)`` centres of the voxels of size ``voxel`` [m] tiling ``bounds`` ``(3, 2)``
-    (``[[xmin, xmax], [ymin, ymax], [zmin, zmax]]``), x fastest."""
-    b = np.asarray(bounds, dtype=float)
-    axes = [np.arange(lo + voxel / 2, hi, voxel) for lo, hi in b]
+    (``[[xmin, xmax], [ymin, ymax], [zmin, zmax]]``), x fastest.
+
+    Raises:
+        ShapeError: ``bounds`` is not ``(3, 2)``.
+        InvalidValueError: ``bounds`` not finite with min < max; ``voxel`` not a positive
+            finite size; a grid of more than :data:`MAX_VOXELS` voxels (the size is named) or
+            an empty one.
+    """
+    b = _bounds(bounds)
+    v = _voxel(voxel)
+    nx, ny, nz = _grid_shape(b, v, MAX_VOXELS)
+    axes = [lo + v / 2 + v * np.arange(n) for (lo, _), n in zip(b, (nx, ny, nz), strict=True)]
     Z, Y, X = np.meshgrid(axes[2], axes[1], axes[0], indexing="ij")
     return np.stack([X.ravel(), Y.ravel(), Z.ravel()], axis=-1)
 
@@ -301,9 +361,20 @@ class _Plan:
 
 
 def _count(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InvalidValueError(f"{name}={value!r}; expected >= {minimum}")
-    return int(value)
+    return _checks.integer(value, name, minimum, expected=f">= {minimum}")
+
+
+def _normalise(voxel: Any, orientations: Any, chunk: Any, seed: Any, solver: dict[str, Any]
+               ) -> tuple[float, int, int, int, dict[str, Any]]:
+    """The map's parameters as the types it computes with (0-d arrays and integral floats
+    accepted, booleans refused)."""
+    out: dict[str, Any] = {}
+    for name, value in solver.items():
+        out[name] = (_checks.positive(value, name, expected="a positive finite tolerance")
+                     if name.startswith("tol_") else
+                     _count(name, value, 1 if name == "max_iter" else 0))
+    return (_voxel(voxel), _count("orientations", orientations, 1), _count("chunk", chunk, 1),
+            _count("seed", seed, 0), out)
 
 
 def _plan(robot: Robot, voxel: float, orientations: int, bounds: ArrayLike | None,
@@ -311,34 +382,21 @@ def _plan(robot: Robot, voxel: float, orientations: int, bounds: ArrayLike | Non
           solver: dict[str, Any] | None = None) -> _Plan:
     """Validate the map's parameters and check that it fits in memory, allocating nothing
     in proportion to its size."""
-    if isinstance(voxel, bool) or not (
-            isinstance(voxel, (int, float, np.integer, np.floating)) and np.isfinite(voxel)
-            and voxel > 0):
-        raise InvalidValueError(f"voxel={voxel!r}; expected a positive size in metres")
+    voxel = _voxel(voxel)
     _count("orientations", orientations, 1)
     _count("chunk", chunk, 1)
     _count("seed", seed, 0)
     for name, value in (solver or {}).items():
         if name.startswith("tol_"):
-            if isinstance(value, bool) or not (isinstance(value, (int, float, np.integer,
-                                                                  np.floating))
-                                               and np.isfinite(value) and value > 0):
-                raise InvalidValueError(f"{name}={value!r}; expected a positive finite "
-                                        f"tolerance")
+            _checks.positive(value, name, expected="a positive finite tolerance")
         else:
             _count(name, value, 1 if name == "max_iter" else 0)
     if position_only is not None and not isinstance(position_only, (bool, np.bool_)):
         raise InvalidValueError(f"position_only={position_only!r}; expected True, False or "
                                 f"None")
     R = robot.reach
-    b = np.array([[-R, R]] * 3) if bounds is None else np.asarray(bounds, dtype=float)
-    if b.shape != (3, 2):
-        raise ShapeError("bounds", "(3, 2) [[xmin, xmax], [ymin, ymax], [zmin, zmax]]", b.shape)
-    if not np.all(np.isfinite(b)) or np.any(b[:, 1] <= b[:, 0]):
-        raise InvalidValueError(f"bounds={b.tolist()}; expected finite min < max per axis")
-    # the lengths np.arange(lo + voxel/2, hi, voxel) will have
-    n = [max(0, int(np.ceil((hi - (lo + voxel / 2)) / voxel))) for lo, hi in b]
-    shape = (n[0], n[1], n[2])
+    b = _bounds(np.array([[-R, R]] * 3) if bounds is None else bounds)
+    shape = _grid_shape(b, voxel, 2**53)  # the memory check below names the real limit
     V = shape[0] * shape[1] * shape[2]
     need = V * 8 * (_FLOATS_PER_VOXEL + 2 * robot.dof)
     have = _available_memory()
@@ -399,8 +457,8 @@ def estimate(
             cannot fit in the available memory (the message gives the size in GiB).
         ShapeError: ``bounds`` is not ``(3, 2)``.
     """
-    solver = {"tol_pos": tol_pos, "tol_rot": tol_rot, "restarts": restarts,
-              "max_iter": max_iter}
+    voxel, orientations, chunk, seed, solver = _normalise(voxel, orientations, chunk, seed, {
+        "tol_pos": tol_pos, "tol_rot": tol_rot, "restarts": restarts, "max_iter": max_iter})
     plan = _plan(robot, voxel, orientations, bounds, chunk, position_only, seed, solver)
     _count("calibration", calibration, 0)
     if workers is not None:
@@ -491,8 +549,8 @@ def reachability_map(
         kinematics.chunks.CheckpointWarning: A checkpointed chunk failed verification and is
             solved again.
     """
-    solver = {"tol_pos": tol_pos, "tol_rot": tol_rot, "restarts": restarts,
-              "max_iter": max_iter}
+    voxel, orientations, chunk, seed, solver = _normalise(voxel, orientations, chunk, seed, {
+        "tol_pos": tol_pos, "tol_rot": tol_rot, "restarts": restarts, "max_iter": max_iter})
     plan = _plan(robot, voxel, orientations, bounds, chunk, position_only, seed, solver)
     centers, rots, idx, groups = _grid(robot, plan, voxel, orientations, chunk, seed)
     seeds = np.random.SeedSequence(seed).spawn(len(groups))

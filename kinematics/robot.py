@@ -530,12 +530,10 @@ def robot_from_urdf(
     below_set = set(below)
     if tips_in is None:
         leaves = [link for link in below if link not in tree.children]
-        if not leaves or leaves == [base]:
-            raise URDFError(f"link {base!r} has no links below it; choose another base", src)
-        tips = leaves
+        tips = leaves or [base]  # nothing below the base (a single-link file): 0 DoF
     else:
         for t in tips_in:
-            if t not in below_set or t == base:
+            if t not in below_set:  # t == base: a 0-DoF chain (identity pose)
                 raise URDFError(f"tip link {t!r} is not below base link {base!r}; links below "
                                 f"{base!r}: {_checks.show(below[1:])}", src)
         tips = tips_in
@@ -612,6 +610,10 @@ def robot_from_urdf(
         if defects.get(("link", link)):
             d = defects[("link", link)][0]
             raise URDFError(d.message, src, d.line)
+    for note in getattr(model, "notes", ()):
+        if note.name in used_joints:
+            where = src if note.line is None else f"{src}:{note.line}"
+            warnings.warn(URDFWarning(f"{where}: {note.message}"), stacklevel=2)
     for (kind, element), found in defects.items():
         if element not in (used_joints if kind == "joint" else path_links):
             for d in found:
@@ -708,6 +710,9 @@ def load_robot(
             isinstance(tip, Sequence) and all(isinstance(t, str) for t in tip)):
         raise InvalidValueError(f"tip={_checks.show(tip)}; expected a link name, a list of "
                                 "link names, or None")
+    if tip is not None and not isinstance(tip, str) and len(tip) == 0:
+        raise InvalidValueError("tip=[]: expected a link name, a non-empty list of link names, "
+                                "or None (the default tip)")
     if key in robots.REGISTRY:
         entry = robots.REGISTRY[key]
         model = read_urdf(robots.urdf_path(key))

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _checks
-from .exceptions import ShapeError
+from .exceptions import InvalidValueError, ShapeError
 
 __all__ = [
     "rpy_to_matrix",
@@ -193,7 +193,12 @@ def so3_log(R: ArrayLike) -> Array:
         B = (Rp + np.eye(3)) / 2.0
         k = np.argmax(np.diagonal(B, axis1=-2, axis2=-1), axis=-1)
         col = np.take_along_axis(B, k[:, None, None], axis=-1)[..., 0]
-        axis = col / np.linalg.norm(col, axis=-1, keepdims=True)
+        norm = np.linalg.norm(col, axis=-1, keepdims=True)
+        if not (norm > 0.1).all():  # a rotation has |col| >= 1/√3 here; -I has 0
+            bad = Rp[int(np.argmin(norm[:, 0]))]
+            raise InvalidValueError(f"R is not a rotation matrix (orthonormal, det +1): "
+                                    f"{np.round(bad, 6).tolist()}")
+        axis = col / norm
         v = vee[near_pi]
         sign = np.where(np.sum(axis * v, axis=-1) < 0, -1.0, 1.0)
         out[near_pi] = axis * (sign * theta[near_pi])[..., None]

@@ -30,8 +30,6 @@ of order ``(σ/σ_1)²`` (``σ_1 = σ_ρ`` at ``ρ = 1``). On the bundled arms `
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -56,6 +54,8 @@ def _check_cov(robot: Robot, joint_cov: ArrayLike) -> Array:
     if not np.isfinite(S).all():
         raise InvalidValueError("joint_cov: expected finite values")
     _checks.bounded(S, "joint_cov")
+    if S.size == 0:  # 0 DoF: nothing uncertain
+        return S
     if S.ndim == 1:
         if np.any(S < 0):
             j = int(np.argmax(S < 0))
@@ -131,11 +131,8 @@ def _worst_gain(A: Array) -> Array:
 
 
 def _positive(value: float, name: str, unit: str) -> float:
-    if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
-            or not (math.isfinite(value) and value > 0)):
-        raise InvalidValueError(f"{name}={_checks.show(value)}; expected a positive finite "
-                                f"tolerance [{unit}] (a real number)")
-    return float(value)
+    return _checks.positive(value, name, expected=f"a positive finite tolerance [{unit}] (a "
+                                                  "real number)")
 
 
 def joint_tolerance(robot: Robot, q: ArrayLike, pos_tol: float, rot_tol: float | None = None,
@@ -168,6 +165,7 @@ def joint_tolerance(robot: Robot, q: ArrayLike, pos_tol: float, rot_tol: float |
     array([0.00038462, 0.00038462])
     """
     _checks.robot(robot)
+    _checks.moving(robot, "joint_tolerance")
     tol_p = _positive(pos_tol, "pos_tol", "m")
     J = jacobian(robot, robot.check_q(q), link)
     with np.errstate(divide="ignore"):
@@ -197,6 +195,7 @@ def position_hessian(robot: Robot, q: ArrayLike, link: str | None = None) -> Arr
         ShapeError, InvalidValueError, UnknownLinkError: Bad ``q`` or ``link``.
     """
     _checks.robot(robot)
+    _checks.moving(robot, "position_hessian")
     qa = robot.check_q(q)
     ch = _chain(robot, link)
     z, o, T = _frames(robot, ch, link, qa)
@@ -234,6 +233,7 @@ def linearization_limit(robot: Robot, q: ArrayLike, ratio: float = 0.1,
         ShapeError, InvalidValueError, UnknownLinkError: Bad ``q``, ``ratio`` or ``link``.
     """
     _checks.robot(robot)
+    _checks.moving(robot, "linearization_limit")
     rho = _positive(ratio, "ratio", "dimensionless")
     qa = robot.check_q(q)
     H = position_hessian(robot, qa, link)

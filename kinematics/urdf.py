@@ -21,13 +21,16 @@ disconnected links).
 
 **Per-element defects are data** (:class:`Defect`, in :attr:`URDFModel.defects`): an
 unknown joint type, a malformed, non-finite or out-of-range number, a zero axis, inverted
-limits, a revolute/prismatic joint without ``<limit>``, a mimic without ``joint=``, of a
+limits, a mimic without ``joint=``, of a
 missing or non-moving joint, of itself or in a cycle. The joint is still in
 :attr:`URDFModel.joints`, with safe placeholders (see :class:`URDFJoint`), so the tree is
 intact; :meth:`URDFModel.defect_error` gives the error its first defect stands for, for
 the caller to raise when the element is part of the model it was asked for.
 
-**Leniency** (what real files write): ``velocity``/``effort`` ≤ 0 means "not given"
+**Leniency** (what real files write, and what urdfdom, PyBullet and their users accept):
+a revolute or prismatic joint without ``<limit>`` is unlimited (recorded in
+:attr:`URDFModel.notes`; building a robot warns once, file:line); ``velocity``/``effort``
+≤ 0 means "not given"
 (``inf``); a lower limit below ``-MAX_LIMIT`` or an upper limit above ``MAX_LIMIT``
 means "unbounded on that side" (``∓inf``; files write ±1e16 for that); whitespace before
 the XML declaration and NUL bytes after the document are ignored.
@@ -96,6 +99,7 @@ _FLOAT_MAX = sys.float_info.max
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _LATE_DECLARATION = re.compile(rb"(\s+)(<\?xml[^>]*\?>)")
 _LATE_DECLARATION_STR = re.compile(r"(\s+)(<\?xml[^>]*\?>)")
+_ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
 _JOINT_CHILDREN = frozenset(("parent", "child", "origin", "axis", "limit", "mimic"))
 
 
@@ -183,6 +187,13 @@ def _parse_xml(data: str | bytes, source: str, max_elements: int) -> _Node:
     except expat.ExpatError as exc:
         message = f"malformed XML: {expat.ErrorString(exc.code)}"
         raise URDFError(message, source, exc.lineno) from None
+    except (LookupError, ValueError) as exc:  # encoding="bogus", "UTF-32" in the declaration
+        head = data[:200] if isinstance(data, bytes) else data[:200].encode("utf-8", "replace")
+        m = _ENCODING.search(head)
+        declared = m.group(1).decode("ascii", "replace") if m else "?"
+        raise URDFError(f"the XML declaration names encoding {truncate(repr(declared), 60)}, "
+                        f"which cannot be used ({exc}); expected a known encoding such as "
+                        "'UTF-8'", source, 1) from None
     if not root:
         raise URDFError("empty document, expected a <robot> element", source)
     return root[0]
@@ -259,6 +270,10 @@ class URDFModel:
         joints: Joints in document order, defective ones included (with placeholders).
         link_lines: Line of each ``<link>`` element.
         defects: Per-element defects in document order (empty for a clean file).
+        notes: What the reader assumed where the file says nothing (a revolute or prismatic
+            joint without ``<limit>``: unlimited), as :class:`Defect` records; building a
+            robot warns once (:class:`~kinematics.URDFWarning`, file:line) for each element
+            of the model it concerns.
     """
 
     name: str
@@ -267,6 +282,7 @@ class URDFModel:
     joints: tuple[URDFJoint, ...]
     link_lines: dict[str, int]
     defects: tuple[Defect, ...] = ()
+    notes: tuple[Defect, ...] = ()
     _by_name: dict[str, URDFJoint] = field(init=False, repr=False, compare=False)
     _by_child: dict[str, URDFJoint] = field(init=False, repr=False, compare=False)
     _children: dict[str, tuple[URDFJoint, ...]] = field(init=False, repr=False, compare=False)
@@ -336,6 +352,7 @@ class _JointReader:
         for c in reversed(node.children):  # the first of duplicates wins, as in urdfdom
             self.kids[c.tag] = c
         self.problems: list[tuple[int, str]] = []
+        self.notes: list[tuple[int, str]] = []  # lenient readings: warned about, not defects
 
     def defect(self, line: int, message: str) -> None:
         self.problems.append((line, f"joint {self.name!r}: {message}"))
@@ -434,10 +451,10 @@ class _JointReader:
     def limits(self, jtype: str) -> tuple[float, float, float, float]:
         el = self.kids.get("limit")
         if el is None:
-            if jtype != "continuous":
-                self.defect(self.node.line, f"is {jtype} but has no <limit>; the URDF spec "
-                                            "requires lower/upper/velocity/effort for revolute "
-                                            "and prismatic joints")
+            if jtype != "continuous":  # lenient, as urdfdom-based tools: unlimited
+                self.notes.append((self.node.line, f"joint {self.name!r}: is {jtype} but has "
+                                                   "no <limit>; read as unlimited (±inf), as "
+                                                   "other URDF tools do"))
             return -math.inf, math.inf, math.inf, math.inf
         rates = []
         for attr in ("velocity", "effort"):
@@ -661,8 +678,10 @@ def parse_urdf(text: str | bytes, source: str = "<string>", *, max_bytes: int | 
         )
     defects = tuple(Defect("joint", r.name, line, message)
                     for r in readers for line, message in r.problems)
+    notes = tuple(Defect("joint", r.name, line, message)
+                  for r in readers for line, message in r.notes)
     return URDFModel(root.attrib.get("name", ""), source, tuple(link_lines), tuple(joints),
-                     link_lines, defects)
+                     link_lines, defects, notes)
 
 
 def read_urdf(path: str | os.PathLike[str], *, max_bytes: int | None = None,

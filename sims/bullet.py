@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
@@ -29,7 +30,7 @@ from typing import Any
 import numpy as np
 import pybullet_data
 
-from kinematics import KinematicsError, Robot, fk_all, spatial
+from kinematics import KinematicsError, Robot, URDFError, fk_all, spatial
 
 
 def _import_pybullet():  # type: ignore[no-untyped-def]
@@ -72,64 +73,91 @@ def data_path(rel: str) -> str:
 
 
 def _mesh_path(filename: str, root: Path) -> Path:
-    """Where PyBullet would look for a URDF ``<mesh filename>``: ``package://pkg/rel`` and
+    """Where PyBullet would look for a URDF ``filename=``: ``package://pkg/rel`` and
     relative names resolve under the URDF's folder, ``file://`` and absolute names as is."""
     name = filename
     for prefix in ("package://", "file://"):
         if name.startswith(prefix):
             name = name[len(prefix):]
             if prefix == "file://":
-                return Path(name).resolve()
+                return Path(os.path.realpath(name))
             break
     p = Path(name)
-    return (p if p.is_absolute() else root / p).resolve()
+    return Path(os.path.realpath(p if p.is_absolute() else root / p))
 
 
 def contained_urdf(source: str | os.PathLike[str], package_dirs: tuple[str, ...] = ()
                    ) -> tuple[str, list[str]]:
-    """A URDF whose meshes PyBullet may open: every ``<mesh filename>`` inside the URDF's own
-    folder tree or one of ``package_dirs``.
+    """The URDF PyBullet (or any renderer) gets: always a temporary copy of the file that the
+    library's reader parsed and rewrote, never the file itself.
 
-    Meshes that escape (``../`` out of the tree, absolute paths elsewhere, symlinks out) are
-    not opened: their ``<visual>``/``<collision>`` elements are stripped from a temporary
-    copy (with the remaining mesh paths made absolute), and the arm renders without them.
+    The file is read once (a regular file, within the URDF size cap), checked by
+    :func:`kinematics.parse_urdf` (no DOCTYPE/entities, well-formed, a valid tree; a stray
+    blank before ``<?xml`` is forgiven exactly as the reader forgives it), and every
+    ``filename=`` it holds (meshes, textures) is resolved. Files outside the description's
+    package (the URDF's folder, or its nearest ancestor holding a ``package.xml``) and
+    ``package_dirs`` — ``../`` out of the tree, absolute paths elsewhere, symlinks out —
+    are never opened: their ``<visual>``/``<collision>`` (or the element itself) is removed
+    from the copy, and the remaining file names are made absolute.
 
     Args:
         source: Path of the URDF.
-        package_dirs: Further folders whose meshes are allowed.
+        package_dirs: Further folders whose files are allowed.
 
     Returns:
-        ``(path to load, [the mesh filenames that were stripped])``; ``path`` is ``source``
-        itself when nothing escapes, else a temporary file the caller deletes.
+        ``(path of the copy, [the file names that were removed])``; the caller deletes the
+        copy.
+
+    Raises:
+        URDFError: The file cannot be read or is not a URDF the reader accepts: containment
+            cannot be established, so nothing is handed to the renderer.
     """
+    from kinematics._xacro_sandbox import package_root
+    from kinematics.urdf import DEFAULT_MAX_BYTES, _prepare, parse_urdf
+
     src = Path(source)
-    root = src.resolve().parent
-    allowed = [root, *(Path(d).resolve() for d in package_dirs)]
     try:
-        tree = ET.parse(src)
-    except (ET.ParseError, OSError):
-        return str(src), []  # PyBullet reports the problem itself
+        st = os.stat(src)
+        if not stat.S_ISREG(st.st_mode):
+            raise URDFError("is not a regular file; the renderer gets only a URDF file the "
+                            "reader parsed", str(src))
+        if st.st_size > DEFAULT_MAX_BYTES:
+            raise URDFError(f"file is {st.st_size} bytes, more than the cap of "
+                            f"{DEFAULT_MAX_BYTES} bytes", str(src))
+        data = src.read_bytes()
+    except OSError as exc:
+        raise URDFError(f"cannot read the file for the renderer ({exc.strerror}); nothing is "
+                        "loaded", str(src)) from None
+    parse_urdf(data, str(src))  # DOCTYPE, encoding, malformed XML, not a tree: refused here
+    try:
+        root_el = ET.fromstring(_prepare(data, str(src), DEFAULT_MAX_BYTES))
+    except (ET.ParseError, ValueError, LookupError) as exc:  # pragma: no cover - parse_urdf
+        raise URDFError(f"cannot rewrite the URDF for the renderer: {exc}", str(src)) from None
+    folder = Path(os.path.realpath(src)).parent
+    allowed = [Path(package_root(str(src))), *(Path(os.path.realpath(d)) for d in package_dirs)]
     stripped: list[str] = []
-    for parent in tree.getroot().iter():
-        for el in list(parent):
-            if el.tag not in ("visual", "collision"):
-                continue
-            bad = False
-            for mesh in el.iter("mesh"):
-                fname = mesh.get("filename", "")
-                path = _mesh_path(fname, root)
-                if not any(path == a or a in path.parents for a in allowed):
-                    bad = True
-                    stripped.append(fname)
-                else:
-                    mesh.set("filename", str(path))
-            if bad:
-                parent.remove(el)
-    if not stripped:
-        return str(src), []
+    parents = {c: el for el in root_el.iter() for c in el}
+    for el in list(root_el.iter()):
+        fname = el.get("filename")
+        if fname is None:
+            continue
+        path = _mesh_path(fname, folder)
+        if any(path == a or a in path.parents for a in allowed):
+            el.set("filename", str(path))
+            continue
+        stripped.append(fname)
+        doomed = el
+        while doomed.tag not in ("visual", "collision") and parents.get(doomed) is not None \
+                and parents[doomed] is not root_el:
+            doomed = parents[doomed]
+        if doomed.tag not in ("visual", "collision"):
+            doomed = el
+        holder = parents.get(doomed)
+        if holder is not None and doomed in list(holder):
+            holder.remove(doomed)
     fd, tmp = tempfile.mkstemp(suffix=".urdf", prefix="kinematics-contained-")
     with os.fdopen(fd, "wb") as fh:
-        tree.write(fh, encoding="utf-8", xml_declaration=True)
+        ET.ElementTree(root_el).write(fh, encoding="utf-8", xml_declaration=True)
     return tmp, stripped
 
 
@@ -178,7 +206,11 @@ class Sim:
         p.setTimeStep(dt, physicsClientId=client)
         Tb = np.asarray(robot.base_pose)
         quat = _quat_xyzw(Tb[:3, :3])
-        path, stripped = contained_urdf(robot.source)
+        try:
+            path, _ = contained_urdf(robot.source)
+        except URDFError:
+            p.disconnect(client)
+            raise
         try:
             body = p.loadURDF(path, Tb[:3, 3].tolist(), quat, useFixedBase=True,
                               flags=p.URDF_USE_INERTIA_FROM_FILE, physicsClientId=client)
@@ -186,8 +218,7 @@ class Sim:
             p.disconnect(client)
             raise
         finally:
-            if stripped:
-                os.unlink(path)
+            os.unlink(path)
         names, links, movable = {}, {}, []
         base_name = p.getBodyInfo(body, physicsClientId=client)[0].decode()
         links[base_name] = -1
@@ -385,12 +416,12 @@ def render_png(robot: Robot, q: Any, width: int = 640, height: int = 480
 
     buf = io.BytesIO()
     imsave(buf, rgb, format="png")
-    stripped = contained_urdf(robot.source)
+    copy, stripped = contained_urdf(robot.source)
+    os.unlink(copy)
     note = "PyBullet TinyRenderer (DIRECT)"
-    if stripped[1]:
-        os.unlink(stripped[0])
-        note += (f"; {len(stripped[1])} mesh(es) outside the URDF's folder not rendered: "
-                 + ", ".join(stripped[1][:3]))
+    if stripped:
+        note += (f"; {len(stripped)} mesh(es) outside the description's package not rendered: "
+                 + ", ".join(stripped[:3]))
     return buf.getvalue(), note
 
 

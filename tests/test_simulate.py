@@ -198,8 +198,10 @@ def test_meshes_outside_the_urdf_tree_are_not_opened(tmp_path: Path) -> None:
     text = Path(path).read_text()
     assert "secret" not in text and str(tmp_path / "pkg" / "meshes" / "inside.stl") in text
     Path(path).unlink()
-    assert contained_urdf(_mesh_arm(tmp_path / "clean", [])) == (
-        str(tmp_path / "clean" / "pkg" / "arm.urdf"), [])
+    clean, none = contained_urdf(_mesh_arm(tmp_path / "clean", []))  # always a checked copy
+    assert none == [] and clean != str(tmp_path / "clean" / "pkg" / "arm.urdf")
+    assert str(tmp_path / "clean" / "pkg" / "meshes" / "inside.stl") in Path(clean).read_text()
+    Path(clean).unlink()
     robot = kin.load_robot(str(urdf))
     with Sim.open(robot) as sim:  # loads the stripped copy: one visual, the inside mesh
         shapes = p.getVisualShapeData(sim.body, physicsClientId=sim.client)

@@ -120,7 +120,6 @@ def _joint(body: str, jtype: str = "revolute", name: str = "j",
 # Per-element defects: recorded (joint name, line, message), never raised by the reader.
 DEFECTS = [
     (_joint("", jtype="hinge"), 3, r"joint 'j': has type 'hinge'; expected one of"),
-    (_joint("", limit=""), 3, "joint 'j': is revolute but has no <limit>"),
     (_joint("", limit='<limit lower="1" upper="-1" velocity="1" effort="1"/>'), 4,
      r"joint 'j': limit lower=1.0 > upper=-1.0"),
     (_joint('<axis xyz="0 0 0"/>', jtype="continuous"), 4,

@@ -173,6 +173,7 @@ class ResolvedRateController:
         stall_time: float = 1.0,
     ) -> None:
         _checks.robot(robot)
+        _checks.moving(robot, "ResolvedRateController")
         self._chain = robot.chain(link)
         self.robot = robot
         self.link = link

@@ -256,6 +256,7 @@ class SingularityMonitor:
                  link: str | None = None, rows: ArrayLike | None = None,
                  length: float | None = None):
         _checks.robot(robot)
+        _checks.moving(robot, "SingularityMonitor")
         metric = _checks.choice(metric, "metric", METRICS)
         if (warn is None or stop is None) and metric != "sigma_min_scaled":
             raise InvalidValueError(f"metric={metric!r} has no default thresholds; pass both "

@@ -177,7 +177,7 @@ def _measures_compiled(kern: Any, J: ArrayLike, length: object,
     a = _checks.array(J, "J", "a real (..., m, n) Jacobian")
     if a.ndim < 2 or a.shape[-1] == 0 or a.shape[-2] == 0:
         return None
-    if type(length) is float and 0.0 < length <= _checks.MAX_MAGNITUDE:
+    if type(length) is float and _checks.MIN_MAGNITUDE <= length <= _checks.MAX_MAGNITUDE:
         L = length
     else:
         try:
@@ -446,6 +446,7 @@ def measures_at(robot: Robot, q: ArrayLike, *, link: str | None = None,
             ``link``.
     """
     _checks.robot(robot)
+    _checks.moving(robot, "singularity analysis")
     sel = task_rows(robot, rows)
     q = robot.check_q(q)
     _, J = fk_jacobian(robot, q, link)
