@@ -12,10 +12,10 @@ import sys
 import numpy as np
 import pytest
 from conftest import both_backends
+from kinematics.robots import REGISTRY
 
 import kinematics as kin
 from kinematics import _engine, singularity
-from kinematics.robots import REGISTRY
 from kinematics.singularity import SingularityMeasures, measures, measures_at
 
 pytest.importorskip("numba")

@@ -187,7 +187,6 @@ def _mesh_arm(tmp_path: Path, outside: list[str]) -> Path:
 def test_meshes_outside_the_urdf_tree_are_not_opened(tmp_path: Path) -> None:
     pytest.importorskip("pybullet")
     import pybullet as p
-
     from kinematics.sims.bullet import Sim, contained_urdf
 
     secret = str(tmp_path / "secret.stl")

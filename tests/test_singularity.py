@@ -274,8 +274,10 @@ def test_measures_getitem():
     (np.ones(6), {}, kin.ShapeError, r"J: expected shape \(\.\.\., m, n\)"),
     (np.ones((6, 0)), {}, kin.ShapeError, r"m, n >= 1"),
     (np.full((6, 7), np.nan), {}, kin.InvalidValueError, r"J\[0, 0\] is nan"),
-    (np.ones((6, 7)), {"length": 0.0}, kin.InvalidValueError, r"length=.*expected a finite number > 0 \[m\]"),
-    (np.ones((6, 7)), {"length": "x"}, kin.InvalidValueError, r"length='x'; expected a real number"),
+    (np.ones((6, 7)), {"length": 0.0}, kin.InvalidValueError,
+     r"length=.*expected a finite number > 0 \[m\]"),
+    (np.ones((6, 7)), {"length": "x"}, kin.InvalidValueError,
+     r"length='x'; expected a real number"),
     (np.ones((6, 7)), {"linear": [True, False]}, kin.ShapeError, r"linear: expected shape"),
     (np.ones((6, 7)), {"linear": np.ones(6)}, kin.ShapeError, r"\(6,\) bool"),
 ])
