@@ -122,7 +122,7 @@ def _out_of_time(st, tick):  # type: ignore[no-untyped-def]
     return False
 
 
-@numba.njit(**INLINE)
+@numba.njit(**OPTS)
 def _scratch(tasks, dof):  # type: ignore[no-untyped-def]
     """Scratch of one attempt (see :func:`_attempt`)."""
     K = tasks.span.shape[0]
@@ -343,7 +343,7 @@ def _distance(q, q0, cont):  # type: ignore[no-untyped-def]
     return math.sqrt(acc)
 
 
-@numba.njit(**INLINE)
+@numba.njit(**OPTS)   # once per target: not inlined (each inlined copy costs compile time)
 def _finish(b, p_t, R_t, tasks, st, S, out, tick):  # type: ignore[no-untyped-def]
     """Target ``b``'s result: continuous joints wrapped to ``(−π, π]`` (the error measured
     again when ``q`` moved: an attempt of one evaluation), then the largest kept norms over
@@ -355,8 +355,8 @@ def _finish(b, p_t, R_t, tasks, st, S, out, tick):  # type: ignore[no-untyped-de
             v = math.pi - np.mod(math.pi - q[i], 2.0 * math.pi)
             moved = moved or v != q[i]
             q[i] = v
-    if moved:
-        _attempt(q, p_t, R_t, tasks, st, 1, S, e, tick)
+    if moved:   # one evaluation (an int64, not the literal 1: that would compile anew)
+        _attempt(q, p_t, R_t, tasks, st, min(st.max_iter, 1), S, e, tick)
     pos, rot = 0.0, 0.0
     for k in range(tasks.span.shape[0]):
         pk, rk = _kept_norms(e, 6 * k, tasks.w[k])
