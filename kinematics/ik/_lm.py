@@ -132,7 +132,7 @@ def _scratch(tasks, dof):  # type: ignore[no-untyped-def]
         nmax = max(nmax, tasks.span[k, 2])
     na = dof if dof <= NORMAL_MAX else m
     return (np.empty((3, 4)), np.empty((nmax, 3)), np.empty((nmax, 3)), np.empty(3),
-            np.zeros(3), np.empty((4, 4)), np.empty((na, na)), np.empty(max(na, dof)),
+            np.zeros(3), np.empty((K, 4, 4)), np.empty((na, na)), np.empty(max(na, dof)),
             np.empty(dof), np.empty(dof, dtype=np.bool_), np.empty(dof), np.empty(dof),
             np.empty((m, dof)), np.empty((m, dof)), np.empty(m), np.empty(m), np.empty(m),
             np.empty(m), np.empty(3), np.empty((3, 3)), np.empty(6))
@@ -144,7 +144,7 @@ def _measure(q, p_t, R_t, tasks, st, S, J, e, r):  # type: ignore[no-untyped-def
     ``(K, 3, 3)``: weighted Jacobian ``J`` ``(6K, dof)``, error ``e`` and weighted residual
     ``r`` ``(6K,)`` (out). Returns ``(E, converged)``: ``E = ½ rᵀr`` and whether every task
     meets the tolerances on its kept axes (``w > 0``)."""
-    F, Zl, Ol, p, origin, T = S[0], S[1], S[2], S[3], S[4], S[5]
+    F, Zl, Ol, p, origin, T = S[0], S[1], S[2], S[3], S[4], S[5]   # T: (K, 4, 4)
     pt, Rt, e6 = S[18], S[19], S[20]
     K, dof = tasks.span.shape[0], q.shape[0]
     w = tasks.w
@@ -155,9 +155,9 @@ def _measure(q, p_t, R_t, tasks, st, S, J, e, r):  # type: ignore[no-untyped-def
             pt[i] = p_t[k, i]
             for j in range(3):
                 Rt[i, j] = R_t[k, i, j]
-        fkj_row(q, tasks.G[g0:g0 + n + 1], tasks.P[p0:p0 + n], origin, 0, T.reshape((1, 4, 4)),
+        fkj_row(q, tasks.G[g0:g0 + n + 1], tasks.P[p0:p0 + n], origin, 0, T,
                 J.reshape((K, 6, dof)), k, True, F, Zl, Ol, p, tasks.direct[k])
-        pose_error(T, pt, Rt, st.near_pi, e6)
+        pose_error(T[k], pt, Rt, st.near_pi, e6)
         a = 6 * k
         for i in range(6):
             e[a + i] = e6[i]
