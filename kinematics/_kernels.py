@@ -33,6 +33,7 @@ numba falls back to a per-user cache folder when the package folder is read-only
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba
 import numpy as np
@@ -770,7 +771,8 @@ def _pose_error(T, p_t, R_t, near_pi, e):  # type: ignore[no-untyped-def]
 
 # What the IK kernels (kinematics.ik._lm) build on, under public names: the compiler
 # options, the chain walk with its Jacobian (one row of a batch) and the pose error.
-OPTS, INLINE = _OPTS, _INLINE
+OPTS: dict[str, Any] = _OPTS
+INLINE: dict[str, Any] = _INLINE
 fkj_row, pose_error = _fkj, _pose_error
 
 

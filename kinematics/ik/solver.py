@@ -269,10 +269,11 @@ def _targets(robot: Robot, target_T: Any, link: Any, mask: Any
         robot.chain(k)  # raises on an unknown link (or None on a multi-tip robot)
     Ts = [_checks.pose(target_T[k], f"target_T[{k!r}]") for k in links]
     try:
-        batch = np.broadcast_shapes(*(T.shape[:-2] for T in Ts))
+        batch: tuple[int, ...] = np.broadcast_shapes(*[T.shape[:-2] for T in Ts])
     except ValueError:
-        raise ShapeError("target_T", "poses (..., 4, 4) whose batch shapes broadcast",
-                         tuple(T.shape for T in Ts)) from None
+        raise ShapeError(f"target_T[{links[-1]!r}]", "(..., 4, 4) whose batch broadcasts "
+                         f"with the other links' {[T.shape for T in Ts[:-1]]}",
+                         Ts[-1].shape) from None
     Tt = np.stack([np.broadcast_to(T, batch + (4, 4)) for T in Ts], axis=-3)
     if isinstance(mask, Mapping):
         unknown = [k for k in mask if k not in target_T]
