@@ -375,9 +375,9 @@ def first_attempts(q, p_t, R_t, tasks, st, q0, out, tick):  # type: ignore[no-un
             frame).
         tasks, st: :class:`Tasks`, :class:`Settings`.
         q0: ``(N, dof)`` reference of ``nearest``.
-        out: :class:`Outcome` (out; ``E`` inf, ``found`` False, ``need`` False on entry):
-            targets that need no restart (converged, hopeless, no seed, the time is out)
-            are finished; the others have ``need`` set.
+        out: :class:`Outcome` (out, every field set here): targets that need no restart
+            (converged, hopeless, no seed, the time is out) are finished; the others have
+            ``need`` set.
         tick: ``(2,)`` int64 clock state (zeros on entry; ``tick[0]``: time is out). Once
             the time is out the remaining targets get one evaluation (their seed's).
     """
@@ -389,16 +389,15 @@ def first_attempts(q, p_t, R_t, tasks, st, q0, out, tick):  # type: ignore[no-un
         out.iters[b] = k
         for i in range(dof):
             out.q[b, i] = q[b, i]
+        out.found[b], out.E[b], out.d[b], out.rank[b] = ok, math.inf, math.inf, -2
         if ok:
-            out.found[b] = True
             if st.nearest:
                 out.d[b], out.rank[b] = _distance(q[b], q0[b], tasks.cont), -1
         else:
             out.E[b] = E
-        if (st.restarts > 0 and (st.nearest or not ok) and tick[0] == 0
-                and not _hopeless(p_t[b], tasks, st)):
-            out.need[b] = True
-        else:
+        out.need[b] = (st.restarts > 0 and (st.nearest or not ok) and tick[0] == 0
+                       and not _hopeless(p_t[b], tasks, st))
+        if not out.need[b]:
             _finish(b, p_t[b], R_t[b], tasks, st, S, out, tick)
 
 

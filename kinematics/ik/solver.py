@@ -43,6 +43,7 @@ allocated on long chains. ``max_time`` is checked inside the kernels, between ev
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 import weakref
@@ -65,6 +66,8 @@ Array = NDArray[np.float64]
 _MU_MIN = 0.1  # floor of the damping multiplier μ
 _NEAR_PI = math.pi - 1e-6  # rotation angles above this take the log map's eigenvector branch
 _NORMAL_CAP = 2**30  # bytes the step's normal matrix may take
+_ONES = np.ones((1, 6))
+_ONES.setflags(write=False)
 
 
 @dataclass(frozen=True)
@@ -225,7 +228,6 @@ def solve(
                              q_start.shape) from None
     N, K = math.prod(batch), len(links)
     tasks = _tasks(preps, W)
-    _check_normal(dof, K)
     flat = Tt.reshape(N, K, 4, 4)
     p_t = np.ascontiguousarray(flat[:, :, :3, 3])
     R_t = np.ascontiguousarray(flat[:, :, :3, :3])
@@ -236,14 +238,30 @@ def solve(
     out = _outcome(N, dof, K)
     tick = np.zeros(2, dtype=np.int64)
     lm = _kernels()
+    t_first = time.perf_counter()
     lm.first_attempts(q, p_t, R_t, tasks, st, q_ref, out, tick)
     if out.need.any():
-        if time.perf_counter() > deadline:
-            tick[0] = 1
-        seeds = (np.empty((0, dof)) if tick[0] else
-                 robot.random_q(opts.restarts, seed=opts.seed, margin=0.02))
+        count = _seeds_needed(opts.restarts, deadline, t_first, int(out.iters.sum()), tick)
+        seeds = robot.random_q(count, seed=opts.seed, margin=0.02)
         lm.restarts(np.flatnonzero(out.need), p_t, R_t, tasks, st, seeds, q_ref, out, tick)
     return _result(out, batch, dof)
+
+
+def _seeds_needed(restarts: int, deadline: float, t_first: float, evaluations: int,
+                  tick: NDArray[np.int64]) -> int:
+    """How many of the restart seeds to draw: all of them without a deadline; none once it
+    has passed (``tick[0]`` set); else no more than the remaining time could use with one
+    evaluation per attempt at 4 × the first attempts' pace, plus 64. The seeds are a
+    prefix of the fixed sequence (``random_q(k)`` is ``random_q(n)[:k]``), and drawing
+    ``restarts × dof`` numbers could by itself outlast a short budget on a long chain."""
+    if math.isinf(deadline):
+        return restarts
+    now = time.perf_counter()
+    if now > deadline:
+        tick[0] = 1
+        return 0
+    pace = (now - t_first) / max(evaluations, 1)
+    return min(restarts, int(4.0 * (deadline - now) / max(pace, 1e-9)) + 64)
 
 
 # ----------------------------------------------------------------------------- set-up
@@ -258,7 +276,7 @@ def _targets(robot: Robot, target_T: Any, link: Any, mask: Any
     if not isinstance(target_T, Mapping):
         Tt = _checks.pose(target_T, "target_T")
         robot.chain(link)  # raises on an unknown link
-        return [link], Tt[..., None, :, :], mask_weights(mask)[None]
+        return [link], Tt[..., None, :, :], _ONES if mask is None else mask_weights(mask)[None]
     if not target_T:
         raise InvalidValueError("target_T: an empty mapping; expected {link: (4, 4) pose}")
     if link is not None:
@@ -342,7 +360,7 @@ def _prepared(robot: Robot, link: Any) -> _Prepared:
 def _tasks(preps: Sequence[_Prepared], W: Array) -> Any:
     """The :class:`~kinematics.ik._lm.Tasks` of the links ``preps`` with weights ``W``."""
     if len(preps) == 1:
-        return preps[0].one._replace(w=np.ascontiguousarray(W))
+        return preps[0].one if W is _ONES else preps[0].one._replace(w=np.ascontiguousarray(W))
     span = np.zeros((len(preps), 3), dtype=np.int64)
     g = p = 0
     for k, pr in enumerate(preps):
@@ -366,9 +384,12 @@ def _check_normal(dof: int, K: int) -> None:
             f"{_NORMAL_CAP / 2**30:.0f} GiB cap; expected fewer links per solve")
 
 
+@functools.lru_cache(maxsize=64)
 def _settings(opts: IKOptions, deadline: float, dof: int, K: int) -> Any:
     """The kernels' :class:`~kinematics.ik._lm.Settings`; the clock is read about every
-    20 µs of work (a rough count of one evaluation's multiply-adds)."""
+    20 µs of work (a rough count of one evaluation's multiply-adds). Refuses a step whose
+    normal matrix would exceed :data:`_NORMAL_CAP`."""
+    _check_normal(dof, K)
     lm = _kernels()
     work = 6 * K * (dof + 6) + (dof**3 // 6 if dof <= lm.NORMAL_MAX else 36 * K * K * dof)
     return lm.Settings(opts.tol_pos, opts.tol_rot, opts.damping_bias, _MU_MIN, _NEAR_PI,
@@ -377,12 +398,12 @@ def _settings(opts: IKOptions, deadline: float, dof: int, K: int) -> Any:
 
 
 def _outcome(N: int, dof: int, K: int) -> Any:
-    """An empty :class:`~kinematics.ik._lm.Outcome` of ``N`` targets."""
+    """An :class:`~kinematics.ik._lm.Outcome` of ``N`` targets (uninitialised: the kernels
+    set every field)."""
     return _kernels().Outcome(
-        np.empty((N, dof)), np.empty((N, 6 * K)), np.full(N, np.inf),
-        np.zeros(N, dtype=bool), np.full(N, np.inf), np.full(N, -2, dtype=np.int64),
-        np.zeros(N, dtype=np.int64), np.zeros(N, dtype=bool), np.empty(N), np.empty(N),
-        np.zeros(N, dtype=bool))
+        np.empty((N, dof)), np.empty((N, 6 * K)), np.empty(N), np.empty(N, dtype=bool),
+        np.empty(N), np.empty(N, dtype=np.int64), np.empty(N, dtype=np.int64),
+        np.empty(N, dtype=bool), np.empty(N), np.empty(N), np.empty(N, dtype=bool))
 
 
 def _result(out: Any, batch: tuple[int, ...], dof: int) -> IKResult:
@@ -399,10 +420,16 @@ def _result(out: Any, batch: tuple[int, ...], dof: int) -> IKResult:
     return IKResult(q, *(f.reshape(batch) for f in fields))
 
 
+_LM: Any = None
+
+
 def _kernels() -> Any:
     """:mod:`kinematics.ik._lm` (numba is imported on first use, not at import; the
     engine's kernels first, which sets numba's cache folder)."""
-    _engine.compiled_kernels()
-    from . import _lm
+    global _LM
+    if _LM is None:
+        _engine.compiled_kernels()
+        from . import _lm
 
-    return _lm
+        _LM = _lm
+    return _LM
