@@ -373,14 +373,16 @@ def first_attempts(q, p_t, R_t, tasks, st, q0, out, tick):  # type: ignore[no-un
         q: ``(N, dof)`` first seeds inside the limits [rad or m] (overwritten).
         p_t, R_t: ``(N, K, 3)`` target positions [m] and ``(N, K, 3, 3)`` rotations (base
             frame).
-        tasks, st: :class:`Tasks`, :class:`Settings`.
+        tasks, st: the fields of :class:`Tasks`, :class:`Settings` as plain tuples (numba
+            types a named tuple argument on a slow path: ~7 µs a call).
         q0: ``(N, dof)`` reference of ``nearest``.
-        out: :class:`Outcome` (out, every field set here): targets that need no restart
-            (converged, hopeless, no seed, the time is out) are finished; the others have
-            ``need`` set.
+        out: the fields of :class:`Outcome` (out, every field set here): targets that need
+            no restart (converged, hopeless, no seed, the time is out) are finished; the
+            others have ``need`` set.
         tick: ``(2,)`` int64 clock state (zeros on entry; ``tick[0]``: time is out). Once
             the time is out the remaining targets get one evaluation (their seed's).
     """
+    tasks, st, out = Tasks(*tasks), Settings(*st), Outcome(*out)
     N, dof = q.shape
     S = _scratch(tasks, dof)
     for b in range(N):
@@ -506,6 +508,7 @@ def _restart(b, p_t, R_t, tasks, st, seeds, q0, out, S, W, tick):  # type: ignor
 def restarts(todo, p_t, R_t, tasks, st, seeds, q0, out, tick):  # type: ignore[no-untyped-def]
     """The restarts of the targets ``todo`` ``(M,)`` (those with ``out.need``; arguments as
     in :func:`first_attempts`), from the seeds ``(restarts, dof)``, then their results."""
+    tasks, st, out = Tasks(*tasks), Settings(*st), Outcome(*out)
     dof = seeds.shape[1]
     S = _scratch(tasks, dof)
     m = 6 * tasks.span.shape[0]

@@ -239,11 +239,13 @@ def solve(
     tick = np.zeros(2, dtype=np.int64)
     lm = _kernels()
     t_first = time.perf_counter()
-    lm.first_attempts(q, p_t, R_t, tasks, st, q_ref, out, tick)
+    flat_out = tuple(out)   # plain tuples: numba types named ones on a slow path
+    lm.first_attempts(q, p_t, R_t, tasks, st, q_ref, flat_out, tick)
     if out.need.any():
         count = _seeds_needed(opts.restarts, deadline, t_first, int(out.iters.sum()), tick)
         seeds = robot.random_q(count, seed=opts.seed, margin=0.02)
-        lm.restarts(np.flatnonzero(out.need), p_t, R_t, tasks, st, seeds, q_ref, out, tick)
+        lm.restarts(np.flatnonzero(out.need), p_t, R_t, tasks, st, seeds, q_ref, flat_out,
+                    tick)
     return _result(out, batch, dof)
 
 
@@ -318,6 +320,7 @@ class _Prepared:
     mid: Array                # (dof,) default first seed
     cont: NDArray[np.bool_]   # (dof,) continuous joints
     one: Any                  # the lm.Tasks of this link alone, unweighted
+    flat: tuple[Any, ...]     # one as a plain tuple (what the kernels take)
 
 
 _PREPARED: weakref.WeakKeyDictionary[Robot, dict[Any, _Prepared]] = (
@@ -352,25 +355,28 @@ def _prepared(robot: Robot, link: Any) -> _Prepared:
     lm = _kernels()
     one = lm.Tasks(G, P, np.array([[0, 0, chain.n]], dtype=np.int64), np.array([direct]),
                    np.ones((1, 6)), np.array([reach]), lo, hi, cont)
-    prep = _Prepared(chain, G, P, direct, reach, lo, hi, mid, cont, one)
+    prep = _Prepared(chain, G, P, direct, reach, lo, hi, mid, cont, one, tuple(one))
     per[link] = prep
     return prep
 
 
-def _tasks(preps: Sequence[_Prepared], W: Array) -> Any:
-    """The :class:`~kinematics.ik._lm.Tasks` of the links ``preps`` with weights ``W``."""
+def _tasks(preps: Sequence[_Prepared], W: Array) -> tuple[Any, ...]:
+    """The :class:`~kinematics.ik._lm.Tasks` of the links ``preps`` with weights ``W``, as
+    the plain tuple the kernels take."""
     if len(preps) == 1:
-        return preps[0].one if W is _ONES else preps[0].one._replace(w=np.ascontiguousarray(W))
+        if W is _ONES:
+            return preps[0].flat
+        return tuple(preps[0].one._replace(w=np.ascontiguousarray(W)))
     span = np.zeros((len(preps), 3), dtype=np.int64)
     g = p = 0
     for k, pr in enumerate(preps):
         span[k] = g, p, pr.chain.n
         g, p = g + pr.chain.n + 1, p + pr.chain.n
-    return preps[0].one._replace(
+    return tuple(preps[0].one._replace(
         G=np.ascontiguousarray(np.concatenate([pr.G for pr in preps])),
         P=np.ascontiguousarray(np.concatenate([pr.P for pr in preps])).reshape(p, 4),
         span=span, direct=np.array([pr.direct for pr in preps]),
-        w=np.ascontiguousarray(W), reach=np.array([pr.reach for pr in preps]))
+        w=np.ascontiguousarray(W), reach=np.array([pr.reach for pr in preps])))
 
 
 def _check_normal(dof: int, K: int) -> None:
@@ -386,15 +392,15 @@ def _check_normal(dof: int, K: int) -> None:
 
 @functools.lru_cache(maxsize=64)
 def _settings(opts: IKOptions, deadline: float, dof: int, K: int) -> Any:
-    """The kernels' :class:`~kinematics.ik._lm.Settings`; the clock is read about every
-    20 µs of work (a rough count of one evaluation's multiply-adds). Refuses a step whose
-    normal matrix would exceed :data:`_NORMAL_CAP`."""
+    """The kernels' :class:`~kinematics.ik._lm.Settings` (a plain tuple); the clock is read
+    about every 20 µs of work (a rough count of one evaluation's multiply-adds). Refuses a
+    step whose normal matrix would exceed :data:`_NORMAL_CAP`."""
     _check_normal(dof, K)
     lm = _kernels()
     work = 6 * K * (dof + 6) + (dof**3 // 6 if dof <= lm.NORMAL_MAX else 36 * K * K * dof)
-    return lm.Settings(opts.tol_pos, opts.tol_rot, opts.damping_bias, _MU_MIN, _NEAR_PI,
-                       opts.max_iter, opts.patience, opts.restarts, opts.nearest, deadline,
-                       max(1, 20_000 // work))
+    return tuple(lm.Settings(opts.tol_pos, opts.tol_rot, opts.damping_bias, _MU_MIN,
+                             _NEAR_PI, opts.max_iter, opts.patience, opts.restarts,
+                             opts.nearest, deadline, max(1, 20_000 // work)))
 
 
 def _outcome(N: int, dof: int, K: int) -> Any:
