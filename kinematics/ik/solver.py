@@ -208,8 +208,8 @@ def solve(
     """
     start = time.perf_counter()
     _checks.robot(robot)
-    opts = IKOptions(seed, tol_pos, tol_rot, max_iter, restarts, patience, damping_bias,
-                     max_time, nearest)
+    opts = _options(seed, tol_pos, tol_rot, max_iter, restarts, patience, damping_bias,
+                    max_time, nearest)
     opts.check_seeds(robot.dof)
     links, Tt, W = _targets(robot, target_T, link, mask)
     batch = Tt.shape[:-3]
@@ -267,6 +267,24 @@ def _seeds_needed(restarts: int, deadline: float, t_first: float, evaluations: i
 
 
 # ----------------------------------------------------------------------------- set-up
+
+
+_OPTIONS: dict[tuple[Any, ...], IKOptions] = {}
+
+
+def _options(*args: Any) -> IKOptions:
+    """``IKOptions(*args)``, the validated object reused when the same arguments (same
+    types and values) come again: validation costs ~5 µs, a sizable part of a solve."""
+    try:
+        key = tuple((type(a), a) for a in args)
+        hit = _OPTIONS.get(key)
+    except TypeError:   # an unhashable argument: IKOptions will say what is wrong
+        return IKOptions(*args)
+    if hit is None:
+        hit = IKOptions(*args)
+        if len(_OPTIONS) < 256:
+            _OPTIONS[key] = hit
+    return hit
 
 
 def _targets(robot: Robot, target_T: Any, link: Any, mask: Any
