@@ -774,6 +774,13 @@ def _pose_error(T, p_t, R_t, near_pi, e):  # type: ignore[no-untyped-def]
         e[3], e[4], e[5] = x * theta, y * theta, z * theta
 
 
+# What the IK kernels (kinematics.ik._lm) build on, under public names: the compiler
+# options, the chain walk with its Jacobian (one row of a batch) and the pose error.
+OPTS: dict[str, Any] = _OPTS
+INLINE: dict[str, Any] = _INLINE
+fkj_row, pose_error = _fkj_rows, _pose_error
+
+
 
 @numba.njit(**_OPTS)
 def _saturate(q, qd, A, x, k, lim, cfg, dt, B, Q, s2, den):  # type: ignore[no-untyped-def]
@@ -1786,3 +1793,4 @@ def _prepare(namespace: dict[str, object]) -> None:
 
 
 _prepare(globals())
+prepare = _prepare   # for the other kernel modules (kinematics.ik._lm)
