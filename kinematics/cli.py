@@ -34,6 +34,7 @@ import json
 import math
 import os
 import re
+import signal
 import sys
 import time
 import warnings
@@ -77,16 +78,60 @@ class _IntermixedParser(argparse.ArgumentParser):
 
 
 def add_robot_arguments(p: argparse.ArgumentParser) -> None:
-    """``ROBOT`` (bundled name or URDF path), ``--base`` and ``--tip``: every command's
-    robot, read back by :func:`robot_from_args`."""
-    p.add_argument("robot", help=f"bundled robot ({', '.join(list_robots())}) or a URDF path")
+    """``ROBOT`` (bundled name or URDF path), ``--base``, ``--tip`` and ``--package-dir``:
+    every command's robot, read back by :func:`robot_from_args`."""
+    p.add_argument("robot", help=f"bundled robot ({', '.join(list_robots())}; any case) or a "
+                   "URDF/xacro path")
     p.add_argument("--base", help="base link (default: registry / URDF root)")
-    p.add_argument("--tip", help="tip link (default: registry / the single leaf)")
+    p.add_argument("--tip", help="tip link (default: registry / the single leaf; a file with "
+                   "several leaves: the default chain that `info` names)")
+    p.add_argument("--package-dir", action="append", default=[], metavar="DIR",
+                   help="folder holding ROS packages for a xacro's $(find pkg) and package:// "
+                   "(repeatable; ROS_PACKAGE_PATH is searched after these)")
+
+
+def _package_dirs(args: argparse.Namespace) -> list[str]:
+    """``--package-dir`` folders, then those of ``ROS_PACKAGE_PATH`` (``os.pathsep``
+    separated, as ROS sets it), without repeats."""
+    dirs = list(getattr(args, "package_dir", None) or [])
+    for d in dirs:
+        if not os.path.isdir(d):
+            raise InvalidValueError(f"--package-dir {d!r} is not a folder; expected a folder "
+                                    "holding ROS packages")
+    env = os.environ.get("ROS_PACKAGE_PATH", "").split(os.pathsep)
+    dirs += [d for d in env if d.strip() and os.path.isdir(d)]  # stale entries are common
+    return list(dict.fromkeys(dirs))
+
+
+def default_tip(robot: Robot) -> str:
+    """The tip of the default chain of a robot with several tips (a file whose tree
+    branches, loaded without ``--tip``): the tip moved by the most joints, the first in the
+    file's depth-first order on a tie. One rule for every command."""
+    if len(robot.tip_links) == 1:
+        return robot.tip_link
+    dof = [len(set(robot.chain(t).q_index.tolist())) for t in robot.tip_links]
+    return robot.tip_links[dof.index(max(dof))]
 
 
 def robot_from_args(args: argparse.Namespace) -> Robot:
-    """The robot named by :func:`add_robot_arguments`' options."""
-    return load_robot(args.robot, base=args.base, tip=args.tip)
+    """The robot named by :func:`add_robot_arguments`' options: one chain, the default one
+    (:func:`default_tip`) when the file has several tips and no ``--tip`` is given."""
+    return _robot_and_tips(args)[0]
+
+
+def _robot_and_tips(args: argparse.Namespace) -> tuple[Robot, tuple[str, ...]]:
+    """:func:`robot_from_args` and every tip the file offers below the base."""
+    kw: dict[str, Any] = {}
+    dirs = _package_dirs(args)
+    if dirs and str(args.robot).endswith(".xacro"):
+        kw["package_dirs"] = dirs
+    robot = load_robot(args.robot, base=args.base, tip=args.tip, **kw)
+    tips = robot.tip_links
+    if args.tip is None and len(tips) > 1:
+        with warnings.catch_warnings():  # the file's warnings were shown by the first load
+            warnings.simplefilter("ignore")
+            robot = load_robot(args.robot, base=robot.base_link, tip=default_tip(robot), **kw)
+    return robot, tips
 
 
 _API_WORDS = re.compile(r"(?<![\w-])(tip|base|link|voxel|orientations|samples|workers|chunk)="
@@ -149,23 +194,51 @@ def _q_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
-def _q(robot: Robot, values: list[float]) -> np.ndarray:
-    return robot.check_q(np.zeros(robot.dof) if not values else np.array(values))
+def _q(robot: Robot, values: list[float] | None, option: str = "") -> np.ndarray:
+    """Joint values from the command line (none: all zero); a wrong count is said in plain
+    words: ``panda has 7 joints (panda_joint1, ...), got 3 values``."""
+    if values and len(values) != robot.dof:
+        names = ", ".join(robot.joint_names)
+        raise InvalidValueError(
+            f"{option + ': ' if option else ''}{robot.name} has {robot.dof} "
+            f"joint{'s' if robot.dof != 1 else ''} ({names}), got {len(values)} "
+            f"value{'s' if len(values) != 1 else ''}; expected one value per joint "
+            "[rad or m]")
+    return robot.check_q(np.zeros(robot.dof) if not values else np.array(values),
+                         option or "q")
+
+
+def _note_limits(robot: Robot, q: np.ndarray, prog: str) -> None:
+    """One stderr note per joint value beyond its limit (the result is still printed)."""
+    lo, hi = robot.joint_limits[:, 0], robot.joint_limits[:, 1]
+    for i in np.flatnonzero((q < lo) | (q > hi)):
+        unit = "m" if robot.joint_types[i] == "prismatic" else "rad"
+        print(f"{prog}: note: joint {robot.joint_names[i]!r} = {q[i]:g} {unit} is beyond its "
+              f"limits [{lo[i]:g}, {hi[i]:g}] {unit}; computed anyway", file=sys.stderr)
 
 
 def _fmt_matrix(M: np.ndarray) -> str:
     return "\n".join("  " + " ".join(f"{v:+.6f}" for v in row) for row in M)
 
 
+def _unit(robot: Robot, i: int, per: str = "") -> str:
+    return ("m" if robot.joint_types[i] == "prismatic" else "rad") + per
+
+
 def cmd_info(args: argparse.Namespace) -> int:
-    robot = robot_from_args(args)
+    robot, tips = _robot_and_tips(args)
+    others = [t for t in tips if t != robot.tip_link] if len(tips) > 1 else []
+    how = (f"{robot.base_link} -> {robot.tip_link}, the tip moved by the most joints of "
+           f"the file's {len(tips)} tips ({', '.join(tips)}); choose another with --tip LINK "
+           f"({', '.join(others)})" if others else None)
     if args.json:
         print(json.dumps({
             "name": robot.name, "source": robot.source, "dof": robot.dof,
             "base": robot.base_link, "tip": robot.tip_link,
+            "tips": list(tips), "default_chain": how,
             "chain": list(robot.link_names),
             "joints": [{"name": n, "type": t, "lower": lo, "upper": hi, "velocity": v,
-                        "effort": e}
+                        "effort": e, "unit": "m" if t == "prismatic" else "rad"}
                        for n, t, (lo, hi), v, e in zip(robot.joint_names, robot.joint_types,
                                                        robot.joint_limits.tolist(),
                                                        robot.velocity_limits.tolist(),
@@ -175,14 +248,21 @@ def cmd_info(args: argparse.Namespace) -> int:
         }, indent=2))
         return EXIT_OK
     print(f"{robot.name}: {robot.dof} joints, {robot.base_link} -> {robot.tip_link}")
+    if how:
+        print(f"default chain: {how}")
     print(f"source: {robot.source}")
     print(f"chain:  {' -> '.join(robot.link_names)}")
-    print(f"{'joint':<24} {'type':<11} {'lower':>9} {'upper':>9} {'vel':>8} {'effort':>8}")
-    for n, t, (lo, hi), v, e in zip(robot.joint_names, robot.joint_types, robot.joint_limits,
-                                    robot.velocity_limits, robot.effort_limits, strict=True):
-        print(f"{n:<24} {t:<11} {lo:>9.4f} {hi:>9.4f} {v:>8.3f} {e:>8.1f}")
+    print(f"{'joint':<24} {'type':<11} {'lower':>9} {'upper':>9} {'unit':<4} "
+          f"{'velocity':>10} {'effort':>10}")
+    for i, (n, t, (lo, hi), v, e) in enumerate(zip(
+            robot.joint_names, robot.joint_types, robot.joint_limits, robot.velocity_limits,
+            robot.effort_limits, strict=True)):
+        print(f"{n:<24} {t:<11} {lo:>9.4f} {hi:>9.4f} {_unit(robot, i):<4} "
+              f"{v:>6.3f} {_unit(robot, i, '/s'):<5} {e:>6.1f} "
+              f"{'N' if t == 'prismatic' else 'N·m'}")
     for k, (leader, m, o) in robot.mimic.items():
-        print(f"mimic: {k} = {m:g} * {leader} + {o:g}")
+        j = robot.joint_names.index(leader)
+        print(f"mimic: {k} = {m:g} * {leader} + {o:g} {_unit(robot, j)}")
     print(f"reach (upper bound): {robot.reach:.4f} m")
     return EXIT_OK
 
@@ -191,6 +271,7 @@ def cmd_fk(args: argparse.Namespace) -> int:
     robot = robot_from_args(args)
     q = _q(robot, args.q)
     T = fk(robot, q, args.link)
+    _note_limits(robot, q, "kinematics fk")
     if args.json:
         print(json.dumps({"link": args.link or robot.tip_link, "q": q.tolist(),
                           "T": T.tolist()}))
@@ -204,21 +285,26 @@ def cmd_jacobian(args: argparse.Namespace) -> int:
     robot = robot_from_args(args)
     q = _q(robot, args.q)
     J = jacobian(robot, q, args.link, args.reference)
+    _note_limits(robot, q, "kinematics jacobian")
+    s = np.linalg.svd(J, compute_uv=False)
     if args.json:
         print(json.dumps({"link": args.link or robot.tip_link, "reference": args.reference,
                           "q": q.tolist(), "J": J.tolist(),
                           "rows": ["vx", "vy", "vz", "wx", "wy", "wz"],
-                          "columns": list(robot.joint_names)}))
+                          "columns": list(robot.joint_names), "sigma": s.tolist()}))
     else:
         print(f"J ({args.reference} reference, rows vx vy vz wx wy wz; "
               f"columns {', '.join(robot.joint_names)}):")
         print(_fmt_matrix(J))
-        s = np.linalg.svd(J, compute_uv=False)
         print(f"sigma: {' '.join(f'{v:.6g}' for v in s)}")
     return EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    if args.json:
+        print(json.dumps([{"name": name, "summary": robots.REGISTRY[name].summary}
+                          for name in list_robots()], indent=2))
+        return EXIT_OK
     for name in list_robots():
         print(f"{name:<10} {robots.REGISTRY[name].summary}")
     return EXIT_OK
@@ -244,13 +330,19 @@ def _target_from_args(args: argparse.Namespace) -> np.ndarray:
     T = np.eye(4)
     T[:3, 3] = args.xyz
     if args.rpy is not None:
+        big = [v for v in args.rpy if math.isfinite(v) and abs(v) > 2 * math.pi]
+        if big:
+            raise InvalidValueError(f"--rpy {' '.join(f'{v:g}' for v in args.rpy)}: "
+                                    f"{big[0]:g} is beyond 2π; expected radians (degrees? "
+                                    f"{big[0]:g}° = {math.radians(big[0]):.6g} rad)")
         T[:3, :3] = rpy_to_matrix(np.array(args.rpy, dtype=float))
     elif args.quat is not None:
         w, x, y, z = args.quat
         n = math.sqrt(w * w + x * x + y * y + z * z)
-        if not (math.isfinite(n) and n > 1e-9):
-            raise InvalidValueError(f"--quat {args.quat}: expected a non-zero quaternion "
-                                    "W X Y Z")
+        if not (math.isfinite(n) and abs(n - 1.0) <= 1e-6):
+            raise InvalidValueError(f"--quat {' '.join(f'{v:g}' for v in args.quat)}: norm "
+                                    f"{n:.6g}; expected a unit quaternion W X Y Z (norm 1 "
+                                    "within 1e-6)")
         w, x, y, z = w / n, x / n, y / n, z / n
         T[:3, :3] = [[1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
                      [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
@@ -269,7 +361,7 @@ def cmd_ik(args: argparse.Namespace) -> int:
 
     robot = robot_from_args(args)
     T = _target_from_args(args)
-    q0 = None if args.q0 is None else robot.check_q(np.array(args.q0), "--q0")
+    q0 = None if args.q0 is None else _q(robot, args.q0, "--q0")
     kw: dict[str, Any] = {}
     if args.position_only:
         kw["mask"] = [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
@@ -286,7 +378,7 @@ def cmd_ik(args: argparse.Namespace) -> int:
         print("  " + " ".join(f"{v:+.6f}" for v in res.q))
         print(f"{'converged' if ok else 'NOT converged'}: position error "
               f"{float(res.pos_error):.3g} m, orientation error {float(res.rot_error):.3g} rad "
-              f"({int(res.iterations)} evaluations)")
+              f"({int(res.iterations)} iterations)")
     if not ok:
         print(f"kinematics ik: not converged to --tol-pos {args.tol_pos:g} m / --tol-rot "
               f"{args.tol_rot:g} rad (target out of reach or limits?)", file=sys.stderr)
@@ -419,6 +511,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sub.add_parser(name, parents=[common], **kw)
 
     p = add("list", help="list the bundled robots")
+    p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_list)
 
     p = add("info", help="joints, limits and chain of a robot")
