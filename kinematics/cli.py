@@ -36,6 +36,7 @@ import os
 import re
 import signal
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -138,8 +139,17 @@ _API_WORDS = re.compile(r"(?<![\w-])(tip|base|link|voxel|orientations|samples|wo
                         r"(\[\.\.\.\])?(?!\.\.\.>)(?!\")")
 
 
+_PACKAGE_WORDS = (("no package_dirs were given", "no --package-dir was given and "
+                   "ROS_PACKAGE_PATH finds none"),
+                  ("in package_dirs", "with --package-dir DIR (or ROS_PACKAGE_PATH)"),
+                  ("searched package_dirs", "searched --package-dir/ROS_PACKAGE_PATH"))
+
+
 def _cli_words(message: str) -> str:
-    """An API error message in CLI words: ``tip=`` -> ``--tip``, ``link=`` -> ``--link``."""
+    """An API error message in CLI words: ``tip=`` -> ``--tip``, ``link=`` -> ``--link``,
+    ``package_dirs`` -> ``--package-dir``."""
+    for api, cli in _PACKAGE_WORDS:
+        message = message.replace(api, cli)
     return _API_WORDS.sub(lambda m: f"--{m.group(1)}" + (" " if m.end() < len(message)
                                                           and message[m.end()] not in " )"
                                                           else ""), message)
@@ -163,6 +173,69 @@ def _check_out(path: str | os.PathLike[str], option: str = "--out") -> Path:
         raise InvalidValueError(f"{option} {str(out)!r} is not a writable folder "
                                 f"({exc.strerror or exc})") from None
     return out
+
+
+#: Files whose presence says a run succeeded, per command; an interrupted run marks them.
+_CLAIMS = {"simulate": ("metrics.json", "report.html"),
+           "report": ("summary.json", "report.html"),
+           "reach": ("summary.json", "report.html")}
+_INTERRUPTED_BANNER = ("<p style='background:#fdd;border:2px solid #c00;padding:.5em'>"
+                       "<b>INTERRUPTED</b>: this run was stopped (Ctrl-C) before it finished; "
+                       "its numbers are incomplete and claim nothing.</p>")
+
+
+@contextlib.contextmanager
+def _marked_if_interrupted(out: Path, command: str) -> Iterator[None]:
+    """Run a command that writes into ``out``; on Ctrl-C (at any point, also half-way
+    through a write) mark every result file of :data:`_CLAIMS` present in ``out`` as
+    interrupted before re-raising: JSON gets ``"interrupted": true`` (and ``"passed":
+    false``), HTML a banner. Each mark is written atomically (temporary file, rename);
+    a second Ctrl-C waits until the marks are written."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
+        try:
+            for name in _CLAIMS[command]:
+                _mark_interrupted(out / name)
+        finally:
+            if in_main:
+                signal.signal(signal.SIGINT, previous)
+        raise
+
+
+def _mark_interrupted(path: Path) -> None:
+    """Mark one result file as coming from an interrupted run (see
+    :func:`_marked_if_interrupted`); missing files stay missing."""
+    if not path.is_file():
+        return
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    if path.suffix == ".json":
+        try:
+            data = json.loads(text)
+        except ValueError:  # cut half-way through the write
+            data = None
+        data = data if isinstance(data, dict) else {}
+        data["interrupted"] = True
+        if "passed" in data:
+            data["passed"] = False
+        text = json.dumps(data, indent=2) + "\n"
+    elif _INTERRUPTED_BANNER not in text:
+        m = re.search(r"<body[^>]*>", text)
+        at = m.end() if m else 0
+        text = text[:at] + _INTERRUPTED_BANNER + text[at:]
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+            path.unlink()  # better no file than a claim of success
 
 
 def _check_display(option: str = "--gui") -> None:
@@ -387,11 +460,18 @@ def cmd_ik(args: argparse.Namespace) -> int:
 
 
 def cmd_reach(args: argparse.Namespace) -> int:
+    """``kinematics reach``; an interrupted run marks its results (see
+    :func:`_marked_if_interrupted`)."""
+    robot = robot_from_args(args)
+    out = _check_out(args.out)
+    with _marked_if_interrupted(out, "reach"):
+        return _reach(args, robot, out)
+
+
+def _reach(args: argparse.Namespace, robot: Robot, out: Path) -> int:
     from .reachability import estimate, reachability_map
     from .report import write_reach_report
 
-    robot = robot_from_args(args)
-    out = _check_out(args.out)
     est = estimate(robot, voxel=args.voxel, orientations=args.orientations,
                    workers=args.workers or (None if args.scheduler is None else 1),
                    seed=args.seed, calibration=0 if args.no_estimate else 200)
@@ -432,10 +512,8 @@ def _no_render(robot: Robot, q: np.ndarray) -> tuple[bytes | None, str]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """``kinematics report``: 0 ok; bad input raises a :class:`~kinematics.KinematicsError`."""
-    from .report import load_trajectory, make_report
-    from .report.singularity import Renderer
-
+    """``kinematics report``: 0 ok; bad input raises a :class:`~kinematics.KinematicsError`;
+    an interrupted run marks its results (see :func:`_marked_if_interrupted`)."""
     robot = robot_from_args(args)
     if args.samples < 1:
         raise InvalidValueError(f"--samples {args.samples}: expected a positive integer")
@@ -443,6 +521,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise InvalidValueError(f"--encoder-noise {args.encoder_noise}: expected a standard "
                                 "deviation >= 0 [rad]")
     out = _check_out(args.out)
+    with _marked_if_interrupted(out, "report"):
+        return _report(args, robot, out)
+
+
+def _report(args: argparse.Namespace, robot: Robot, out: Path) -> int:
+    from .report import load_trajectory, make_report
+    from .report.singularity import Renderer
+
     q = t = None
     if args.trajectory is not None:
         q, t = load_trajectory(args.trajectory, robot)
@@ -469,14 +555,20 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     """``kinematics simulate``: 0 every bar met, 1 a bar failed; bad input raises a
-    :class:`~kinematics.KinematicsError`."""
-    from .sims.report import write_outputs
-    from .sims.simulate import format_summary, simulate
-
+    :class:`~kinematics.KinematicsError`; an interrupted run marks its results (see
+    :func:`_marked_if_interrupted`)."""
     robot = robot_from_args(args)
     if args.gui:
         _check_display()
     out = _check_out(args.out or Path("out") / "simulate" / Path(args.robot).stem)
+    with _marked_if_interrupted(out, "simulate"):
+        return _simulate(args, robot, out)
+
+
+def _simulate(args: argparse.Namespace, robot: Robot, out: Path) -> int:
+    from .sims.report import write_outputs
+    from .sims.simulate import format_summary, simulate
+
     scenarios = SCENARIOS if args.scenario == "all" else (args.scenario,)
     result = simulate(robot, scenarios, duration=args.duration, dt=args.dt, seed=args.seed,
                       gui=args.gui, bars=Bars(tracking_rms_m=args.tracking_bar),
