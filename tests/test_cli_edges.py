@@ -13,7 +13,6 @@ import pytest
 
 import kinematics as kin
 from kinematics.cli import main
-from kinematics.exceptions import did_you_mean, nearest_names
 
 PKGS = Path(__file__).parent / "data" / "xacro" / "pkgs"
 
@@ -48,6 +47,8 @@ def _err(capsys: pytest.CaptureFixture[str]) -> str:
 # --- names ---------------------------------------------------------------------------
 
 def test_nearest_names_helper() -> None:
+    from kinematics.exceptions import did_you_mean, nearest_names
+
     assert nearest_names("pnada", kin.list_robots())[0] == "panda"
     assert did_you_mean("UR5", kin.list_robots()) == "ur5"
     assert did_you_mean("qwertyuiop", kin.list_robots()) is None
