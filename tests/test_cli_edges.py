@@ -358,3 +358,13 @@ def test_reach_interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert main(["reach", "planar2r", "--out", str(tmp_path), "--quiet", "--no-estimate",
                  "--voxel", "0.5", "--orientations", "1"]) == 130
     _assert_marked(tmp_path, "summary.json")
+
+
+def test_unknown_joint_did_you_mean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    csv = tmp_path / "traj.csv"
+    csv.write_text("t,joint1,joitn2\n0,0,0\n0.1,0.1,0.1\n")
+    assert main(["report", "planar2r", "--trajectory", str(csv), "--out",
+                 str(tmp_path / "out"), "--quiet", "--no-render"]) == 2
+    err = _err(capsys)
+    assert "unknown column 'joitn2' (did you mean 'joint2'?)" in err
+    assert "['joint2', 'joint1']" in err and err.count("\n") == 1
