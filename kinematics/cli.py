@@ -68,6 +68,11 @@ class _IntermixedParser(argparse.ArgumentParser):
 
     _intermixing = False
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # negative numbers are values, also in exponent form (-1e-14, as printed by fk)
+        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
         if self._intermixing:
             return super().parse_known_args(args, namespace)
@@ -106,12 +111,21 @@ def _package_dirs(args: argparse.Namespace) -> list[str]:
 
 def default_tip(robot: Robot) -> str:
     """The tip of the default chain of a robot with several tips (a file whose tree
-    branches, loaded without ``--tip``): the tip moved by the most joints, the first in the
-    file's depth-first order on a tie. One rule for every command."""
+    branches, loaded without ``--tip``); one rule for every command: the tip moved by the
+    most revolute joints, then by the fewest prismatic ones (a gripper's sliding fingers do
+    not lengthen an arm; a robot of prismatic joints only takes the most), then the first in
+    the file's depth-first order."""
     if len(robot.tip_links) == 1:
         return robot.tip_link
-    dof = [len(set(robot.chain(t).q_index.tolist())) for t in robot.tip_links]
-    return robot.tip_links[dof.index(max(dof))]
+
+    def key(tip: str) -> tuple[int, int]:
+        moved = set(robot.chain(tip).q_index.tolist())
+        revolute = sum(robot.joint_types[i] != "prismatic" for i in moved)
+        prismatic = len(moved) - revolute
+        return revolute, prismatic if revolute == 0 else -prismatic
+
+    keys = [key(t) for t in robot.tip_links]
+    return robot.tip_links[keys.index(max(keys))]
 
 
 def robot_from_args(args: argparse.Namespace) -> Robot:
@@ -301,9 +315,9 @@ def _unit(robot: Robot, i: int, per: str = "") -> str:
 def cmd_info(args: argparse.Namespace) -> int:
     robot, tips = _robot_and_tips(args)
     others = [t for t in tips if t != robot.tip_link] if len(tips) > 1 else []
-    how = (f"{robot.base_link} -> {robot.tip_link}, the tip moved by the most joints of "
-           f"the file's {len(tips)} tips ({', '.join(tips)}); choose another with --tip LINK "
-           f"({', '.join(others)})" if others else None)
+    how = (f"{robot.base_link} -> {robot.tip_link}, the tip moved by the most revolute "
+           f"joints of the file's {len(tips)} tips ({', '.join(tips)}); choose another with "
+           f"--tip LINK ({', '.join(others)})" if others else None)
     if args.json:
         print(json.dumps({
             "name": robot.name, "source": robot.source, "dof": robot.dof,

@@ -16,8 +16,8 @@ from kinematics.cli import main
 
 PKGS = Path(__file__).parent / "data" / "xacro" / "pkgs"
 
-# An arm (base -> l1 -> l2 -> tool) among many decorative links, and a second branch
-# hanging off l1: a file with several tips.
+# An arm (base -> arm_link1 -> arm_link2 -> tool) among many decorative links, and a
+# camera on a pan joint off the base: a file with several tips.
 _DECOR = "".join(f'<link name="decor_{i:02d}"/><joint name="decor_{i:02d}_joint" '
                  f'type="fixed"><parent link="base"/><child link="decor_{i:02d}"/></joint>'
                  for i in range(40))
@@ -26,7 +26,7 @@ BRANCHING = f"""<robot name="branchy">
   <link name="camera"/>
   <joint name="j1" type="revolute"><parent link="base"/><child link="arm_link1"/>
     <axis xyz="0 0 1"/><limit lower="-1" upper="1" velocity="1" effort="1"/></joint>
-  <joint name="cam_joint" type="revolute"><parent link="arm_link1"/><child link="camera"/>
+  <joint name="cam_joint" type="revolute"><parent link="base"/><child link="camera"/>
     <axis xyz="0 1 0"/><limit lower="-1" upper="1" velocity="1" effort="1"/></joint>
   <joint name="j2" type="revolute"><parent link="arm_link1"/><child link="arm_link2"/>
     <origin xyz="0.5 0 0"/><axis xyz="0 0 1"/>
@@ -222,27 +222,31 @@ def test_info_gives_units(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
 
 # --- one default chain -----------------------------------------------------------------
 
-def _ur5_robot_urdf() -> Path:
+def _example_robot_data(rel: str) -> Path:
     try:
         root = importlib.metadata.distribution("example-robot-data").locate_file(
             "cmeel.prefix/share/example-robot-data/robots")
     except importlib.metadata.PackageNotFoundError:
         pytest.skip("example-robot-data not installed")
-    path = Path(str(root)) / "ur_description" / "urdf" / "ur5_robot.urdf"
+    path = Path(str(root)) / rel
     if not path.is_file():
-        pytest.skip("ur5_robot.urdf not in example-robot-data")
+        pytest.skip(f"{rel} not in example-robot-data")
     return path
 
 
-@pytest.mark.parametrize("which", ["branchy", "ur5_robot"])
+@pytest.mark.parametrize("which", ["branchy", "ur5_robot", "panda"])
 def test_one_default_chain_for_every_command(which: str, tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     if which == "branchy":
         path = tmp_path / "branchy.urdf"
         path.write_text(BRANCHING)
         tip, other, dof = "tool", "camera", 3
-    else:
-        path, tip, other, dof = _ur5_robot_urdf(), "ee_link", "tool0", 6
+    elif which == "ur5_robot":
+        path = _example_robot_data("ur_description/urdf/ur5_robot.urdf")
+        tip, other, dof = "ee_link", "tool0", 6
+    else:  # the arm's tool frame, not a gripper finger
+        path = _example_robot_data("panda_description/urdf/panda.urdf")
+        tip, other, dof = "panda_hand_tcp", "panda_leftfinger", 7
     assert main(["info", str(path), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["tip"] == tip and info["chain"][-1] == tip and info["dof"] == dof
@@ -368,3 +372,9 @@ def test_unknown_joint_did_you_mean(tmp_path: Path, capsys: pytest.CaptureFixtur
     err = _err(capsys)
     assert "unknown column 'joitn2' (did you mean 'joint2'?)" in err
     assert "['joint2', 'joint1']" in err and err.count("\n") == 1
+
+
+def test_negative_numbers_in_exponent_form_are_values(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fk", "planar2r", "-1e-3", "-2E+0", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["q"] == [-1e-3, -2.0]
+    assert main(["ik", "planar2r", "--xyz", "1.0", "-1.2e-14", "0", "--position-only"]) == 0
