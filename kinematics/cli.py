@@ -365,6 +365,7 @@ def cmd_fk(args: argparse.Namespace) -> int:
     else:
         print(f"T_base_{args.link or robot.tip_link} (m):")
         print(_fmt_matrix(T))
+        print(f"q [rad or m]: {' '.join(f'{v:+.6f}' for v in q)}")
     return EXIT_OK
 
 
@@ -384,6 +385,7 @@ def cmd_jacobian(args: argparse.Namespace) -> int:
               f"columns {', '.join(robot.joint_names)}):")
         print(_fmt_matrix(J))
         print(f"sigma: {' '.join(f'{v:.6g}' for v in s)}")
+        print(f"q [rad or m]: {' '.join(f'{v:+.6f}' for v in q)}")
     return EXIT_OK
 
 
@@ -466,6 +468,8 @@ def cmd_ik(args: argparse.Namespace) -> int:
         print(f"{'converged' if ok else 'NOT converged'}: position error "
               f"{float(res.pos_error):.3g} m, orientation error {float(res.rot_error):.3g} rad "
               f"({int(res.iterations)} iterations)")
+        print(f"target T_base_{args.link or robot.tip_link} (m):")
+        print(_fmt_matrix(T))
     if not ok:
         print(f"kinematics ik: not converged to --tol-pos {args.tol_pos:g} m / --tol-rot "
               f"{args.tol_rot:g} rad (target out of reach or limits?)", file=sys.stderr)

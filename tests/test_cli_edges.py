@@ -378,3 +378,18 @@ def test_negative_numbers_in_exponent_form_are_values(capsys: pytest.CaptureFixt
     assert main(["fk", "planar2r", "-1e-3", "-2E+0", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["q"] == [-1e-3, -2.0]
     assert main(["ik", "planar2r", "--xyz", "1.0", "-1.2e-14", "0", "--position-only"]) == 0
+
+
+def test_text_shows_what_json_holds(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fk", "planar2r", "0.25", "-0.5"]) == 0
+    assert "q [rad or m]: +0.250000 -0.500000" in capsys.readouterr().out
+    assert main(["jacobian", "planar2r", "0.25", "-0.5"]) == 0
+    assert "q [rad or m]: +0.250000 -0.500000" in capsys.readouterr().out
+    target = ["--xyz", "1.0", "0.5", "0", "--position-only"]
+    assert main(["ik", "planar2r", *target, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert main(["ik", "planar2r", *target]) == 0
+    out = capsys.readouterr().out
+    assert "target T_base_tip (m):" in out and "converged: position error" in out
+    rows = out.split("target T_base_tip (m):\n")[1].splitlines()[:4]
+    np.testing.assert_allclose([[float(v) for v in r.split()] for r in rows], data["target_T"])
