@@ -109,7 +109,7 @@ def _package_dirs(args: argparse.Namespace) -> list[str]:
     return list(dict.fromkeys(dirs))
 
 
-def default_tip(robot: Robot) -> str:
+def _default_tip(robot: Robot) -> str:
     """The tip of the default chain of a robot with several tips (a file whose tree
     branches, loaded without ``--tip``); one rule for every command: the tip moved by the
     most revolute joints, then by the fewest prismatic ones (a gripper's sliding fingers do
@@ -130,7 +130,7 @@ def default_tip(robot: Robot) -> str:
 
 def robot_from_args(args: argparse.Namespace) -> Robot:
     """The robot named by :func:`add_robot_arguments`' options: one chain, the default one
-    (:func:`default_tip`) when the file has several tips and no ``--tip`` is given."""
+    (:func:`_default_tip`) when the file has several tips and no ``--tip`` is given."""
     return _robot_and_tips(args)[0]
 
 
@@ -145,7 +145,7 @@ def _robot_and_tips(args: argparse.Namespace) -> tuple[Robot, tuple[str, ...]]:
     if args.tip is None and len(tips) > 1:
         with warnings.catch_warnings():  # the file's warnings were shown by the first load
             warnings.simplefilter("ignore")
-            robot = load_robot(args.robot, base=robot.base_link, tip=default_tip(robot), **kw)
+            robot = load_robot(args.robot, base=robot.base_link, tip=_default_tip(robot), **kw)
     return robot, tips
 
 
