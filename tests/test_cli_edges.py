@@ -193,7 +193,7 @@ def test_jacobian_json_has_the_singular_values(capsys: pytest.CaptureFixture[str
     np.testing.assert_allclose(data["sigma"], np.linalg.svd(np.array(data["J"]),
                                                             compute_uv=False), rtol=1e-12)
     assert main(["jacobian", "ur5", *q]) == 0
-    text = capsys.readouterr().out.split("sigma:")[1].split()
+    text = capsys.readouterr().out.split("sigma:")[1].splitlines()[0].split()
     np.testing.assert_allclose([float(v) for v in text], data["sigma"], rtol=1e-5)
 
 
