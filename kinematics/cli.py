@@ -211,19 +211,22 @@ def _marked_if_interrupted(out: Path, command: str) -> Iterator[None]:
         in_main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
         try:
-            for name in _CLAIMS[command]:
-                _mark_interrupted(out / name)
+            marked = [name for name in _CLAIMS[command] if _mark_interrupted(out / name)]
+            if marked:
+                print(f"\nkinematics {command}: marked {', '.join(marked)} in {out} as "
+                      "interrupted", file=sys.stderr)
         finally:
             if in_main:
                 signal.signal(signal.SIGINT, previous)
         raise
 
 
-def _mark_interrupted(path: Path) -> None:
+def _mark_interrupted(path: Path) -> bool:
     """Mark one result file as coming from an interrupted run (see
-    :func:`_marked_if_interrupted`); missing files stay missing."""
+    :func:`_marked_if_interrupted`); missing files stay missing. Returns whether a file was
+    marked (or, when it could not be rewritten, removed)."""
     if not path.is_file():
-        return
+        return False
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -249,7 +252,9 @@ def _mark_interrupted(path: Path) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        with contextlib.suppress(OSError):
             path.unlink()  # better no file than a claim of success
+    return True
 
 
 def _check_display(option: str = "--gui") -> None:

@@ -315,7 +315,7 @@ def test_simulate_interrupted_while_writing(tmp_path: Path, monkeypatch: pytest.
                             {"metrics.json": '{"passed": true, "failures": []}'})(out))
     assert main(["simulate", "planar2r", "--out", str(tmp_path), "--quiet"]) == 130
     _assert_marked(tmp_path, "metrics.json")
-    assert "interrupted" in _err(capsys)
+    assert f"marked metrics.json in {tmp_path} as interrupted" in _err(capsys)
     # cut half-way through writing metrics.json: no claim survives either
     monkeypatch.setattr(sims_report, "write_outputs",
                         lambda result, out, report=True: _interrupt_after(
