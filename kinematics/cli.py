@@ -37,7 +37,9 @@ import logging
 import math
 import os
 import re
+import signal
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -69,6 +71,11 @@ class _IntermixedParser(argparse.ArgumentParser):
 
     _intermixing = False
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # negative numbers are values, also in exponent form (-1e-14, as printed by fk)
+        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
         if self._intermixing:
             return super().parse_known_args(args, namespace)
@@ -80,24 +87,86 @@ class _IntermixedParser(argparse.ArgumentParser):
 
 
 def add_robot_arguments(p: argparse.ArgumentParser) -> None:
-    """``ROBOT`` (bundled name or URDF path), ``--base`` and ``--tip``: every command's
-    robot, read back by :func:`robot_from_args`."""
-    p.add_argument("robot", help=f"bundled robot ({', '.join(list_robots())}) or a URDF path")
+    """``ROBOT`` (bundled name or URDF path), ``--base``, ``--tip`` and ``--package-dir``:
+    every command's robot, read back by :func:`robot_from_args`."""
+    p.add_argument("robot", help=f"bundled robot ({', '.join(list_robots())}; any case) or a "
+                   "URDF/xacro path")
     p.add_argument("--base", help="base link (default: registry / URDF root)")
-    p.add_argument("--tip", help="tip link (default: registry / the single leaf)")
+    p.add_argument("--tip", help="tip link (default: registry / the single leaf; a file with "
+                   "several leaves: the default chain that `info` names)")
+    p.add_argument("--package-dir", action="append", default=[], metavar="DIR",
+                   help="folder holding ROS packages for a xacro's $(find pkg) and package:// "
+                   "(repeatable; ROS_PACKAGE_PATH is searched after these)")
+
+
+def _package_dirs(args: argparse.Namespace) -> list[str]:
+    """``--package-dir`` folders, then those of ``ROS_PACKAGE_PATH`` (``os.pathsep``
+    separated, as ROS sets it), without repeats."""
+    dirs = list(getattr(args, "package_dir", None) or [])
+    for d in dirs:
+        if not os.path.isdir(d):
+            raise InvalidValueError(f"--package-dir {d!r} is not a folder; expected a folder "
+                                    "holding ROS packages")
+    env = os.environ.get("ROS_PACKAGE_PATH", "").split(os.pathsep)
+    dirs += [d for d in env if d.strip() and os.path.isdir(d)]  # stale entries are common
+    return list(dict.fromkeys(dirs))
+
+
+def _default_tip(robot: Robot) -> str:
+    """The tip of the default chain of a robot with several tips (a file whose tree
+    branches, loaded without ``--tip``); one rule for every command: the tip moved by the
+    most revolute joints, then by the fewest prismatic ones (a gripper's sliding fingers do
+    not lengthen an arm; a robot of prismatic joints only takes the most), then the first in
+    the file's depth-first order."""
+    if len(robot.tip_links) == 1:
+        return robot.tip_link
+
+    def key(tip: str) -> tuple[int, int]:
+        moved = set(robot.chain(tip).q_index.tolist())
+        revolute = sum(robot.joint_types[i] != "prismatic" for i in moved)
+        prismatic = len(moved) - revolute
+        return revolute, prismatic if revolute == 0 else -prismatic
+
+    keys = [key(t) for t in robot.tip_links]
+    return robot.tip_links[keys.index(max(keys))]
 
 
 def robot_from_args(args: argparse.Namespace) -> Robot:
-    """The robot named by :func:`add_robot_arguments`' options."""
-    return load_robot(args.robot, base=args.base, tip=args.tip)
+    """The robot named by :func:`add_robot_arguments`' options: one chain, the default one
+    (:func:`_default_tip`) when the file has several tips and no ``--tip`` is given."""
+    return _robot_and_tips(args)[0]
+
+
+def _robot_and_tips(args: argparse.Namespace) -> tuple[Robot, tuple[str, ...]]:
+    """:func:`robot_from_args` and every tip the file offers below the base."""
+    kw: dict[str, Any] = {}
+    dirs = _package_dirs(args)
+    if dirs and str(args.robot).endswith(".xacro"):
+        kw["package_dirs"] = dirs
+    robot = load_robot(args.robot, base=args.base, tip=args.tip, **kw)
+    tips = robot.tip_links
+    if args.tip is None and len(tips) > 1:
+        with warnings.catch_warnings():  # the file's warnings were shown by the first load
+            warnings.simplefilter("ignore")
+            robot = load_robot(args.robot, base=robot.base_link, tip=_default_tip(robot), **kw)
+    return robot, tips
 
 
 _API_WORDS = re.compile(r"(?<![\w-])(tip|base|link|voxel|orientations|samples|workers|chunk)="
                         r"(\[\.\.\.\])?(?!\.\.\.>)(?!\")")
 
 
+_PACKAGE_WORDS = (("no package_dirs were given", "no --package-dir was given and "
+                   "ROS_PACKAGE_PATH finds none"),
+                  ("in package_dirs", "with --package-dir DIR (or ROS_PACKAGE_PATH)"),
+                  ("searched package_dirs", "searched --package-dir/ROS_PACKAGE_PATH"))
+
+
 def _cli_words(message: str) -> str:
-    """An API error message in CLI words: ``tip=`` -> ``--tip``, ``link=`` -> ``--link``."""
+    """An API error message in CLI words: ``tip=`` -> ``--tip``, ``link=`` -> ``--link``,
+    ``package_dirs`` -> ``--package-dir``."""
+    for api, cli in _PACKAGE_WORDS:
+        message = message.replace(api, cli)
     return _API_WORDS.sub(lambda m: f"--{m.group(1)}" + (" " if m.end() < len(message)
                                                           and message[m.end()] not in " )"
                                                           else ""), message)
@@ -121,6 +190,74 @@ def _check_out(path: str | os.PathLike[str], option: str = "--out") -> Path:
         raise InvalidValueError(f"{option} {str(out)!r} is not a writable folder "
                                 f"({exc.strerror or exc})") from None
     return out
+
+
+#: Files whose presence says a run succeeded, per command; an interrupted run marks them.
+_CLAIMS = {"simulate": ("metrics.json", "report.html"),
+           "report": ("summary.json", "report.html"),
+           "reach": ("summary.json", "report.html")}
+_INTERRUPTED_BANNER = ("<p style='background:#fdd;border:2px solid #c00;padding:.5em'>"
+                       "<b>INTERRUPTED</b>: this run was stopped (Ctrl-C) before it finished; "
+                       "its numbers are incomplete and claim nothing.</p>")
+
+
+@contextlib.contextmanager
+def _marked_if_interrupted(out: Path, command: str) -> Iterator[None]:
+    """Run a command that writes into ``out``; on Ctrl-C (at any point, also half-way
+    through a write) mark every result file of :data:`_CLAIMS` present in ``out`` as
+    interrupted before re-raising: JSON gets ``"interrupted": true`` (and ``"passed":
+    false``), HTML a banner. Each mark is written atomically (temporary file, rename);
+    a second Ctrl-C waits until the marks are written."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
+        try:
+            marked = [name for name in _CLAIMS[command] if _mark_interrupted(out / name)]
+            if marked:
+                print(f"\nkinematics {command}: marked {', '.join(marked)} in {out} as "
+                      "interrupted", file=sys.stderr)
+        finally:
+            if in_main:
+                signal.signal(signal.SIGINT, previous)
+        raise
+
+
+def _mark_interrupted(path: Path) -> bool:
+    """Mark one result file as coming from an interrupted run (see
+    :func:`_marked_if_interrupted`); missing files stay missing. Returns whether a file was
+    marked (or, when it could not be rewritten, removed)."""
+    if not path.is_file():
+        return False
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    if path.suffix == ".json":
+        try:
+            data = json.loads(text)
+        except ValueError:  # cut half-way through the write
+            data = None
+        data = data if isinstance(data, dict) else {}
+        data["interrupted"] = True
+        if "passed" in data:
+            data["passed"] = False
+        text = json.dumps(data, indent=2) + "\n"
+    elif _INTERRUPTED_BANNER not in text:
+        m = re.search(r"<body[^>]*>", text)
+        at = m.end() if m else 0
+        text = text[:at] + _INTERRUPTED_BANNER + text[at:]
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        with contextlib.suppress(OSError):
+            path.unlink()  # better no file than a claim of success
+    return True
 
 
 def _check_display(option: str = "--gui") -> None:
@@ -152,23 +289,51 @@ def _q_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
-def _q(robot: Robot, values: list[float]) -> np.ndarray:
-    return robot.check_q(np.zeros(robot.dof) if not values else np.array(values))
+def _q(robot: Robot, values: list[float] | None, option: str = "") -> np.ndarray:
+    """Joint values from the command line (none: all zero); a wrong count is said in plain
+    words: ``panda has 7 joints (panda_joint1, ...), got 3 values``."""
+    if values and len(values) != robot.dof:
+        names = ", ".join(robot.joint_names)
+        raise InvalidValueError(
+            f"{option + ': ' if option else ''}{robot.name} has {robot.dof} "
+            f"joint{'s' if robot.dof != 1 else ''} ({names}), got {len(values)} "
+            f"value{'s' if len(values) != 1 else ''}; expected one value per joint "
+            "[rad or m]")
+    return robot.check_q(np.zeros(robot.dof) if not values else np.array(values),
+                         option or "q")
+
+
+def _note_limits(robot: Robot, q: np.ndarray, prog: str) -> None:
+    """One stderr note per joint value beyond its limit (the result is still printed)."""
+    lo, hi = robot.joint_limits[:, 0], robot.joint_limits[:, 1]
+    for i in np.flatnonzero((q < lo) | (q > hi)):
+        unit = "m" if robot.joint_types[i] == "prismatic" else "rad"
+        print(f"{prog}: note: joint {robot.joint_names[i]!r} = {q[i]:g} {unit} is beyond its "
+              f"limits [{lo[i]:g}, {hi[i]:g}] {unit}; computed anyway", file=sys.stderr)
 
 
 def _fmt_matrix(M: np.ndarray) -> str:
     return "\n".join("  " + " ".join(f"{v:+.6f}" for v in row) for row in M)
 
 
+def _unit(robot: Robot, i: int, per: str = "") -> str:
+    return ("m" if robot.joint_types[i] == "prismatic" else "rad") + per
+
+
 def cmd_info(args: argparse.Namespace) -> int:
-    robot = robot_from_args(args)
+    robot, tips = _robot_and_tips(args)
+    others = [t for t in tips if t != robot.tip_link] if len(tips) > 1 else []
+    how = (f"{robot.base_link} -> {robot.tip_link}, the tip moved by the most revolute "
+           f"joints of the file's {len(tips)} tips ({', '.join(tips)}); choose another with "
+           f"--tip LINK ({', '.join(others)})" if others else None)
     if args.json:
         print(json.dumps({
             "name": robot.name, "source": robot.source, "dof": robot.dof,
             "base": robot.base_link, "tip": robot.tip_link,
+            "tips": list(tips), "default_chain": how,
             "chain": list(robot.link_names),
             "joints": [{"name": n, "type": t, "lower": lo, "upper": hi, "velocity": v,
-                        "effort": e}
+                        "effort": e, "unit": "m" if t == "prismatic" else "rad"}
                        for n, t, (lo, hi), v, e in zip(robot.joint_names, robot.joint_types,
                                                        robot.joint_limits.tolist(),
                                                        robot.velocity_limits.tolist(),
@@ -178,14 +343,21 @@ def cmd_info(args: argparse.Namespace) -> int:
         }, indent=2))
         return EXIT_OK
     print(f"{robot.name}: {robot.dof} joints, {robot.base_link} -> {robot.tip_link}")
+    if how:
+        print(f"default chain: {how}")
     print(f"source: {robot.source}")
     print(f"chain:  {' -> '.join(robot.link_names)}")
-    print(f"{'joint':<24} {'type':<11} {'lower':>9} {'upper':>9} {'vel':>8} {'effort':>8}")
-    for n, t, (lo, hi), v, e in zip(robot.joint_names, robot.joint_types, robot.joint_limits,
-                                    robot.velocity_limits, robot.effort_limits, strict=True):
-        print(f"{n:<24} {t:<11} {lo:>9.4f} {hi:>9.4f} {v:>8.3f} {e:>8.1f}")
+    print(f"{'joint':<24} {'type':<11} {'lower':>9} {'upper':>9} {'unit':<4} "
+          f"{'velocity':>10} {'effort':>10}")
+    for i, (n, t, (lo, hi), v, e) in enumerate(zip(
+            robot.joint_names, robot.joint_types, robot.joint_limits, robot.velocity_limits,
+            robot.effort_limits, strict=True)):
+        print(f"{n:<24} {t:<11} {lo:>9.4f} {hi:>9.4f} {_unit(robot, i):<4} "
+              f"{v:>6.3f} {_unit(robot, i, '/s'):<5} {e:>6.1f} "
+              f"{'N' if t == 'prismatic' else 'N·m'}")
     for k, (leader, m, o) in robot.mimic.items():
-        print(f"mimic: {k} = {m:g} * {leader} + {o:g}")
+        j = robot.joint_names.index(leader)
+        print(f"mimic: {k} = {m:g} * {leader} + {o:g} {_unit(robot, j)}")
     print(f"reach (upper bound): {robot.reach:.4f} m")
     return EXIT_OK
 
@@ -194,12 +366,14 @@ def cmd_fk(args: argparse.Namespace) -> int:
     robot = robot_from_args(args)
     q = _q(robot, args.q)
     T = fk(robot, q, args.link)
+    _note_limits(robot, q, "kinematics fk")
     if args.json:
         print(json.dumps({"link": args.link or robot.tip_link, "q": q.tolist(),
                           "T": T.tolist()}))
     else:
         print(f"T_base_{args.link or robot.tip_link} (m):")
         print(_fmt_matrix(T))
+        print(f"q [rad or m]: {' '.join(f'{v:+.6f}' for v in q)}")
     return EXIT_OK
 
 
@@ -207,21 +381,27 @@ def cmd_jacobian(args: argparse.Namespace) -> int:
     robot = robot_from_args(args)
     q = _q(robot, args.q)
     J = jacobian(robot, q, args.link, args.reference)
+    _note_limits(robot, q, "kinematics jacobian")
+    s = np.linalg.svd(J, compute_uv=False)
     if args.json:
         print(json.dumps({"link": args.link or robot.tip_link, "reference": args.reference,
                           "q": q.tolist(), "J": J.tolist(),
                           "rows": ["vx", "vy", "vz", "wx", "wy", "wz"],
-                          "columns": list(robot.joint_names)}))
+                          "columns": list(robot.joint_names), "sigma": s.tolist()}))
     else:
         print(f"J ({args.reference} reference, rows vx vy vz wx wy wz; "
               f"columns {', '.join(robot.joint_names)}):")
         print(_fmt_matrix(J))
-        s = np.linalg.svd(J, compute_uv=False)
         print(f"sigma: {' '.join(f'{v:.6g}' for v in s)}")
+        print(f"q [rad or m]: {' '.join(f'{v:+.6f}' for v in q)}")
     return EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    if args.json:
+        print(json.dumps([{"name": name, "summary": robots.REGISTRY[name].summary}
+                          for name in list_robots()], indent=2))
+        return EXIT_OK
     for name in list_robots():
         print(f"{name:<10} {robots.REGISTRY[name].summary}")
     return EXIT_OK
@@ -247,13 +427,19 @@ def _target_from_args(args: argparse.Namespace) -> np.ndarray:
     T = np.eye(4)
     T[:3, 3] = args.xyz
     if args.rpy is not None:
+        big = [v for v in args.rpy if math.isfinite(v) and abs(v) > 2 * math.pi]
+        if big:
+            raise InvalidValueError(f"--rpy {' '.join(f'{v:g}' for v in args.rpy)}: "
+                                    f"{big[0]:g} is beyond 2π; expected radians (degrees? "
+                                    f"{big[0]:g}° = {math.radians(big[0]):.6g} rad)")
         T[:3, :3] = rpy_to_matrix(np.array(args.rpy, dtype=float))
     elif args.quat is not None:
         w, x, y, z = args.quat
         n = math.sqrt(w * w + x * x + y * y + z * z)
-        if not (math.isfinite(n) and n > 1e-9):
-            raise InvalidValueError(f"--quat {args.quat}: expected a non-zero quaternion "
-                                    "W X Y Z")
+        if not (math.isfinite(n) and abs(n - 1.0) <= 1e-6):
+            raise InvalidValueError(f"--quat {' '.join(f'{v:g}' for v in args.quat)}: norm "
+                                    f"{n:.6g}; expected a unit quaternion W X Y Z (norm 1 "
+                                    "within 1e-6)")
         w, x, y, z = w / n, x / n, y / n, z / n
         T[:3, :3] = [[1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
                      [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
@@ -272,7 +458,7 @@ def cmd_ik(args: argparse.Namespace) -> int:
 
     robot = robot_from_args(args)
     T = _target_from_args(args)
-    q0 = None if args.q0 is None else robot.check_q(np.array(args.q0), "--q0")
+    q0 = None if args.q0 is None else _q(robot, args.q0, "--q0")
     kw: dict[str, Any] = {}
     if args.position_only:
         kw["mask"] = [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
@@ -289,7 +475,9 @@ def cmd_ik(args: argparse.Namespace) -> int:
         print("  " + " ".join(f"{v:+.6f}" for v in res.q))
         print(f"{'converged' if ok else 'NOT converged'}: position error "
               f"{float(res.pos_error):.3g} m, orientation error {float(res.rot_error):.3g} rad "
-              f"({int(res.iterations)} evaluations)")
+              f"({int(res.iterations)} iterations)")
+        print(f"target T_base_{args.link or robot.tip_link} (m):")
+        print(_fmt_matrix(T))
     if not ok:
         print(f"kinematics ik: not converged to --tol-pos {args.tol_pos:g} m / --tol-rot "
               f"{args.tol_rot:g} rad (target out of reach or limits?)", file=sys.stderr)
@@ -298,11 +486,18 @@ def cmd_ik(args: argparse.Namespace) -> int:
 
 
 def cmd_reach(args: argparse.Namespace) -> int:
+    """``kinematics reach``; an interrupted run marks its results (see
+    :func:`_marked_if_interrupted`)."""
+    robot = robot_from_args(args)
+    out = _check_out(args.out)
+    with _marked_if_interrupted(out, "reach"):
+        return _reach(args, robot, out)
+
+
+def _reach(args: argparse.Namespace, robot: Robot, out: Path) -> int:
     from .reachability import estimate, reachability_map
     from .report import write_reach_report
 
-    robot = robot_from_args(args)
-    out = _check_out(args.out)
     est = estimate(robot, voxel=args.voxel, orientations=args.orientations,
                    workers=args.workers or (None if args.scheduler is None else 1),
                    seed=args.seed, calibration=0 if args.no_estimate else 200)
@@ -343,10 +538,8 @@ def _no_render(robot: Robot, q: np.ndarray) -> tuple[bytes | None, str]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """``kinematics report``: 0 ok; bad input raises a :class:`~kinematics.KinematicsError`."""
-    from .report import load_trajectory, make_report
-    from .report.singularity import Renderer
-
+    """``kinematics report``: 0 ok; bad input raises a :class:`~kinematics.KinematicsError`;
+    an interrupted run marks its results (see :func:`_marked_if_interrupted`)."""
     robot = robot_from_args(args)
     if args.samples < 1:
         raise InvalidValueError(f"--samples {args.samples}: expected a positive integer")
@@ -354,6 +547,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise InvalidValueError(f"--encoder-noise {args.encoder_noise}: expected a standard "
                                 "deviation >= 0 [rad]")
     out = _check_out(args.out)
+    with _marked_if_interrupted(out, "report"):
+        return _report(args, robot, out)
+
+
+def _report(args: argparse.Namespace, robot: Robot, out: Path) -> int:
+    from .report import load_trajectory, make_report
+    from .report.singularity import Renderer
+
     q = t = None
     if args.trajectory is not None:
         q, t = load_trajectory(args.trajectory, robot)
@@ -380,14 +581,20 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     """``kinematics simulate``: 0 every bar met, 1 a bar failed; bad input raises a
-    :class:`~kinematics.KinematicsError`."""
-    from .sims.report import write_outputs
-    from .sims.simulate import format_summary, simulate
-
+    :class:`~kinematics.KinematicsError`; an interrupted run marks its results (see
+    :func:`_marked_if_interrupted`)."""
     robot = robot_from_args(args)
     if args.gui:
         _check_display()
     out = _check_out(args.out or Path("out") / "simulate" / Path(args.robot).stem)
+    with _marked_if_interrupted(out, "simulate"):
+        return _simulate(args, robot, out)
+
+
+def _simulate(args: argparse.Namespace, robot: Robot, out: Path) -> int:
+    from .sims.report import write_outputs
+    from .sims.simulate import format_summary, simulate
+
     scenarios = SCENARIOS if args.scenario == "all" else (args.scenario,)
     result = simulate(robot, scenarios, duration=args.duration, dt=args.dt, seed=args.seed,
                       gui=args.gui, bars=Bars(tracking_rms_m=args.tracking_bar),
@@ -439,6 +646,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sub.add_parser(name, parents=[common], **kw)
 
     p = add("list", help="list the bundled robots")
+    p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_list)
 
     p = add("info", help="joints, limits and chain of a robot")

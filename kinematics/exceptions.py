@@ -8,6 +8,7 @@ never an exception.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 
 __all__ = [
@@ -22,6 +23,9 @@ __all__ = [
     "UnknownRobotError",
     "JointLimitError",
     "format_names",
+    "nearest_names",
+    "did_you_mean",
+    "names_hint",
     "truncate",
 ]
 
@@ -89,6 +93,57 @@ def format_names(names: Iterable[object], limit: int = 200) -> str:
         used += len(item) + 2
     rest = len(items) - len(shown)
     return "[" + ", ".join(shown) + (f", … (+{rest} more)" if rest else "") + "]"
+
+
+def _closeness(name: str, candidate: str) -> float:
+    """Similarity of two names in ``[0, 2]``: 2 equal ignoring case, 1 + a containment
+    bonus, else difflib's ratio of the lower-cased names."""
+    a, b = name.lower(), candidate.lower()
+    if a == b:
+        return 2.0
+    ratio = difflib.SequenceMatcher(None, a, b).ratio()
+    return 1.0 + ratio / 2 if a and (a in b or b in a) else ratio
+
+
+def nearest_names(name: object, names: Iterable[object]) -> list[str]:
+    """Every name of ``names``, the nearest to ``name`` first (case-insensitive; ties keep
+    the given order). The one ordering of every "did you mean" and every list of valid
+    names the library and the command line print.
+
+    Examples:
+        >>> nearest_names("pnada", ["planar2r", "panda", "iiwa14", "ur5"])[:2]
+        ['panda', 'planar2r']
+    """
+    given = [str(n) for n in names]
+    key = str(name)
+    scores = [_closeness(key, n) for n in given]
+    order = sorted(range(len(given)), key=lambda i: -scores[i])
+    return [given[i] for i in order]
+
+
+def did_you_mean(name: object, names: Iterable[object], cutoff: float = 0.6) -> str | None:
+    """The valid name nearest to ``name`` when it is close enough (equal ignoring case,
+    containing or contained, or difflib ratio ``>= cutoff``), else ``None``.
+
+    Examples:
+        >>> did_you_mean("pnada", ["planar2r", "panda"])
+        'panda'
+        >>> did_you_mean("zzz", ["planar2r", "panda"]) is None
+        True
+    """
+    best = nearest_names(name, names)[:1]
+    if best and _closeness(str(name), best[0]) >= cutoff:
+        return best[0]
+    return None
+
+
+def names_hint(name: object, names: Iterable[object], what: str, limit: int = 300) -> str:
+    """``"Did you mean 'x'? Available <what> names: [...]"`` (nearest first): the tail of
+    every unknown-name message."""
+    given = [str(n) for n in names]
+    guess = did_you_mean(name, given)
+    head = f"Did you mean {guess!r}? " if guess is not None else ""
+    return f"{head}Available {what} names: {format_names(nearest_names(name, given), limit)}"
 
 
 class KinematicsError(Exception):
@@ -163,8 +218,8 @@ class UnknownLinkError(KinematicsError, KeyError):
         self.name = name
         self.available = tuple(available)
         super().__init__(
-            f"{what} {truncate(repr(name), 80)} does not exist in the model. Available {what} "
-            f"names: {format_names(self.available, 300)}"
+            f"{what} {truncate(repr(name), 80)} does not exist in the model. "
+            f"{names_hint(name, self.available, what)}"
         )
 
     def __str__(self) -> str:  # KeyError would repr() the message
@@ -177,9 +232,11 @@ class UnknownRobotError(KinematicsError, KeyError):
     def __init__(self, name: str, available: list[str] | tuple[str, ...]):
         self.name = name
         self.available = tuple(available)
+        guess = did_you_mean(name, self.available)
         super().__init__(
             f"robot {truncate(repr(name), 120)} is neither a bundled robot nor an existing URDF "
-            f"file. Bundled robots: {format_names(self.available, 300)}"
+            f"file.{f' Did you mean {guess!r}?' if guess else ''} Bundled robots: "
+            f"{format_names(nearest_names(name, self.available), 300)}"
         )
 
     def __str__(self) -> str:

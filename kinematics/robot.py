@@ -39,6 +39,9 @@ from .exceptions import (
     UnknownRobotError,
     URDFError,
     URDFWarning,
+    did_you_mean,
+    format_names,
+    nearest_names,
 )
 from .spatial import rpy_to_matrix, transform
 from .urdf import URDFJoint, URDFModel, parse_urdf, read_urdf
@@ -267,7 +270,8 @@ class Robot:
                    f"{self.base_link!r}")
             err.args = (f"link {link!r} is in {self.source} but not part of this model: {why}. "
                         "Load the robot with that link among its tips (tip=[...]) to use it. "
-                        f"Links of this model: {_checks.show(list(self.links))}",)
+                        "Links of this model: "
+                        f"{format_names(nearest_names(link, self.links), 300)}",)
         return err
 
     def random_q(self, n: int | tuple[int, ...] = (), seed: int | None = 0,
@@ -368,8 +372,9 @@ class Robot:
                         self.name, self.source)
 
     def __repr__(self) -> str:
-        tips = self.tip_link if len(self.tip_links) == 1 else list(self.tip_links)
-        return f"Robot({self.name!r}, dof={self.dof}, base={self.base_link!r}, tip={tips!r})"
+        tips = (f"tip_link={self.tip_link!r}" if len(self.tip_links) == 1
+                else f"tip_links={self.tip_links!r}")
+        return f"Robot({self.name!r}, dof={self.dof}, base_link={self.base_link!r}, {tips})"
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         # Pickle as the parsed URDF plus choices (process pools, Dask workers); chains are
@@ -524,8 +529,11 @@ def robot_from_urdf(
     base = tree.root if base is None else base
     for role, link in [("base", base)] + [("tip", t) for t in tips_in or []]:
         if link not in model.link_lines:
-            raise URDFError(f"{role} link {link!r} does not exist; available links: "
-                            f"{_checks.show(list(model.links))}", src)
+            guess = did_you_mean(link, model.links)
+            raise URDFError(f"{role} link {link!r} does not exist"
+                            f"{f' (did you mean {guess!r}?)' if guess else ''}; available "
+                            f"links: {format_names(nearest_names(link, model.links), 300)}",
+                            src)
     below = tree.below(base)
     below_set = set(below)
     if tips_in is None:
@@ -535,7 +543,8 @@ def robot_from_urdf(
         for t in tips_in:
             if t not in below_set:  # t == base: a 0-DoF chain (identity pose)
                 raise URDFError(f"tip link {t!r} is not below base link {base!r}; links below "
-                                f"{base!r}: {_checks.show(below[1:])}", src)
+                                f"{base!r}: {format_names(nearest_names(t, below[1:]), 300)}",
+                                src)
         tips = tips_in
     # joints on the paths base → tips
     on_path: dict[str, URDFJoint] = {}
@@ -677,9 +686,10 @@ def load_robot(
     """Load a bundled robot by name, or any URDF, ``.xacro`` or MJCF file by path.
 
     Args:
-        name_or_path: A name from :func:`list_robots` or a path to a ``.urdf`` file (or a
-            ``.xacro`` file, expanded with the ``xacro`` extra, or an MJCF ``<mujoco>`` file,
-            compiled by MuJoCo with the ``mjcf`` extra: see :mod:`kinematics.mjcf`).
+        name_or_path: A name from :func:`list_robots` (case-insensitive) or a path to a
+            ``.urdf`` file (or a ``.xacro`` file, expanded with the ``xacro`` extra, or an
+            MJCF ``<mujoco>`` file, compiled by MuJoCo with the ``mjcf`` extra: see
+            :mod:`kinematics.mjcf`); an existing file wins over a bundled name.
         base: Base link (bundled robots: their registered base; files: the root link).
         tip: Tip link or list of tips (bundled robots: their registered tip; files: the
             single leaf, or the whole subtree under ``base`` when it branches).
@@ -689,7 +699,8 @@ def load_robot(
         package_dirs: Folders where ``$(find pkg)`` and ``package://pkg`` are looked up.
 
     Raises:
-        UnknownRobotError: Neither a bundled name nor an existing file; lists bundled names.
+        UnknownRobotError: Neither a bundled name nor an existing file; says the nearest
+            bundled name and lists them, nearest first.
         URDFError: The file is not a valid URDF/MJCF, is in an unsupported format (SDF, ...),
             or the model cannot be built.
         InvalidValueError: Arguments of the wrong type.
@@ -713,6 +724,8 @@ def load_robot(
     if tip is not None and not isinstance(tip, str) and len(tip) == 0:
         raise InvalidValueError("tip=[]: expected a link name, a non-empty list of link names, "
                                 "or None (the default tip)")
+    if key not in robots.REGISTRY and not os.path.exists(key):
+        key = {n.lower(): n for n in robots.REGISTRY}.get(key.lower(), key)  # "UR5" -> "ur5"
     if key in robots.REGISTRY:
         entry = robots.REGISTRY[key]
         model = read_urdf(robots.urdf_path(key))

@@ -24,8 +24,8 @@ def test_registry() -> None:
 
 def test_unknown_robot_lists_the_known_ones() -> None:
     with pytest.raises(kin.UnknownRobotError, match=r"robot 'pandas' is neither a bundled robot "
-                                                    r"nor an existing URDF file\. Bundled robots:"
-                                                    r" \['planar2r', 'panda'"):
+                                                    r"nor an existing URDF file\. Did you mean "
+                                                    r"'panda'\? Bundled robots: \['panda', "):
         kin.load_robot("pandas")
 
 
@@ -89,7 +89,7 @@ class TestBadQ:
 
     def test_unknown_link(self, func: str) -> None:
         with pytest.raises(kin.UnknownLinkError, match=r"link 'nolink' does not exist.*"
-                                                       r"Available link names: \['base_link'"):
+                                                       r"Available link names: \['"):
             getattr(kin, func)(kin.load_robot("ur5"), np.zeros(6), "nolink")
 
 

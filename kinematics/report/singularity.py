@@ -47,7 +47,7 @@ from ..analysis import (
     nearest_singularity,
     workspace_sweep,
 )
-from ..exceptions import InvalidValueError, ShapeError
+from ..exceptions import InvalidValueError, ShapeError, did_you_mean, nearest_names
 from ..forward import fk, fk_all
 from ..jacobian import jacobian
 from ..robot import Robot
@@ -167,8 +167,11 @@ def load_trajectory(path: str | Path, robot: Robot) -> tuple[Array, Array | None
         known = set(robot.joint_names) | {"t", "time"}
         unknown = [h for h in header if h not in known]
         if unknown:
-            raise InvalidValueError(f"trajectory file {str(p)!r}: unknown column {unknown[0]!r}; "
-                                    f"expected joint names {list(robot.joint_names)} and "
+            guess = did_you_mean(unknown[0], robot.joint_names)
+            raise InvalidValueError(f"trajectory file {str(p)!r}: unknown column {unknown[0]!r}"
+                                    f"{f' (did you mean {guess!r}?)' if guess else ''}; "
+                                    "expected joint names "
+                                    f"{nearest_names(unknown[0], robot.joint_names)} and "
                                     "optionally 't'")
         missing = [j for j in robot.joint_names if j not in header]
         if missing:
