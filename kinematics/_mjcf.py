@@ -275,7 +275,8 @@ def model_from_mjmodel(m: Any, source: str = "<MjModel>") -> MJCFModel:
     name = raw[:raw.index(b"\0")].decode("utf-8", "replace") if b"\0" in raw else ""
     return MJCFModel(name, source, tuple(links), tuple(joints),
                      {link: None for link in links},  # type: ignore[misc]
-                     (), kinds, qpos_index, dof_index, tuple(bodies))
+                     kinds=kinds, qpos_index=qpos_index, dof_index=dof_index,
+                     bodies=tuple(bodies))
 
 
 # --- reading: format sniffing, the file scan, compiling ------------------------------------
