@@ -127,3 +127,19 @@ def rtb_aliases(root: Path) -> dict[str, Path]:
                  abb_irb140=root / "abb_irb140_description",
                  abb_irb140_support=root / "abb_irb140_description")
     return names
+
+
+def erd_path(rel: str) -> Path:
+    """A file of example-robot-data (``robots/`` relative path); skips the test when the
+    package or the file is missing."""
+    import importlib.metadata
+
+    try:
+        root = importlib.metadata.distribution("example-robot-data").locate_file(
+            "cmeel.prefix/share/example-robot-data/robots")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip("example-robot-data not installed")
+    path = Path(str(root)) / rel
+    if not path.is_file():
+        pytest.skip(f"{rel} not in example-robot-data")
+    return path

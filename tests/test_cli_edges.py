@@ -4,12 +4,12 @@ claim of success after a Ctrl-C."""
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import erd_path
 
 import kinematics as kin
 from kinematics.cli import main
@@ -223,15 +223,7 @@ def test_info_gives_units(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
 # --- one default chain -----------------------------------------------------------------
 
 def _example_robot_data(rel: str) -> Path:
-    try:
-        root = importlib.metadata.distribution("example-robot-data").locate_file(
-            "cmeel.prefix/share/example-robot-data/robots")
-    except importlib.metadata.PackageNotFoundError:
-        pytest.skip("example-robot-data not installed")
-    path = Path(str(root)) / rel
-    if not path.is_file():
-        pytest.skip(f"{rel} not in example-robot-data")
-    return path
+    return erd_path(rel)
 
 
 @pytest.mark.parametrize("which", ["branchy", "ur5_robot", "panda"])

@@ -10,11 +10,9 @@ part of the task the constraint does not block.
 
 from __future__ import annotations
 
-import importlib.metadata
-from pathlib import Path
-
 import numpy as np
 import pytest
+from conftest import erd_path
 from reference import safe_command as oracle
 
 import kinematics as kin
@@ -27,15 +25,7 @@ IDS = [f"{n}-{s}" for n, s, _ in SINGULAR_STARTS]
 
 
 def _erd(rel: str, base: str, tip: str) -> kin.Robot:
-    try:
-        root = importlib.metadata.distribution("example-robot-data").locate_file(
-            "cmeel.prefix/share/example-robot-data/robots")
-    except importlib.metadata.PackageNotFoundError:
-        pytest.skip("example-robot-data not installed")
-    path = Path(str(root)) / rel
-    if not path.exists():
-        pytest.skip(f"{rel} not in example-robot-data")
-    return kin.load_robot(str(path), base=base, tip=tip)
+    return kin.load_robot(str(erd_path(rel)), base=base, tip=tip)
 
 
 FOREIGN = [("ur_description/urdf/ur5_robot.urdf", "base_link", "tool0"),

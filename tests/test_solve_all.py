@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import erd_path
 
 import kinematics as kin
 from kinematics.exceptions import InvalidValueError, KinematicsError, ShapeError
@@ -18,14 +19,7 @@ TWO_PI = 2.0 * np.pi
 
 
 def _erd(rel: str, base: str = "base_link", tip: str = "tool0") -> kin.Robot:
-    try:
-        root = importlib.metadata.distribution("example-robot-data").locate_file(
-            "cmeel.prefix/share/example-robot-data/robots")
-    except importlib.metadata.PackageNotFoundError:
-        pytest.skip("example-robot-data not installed")
-    path = Path(str(root)) / rel
-    if not path.exists():
-        pytest.skip(f"{rel} not in example-robot-data")
+    path = erd_path(rel)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return kin.load_robot(str(path), base=base, tip=tip)
