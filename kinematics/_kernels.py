@@ -880,8 +880,9 @@ def rate_step(q, G, P, Tt, ff, cfg, rows, lim, mon, dt, qd, J, A, x, out):  # ty
         qd: ``(dof,)`` out: the joint velocities. ``J``: ``(6, dof)`` out: base Jacobian.
         A: ``(m, dof)`` out: the weighted task rows; ``x``: ``(m,)`` out: the weighted task
             velocity, scaled like ``q̇`` for the velocity limits (the safe command's task).
-        out: ``(9,)`` out: the monitor's metric, the velocity-limit scale ``k``, 1 when the
-            position limits saturated the command (else 0), the pose error ``e`` (6).
+        out: ``(10,)`` out: the monitor's metric, the velocity-limit scale ``k``, 1 when
+            the position limits saturated the command (else 0), the pose error ``e`` (6),
+            the norm of ``e`` over the task's axes in the task frame.
 
     Returns:
         0, or a ``RATE_*`` code: ``q`` not finite or too large, or the target not a rigid
@@ -903,20 +904,23 @@ def rate_step(q, G, P, Tt, ff, cfg, rows, lim, mon, dt, qd, J, A, x, out):  # ty
     # task rows in the task frame: x = K e + ẋ_ff, rows kept and weighted by √w
     m = rows.shape[0]
     tool = cfg[6] != 0.0
+    err2 = 0.0      # the error over the task's axes, in the task frame (the status's norm)
     for a in range(m):
         i = rows[a]
         w = cfg[18 + a]
         h = 0 if i < 3 else 3
         if tool:    # Rᵀ on each half
             c = i - h
-            xi = cfg[i] * (T[0, c] * e[h] + T[1, c] * e[h + 1] + T[2, c] * e[h + 2]) \
-                + (T[0, c] * ff[h] + T[1, c] * ff[h + 1] + T[2, c] * ff[h + 2])
+            ei = T[0, c] * e[h] + T[1, c] * e[h + 1] + T[2, c] * e[h + 2]
+            xi = cfg[i] * ei + (T[0, c] * ff[h] + T[1, c] * ff[h + 1] + T[2, c] * ff[h + 2])
             for j in range(dof):
                 A[a, j] = w * (T[0, c] * J[h, j] + T[1, c] * J[h + 1, j] + T[2, c] * J[h + 2, j])
         else:
-            xi = cfg[i] * e[i] + ff[i]
+            ei = e[i]
+            xi = cfg[i] * ei + ff[i]
             for j in range(dof):
                 A[a, j] = w * J[i, j]
+        err2 += ei * ei
         x[a] = w * xi
     # damped least squares and the null-space motion
     k = max(m, dof, 6)  # room for the task's SVD and the monitor's
@@ -962,6 +966,7 @@ def rate_step(q, G, P, Tt, ff, cfg, rows, lim, mon, dt, qd, J, A, x, out):  # ty
     out[2] = 0.0 if inside else 1.0
     for i in range(6):
         out[3 + i] = e[i]
+    out[9] = np.sqrt(err2)
     return 0
 
 

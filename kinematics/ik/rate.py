@@ -37,6 +37,7 @@ One call of :meth:`ResolvedRateController.velocity`, for ``q`` ``(dof,)``:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
@@ -221,11 +222,8 @@ class ResolvedRateController:
         #: The monitor's state at the last :meth:`velocity` call (``None`` before or without
         #: a monitor): level, scale, measures, time to singularity.
         self.monitor_state: Any = None
-        axes = w > 0
-        if self.task_frame == "tool":
-            axes = np.repeat([axes[:3].any(), axes[3:].any()], 3)
         self._recorder = StatusRecorder(
-            axes, _checks.nonnegative(tolerance, "tolerance", " [m and rad]"),
+            _checks.nonnegative(tolerance, "tolerance", " [m and rad]"),
             _checks.nonnegative(stall_time, "stall_time", " [s]"))
         for a in (self.gain, self.task_weights):
             a.setflags(write=False)
@@ -279,7 +277,7 @@ class ResolvedRateController:
             mon.setflags(write=False)
         m = self._rows.size
         return (G, P, cfg, self._rows.astype(np.int64), lim, mon, np.zeros(6),
-                np.empty((m, self.robot.dof)), np.empty(m), np.empty(9))
+                np.empty((m, self.robot.dof)), np.empty(m), np.empty(10))
 
     # ------------------------------------------------------------------------- public
     @property
@@ -350,9 +348,10 @@ class ResolvedRateController:
         return np.where(inside, np.minimum(np.maximum(q_next, self._lo), self._hi), q_next)
 
     def _task(self, qa: Array, link: str | None, chain: Any, Tt: Array,
-              target_twist: ArrayLike | None) -> tuple[Array, Array, Array, Array]:
-        """Weighted task rows ``(J_task, x)`` of one link, its base Jacobian ``J`` and its
-        pose error ``e`` (6,) (base axes)."""
+              target_twist: ArrayLike | None) -> tuple[Array, Array, Array, Array, float]:
+        """Weighted task rows ``(J_task, x)`` of one link, its base Jacobian ``J``, its
+        pose error ``e`` (6,) (base axes) and the norm of ``e`` over the task's axes in the
+        task frame."""
         T, J = _engine.pose_jacobian(chain, _engine.chain_theta(chain, qa))
         J = _engine.to_dof(self.robot, chain, J)
         x = e = pose_error_one(T, Tt)
@@ -368,16 +367,17 @@ class ResolvedRateController:
             Jt = np.concatenate([R.T @ J[:3], R.T @ J[3:]])
             if target_twist is not None:
                 ff = np.concatenate([ff[:3] @ R, ff[3:] @ R])
+        norm = math.sqrt(float(np.sum(x[self._rows] ** 2)))
         x = self.gain * x
         if target_twist is not None:
             x = x + ff
         if not self._full:
             Jt = Jt[self._rows] * self._sqrt_w[:, None]
             x = x[self._rows] * self._sqrt_w
-        return Jt, x, J, e
+        return Jt, x, J, e, norm
 
     def _several(self, qa: Array, targets: Mapping[Any, ArrayLike],
-                 twists: ArrayLike | None) -> tuple[Array, Array, Array, Array]:
+                 twists: ArrayLike | None) -> tuple[Array, Array, Array, Array, float]:
         """Stacked task rows of several links ``{link: target}`` (each with the controller's
         gain, weights and frame; twists, if any, as ``{link: (6,)}``)."""
         if not targets:
@@ -386,12 +386,12 @@ class ResolvedRateController:
                                        and set(twists) <= set(targets)):
             raise InvalidValueError("target_twist: with several targets, expected a mapping "
                                     "{link: (6,) twist} over the targets' links")
-        rows, xs, J0, e0 = [], [], None, None
+        rows, xs, J0, e0, n0 = [], [], None, None, 0.0
         for link, T in targets.items():
             Tt = _checks.pose(T, f"target_T[{link!r}]", single=True)
             ff = None if twists is None else twists.get(link)  # type: ignore[union-attr]
-            Jt, x, J, e = self._task(qa, link, self.robot.chain(link), Tt, ff)
-            e0 = e if e0 is None else e0
+            Jt, x, J, e, norm = self._task(qa, link, self.robot.chain(link), Tt, ff)
+            e0, n0 = (e, norm) if e0 is None else (e0, n0)
             rows.append(Jt)
             xs.append(x)
             if link == self.link:
@@ -399,9 +399,11 @@ class ResolvedRateController:
         if J0 is None:  # the controller's own link (monitor, null space) is not a target
             J0 = _engine.to_dof(self.robot, self._chain, _engine.pose_jacobian(
                 self._chain, _engine.chain_theta(self._chain, qa))[1])
-        return np.concatenate(rows), np.concatenate(xs), J0, cast(Array, e0)
+        return np.concatenate(rows), np.concatenate(xs), J0, cast(Array, e0), n0
 
     def _period(self, dt: float | None) -> float:
+        if type(dt) is float and 0.0 < dt < math.inf:
+            return dt    # the control loop's case
         if dt is not None and np.ndim(dt) > 0:   # type: ignore[arg-type]
             raise InvalidValueError(
                 f"dt={_checks.show(dt)}: expected the control period [s]; the arguments are "
@@ -459,7 +461,8 @@ class ResolvedRateController:
                 given = {"dt": dt, "J": J}
                 state = self.monitor.update(q, qd, **{k: given[k] for k in self._monitor_kw})
             qd, limited = self._monitored(q, qd, dt, state, A, x * out[1], limited)
-        self._recorder.record(q.copy(), qd, out[3:9].copy(), state, limited, dt)
+        self._recorder.record(q.copy(), qd, out[3:9].copy(), float(out[9]), state, limited,
+                              dt)
         return qd
 
     def _monitored(self, qa: Array, qd: Array, dt: float, state: Any, A: Array,
@@ -491,11 +494,11 @@ class ResolvedRateController:
     def _velocity(self, qa: Array, target_T: ArrayLike, target_twist: ArrayLike | None,
                   dt: float) -> Array:
         if isinstance(target_T, Mapping):
-            Jt, x, J, e = self._several(qa, target_T, target_twist)
+            Jt, x, J, e, norm = self._several(qa, target_T, target_twist)
         else:
-            Jt, x, J, e = self._task(qa, self.link, self._chain,
-                                     _checks.pose(target_T, "target_T", single=True),
-                                     target_twist)
+            Jt, x, J, e, norm = self._task(qa, self.link, self._chain,
+                                           _checks.pose(target_T, "target_T", single=True),
+                                           target_twist)
         qd, null = self._dls(Jt, x)
         z = self._nullspace_velocity(qa, J)
         if z is not None:
@@ -509,7 +512,7 @@ class ResolvedRateController:
             given = {"dt": dt, "J": J}
             state = self.monitor.update(qa, qd, **{k: given[k] for k in self._monitor_kw})
             qd, limited = self._monitored(qa, qd, dt, state, Jt, k * x, limited)
-        self._recorder.record(qa.copy(), qd, e, state, limited, dt)
+        self._recorder.record(qa.copy(), qd, e, norm, state, limited, dt)
         return qd
 
     def _damping(self, s: Array) -> Array | float:

@@ -40,9 +40,8 @@ class ControlStatus(NamedTuple):
         qd: ``(dof,)`` the command it returned [rad/s or m/s].
         error: ``(6,)`` pose error ``[p_t − p; log(R_t Rᵀ)]`` at ``q`` (base axes) [m, rad]
             of the controlled link (with several targets: the first target's link).
-        error_norm: ``‖error‖`` over the task's axes (weight > 0; with ``task_frame="tool"``
-            a half with any kept axis counts whole) [m and rad combined]: what ``reached``
-            and ``stalled`` are decided on.
+        error_norm: ``‖error‖`` over the task's axes (weight > 0), in the task frame [m and
+            rad combined]: what ``reached`` and ``stalled`` are decided on.
         level: The monitor's level (``"ok"``, ``"warn"``, ``"stop"``), ``None`` without a
             monitor.
         monitor: The monitor's state (``None`` without one).
@@ -71,21 +70,20 @@ class ControlStatus(NamedTuple):
 
 
 class StatusRecorder:
-    """Records the controller's steps and decides the events and the stall.
+    """Records the controller's steps and decides the events and the stall (scalar
+    operations only: it runs every control period).
 
     Args:
-        axes: ``(6,)`` bool: the error's axes that count in ``error_norm``.
         tolerance: ``error_norm`` [m and rad combined] below which the target counts as
             reached.
         stall_time: Seconds [s] of constrained or limited periods without a 1 % fall of the
             error after which the controller reports ``stalled``.
     """
 
-    __slots__ = ("axes", "tolerance", "stall_time", "_last", "_level", "_limited", "_constrained",
+    __slots__ = ("tolerance", "stall_time", "_last", "_level", "_limited", "_constrained",
                  "_stalled", "_reached", "_best", "_since", "_events")
 
-    def __init__(self, axes: NDArray[np.bool_], tolerance: float, stall_time: float) -> None:
-        self.axes = axes
+    def __init__(self, tolerance: float, stall_time: float) -> None:
         self.tolerance = tolerance
         self.stall_time = stall_time
         self.reset()
@@ -99,38 +97,35 @@ class StatusRecorder:
         self._since = 0.0
         self._events: tuple[str, ...] = ()
 
-    def record(self, q: Array, qd: Array, error: Array, state: Any, limited: bool,
-               dt: float) -> None:
+    def record(self, q: Array, qd: Array, error: Array, norm: float, state: Any,
+               limited: bool, dt: float) -> None:
         """One step: ``q`` it started from, the command ``qd``, the pose ``error`` (6,) at
-        ``q``, the monitor's ``state`` (or ``None``), whether a limit shaped the command,
-        and the period ``dt`` [s]. The arrays are kept as given (the caller passes
-        copies)."""
-        kept = error[self.axes]
-        norm = math.sqrt(float(kept @ kept))
-        level = None if state is None else getattr(state, "level", None)
-        constrained = state is not None and float(getattr(state, "scale", 1.0)) < 1.0
-        events: list[str] = []
-        if level is not None and level != self._level:
-            events.append(level)
-        if limited and not self._limited:
-            events.append("limit")
-        if constrained and not self._constrained:
-            events.append("constrained")
+        ``q`` and its ``norm`` over the task's axes, the monitor's ``state`` (or ``None``),
+        whether a limit shaped the command, and the period ``dt`` [s]. The arrays are kept
+        as given (the caller passes copies)."""
+        level = None if state is None else state.level
+        constrained = state is not None and state.scale < 1.0
         if norm < self._best * 0.99 or not (constrained or limited):
             self._best = norm
             self._since = 0.0
         else:
             self._since += dt
         stalled = self._since >= self.stall_time and norm > self.tolerance
-        if stalled and not self._stalled:
-            events.append("stalled")
         reached = norm <= self.tolerance
-        if reached and not self._reached:
-            events.append("reached")
+        if (level != self._level or (limited and not self._limited)
+                or (constrained and not self._constrained) or (stalled and not self._stalled)
+                or (reached and not self._reached)):
+            self._events = tuple(name for name, on in (
+                (level, level is not None and level != self._level),
+                ("limit", limited and not self._limited),
+                ("constrained", constrained and not self._constrained),
+                ("stalled", stalled and not self._stalled),
+                ("reached", reached and not self._reached)) if on)  # type: ignore[misc]
+        else:
+            self._events = ()
         self._last = (q, qd, error, norm, state, limited)
         self._level, self._limited, self._constrained = level, limited, constrained
         self._stalled, self._reached = stalled, reached
-        self._events = tuple(events)
 
     def status(self) -> ControlStatus | None:
         """The last step's :class:`ControlStatus` (``None`` before the first step)."""
