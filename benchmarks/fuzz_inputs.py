@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 import kinematics as kin
+from kinematics import robots
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -114,7 +115,7 @@ def corpus(seed: int = 0, pybullet_sample: int = 120, max_bytes: int = 300_000
            ) -> list[tuple[str, bytes]]:
     """``(name, bytes)`` of real URDF files: bundled robots, example-robot-data, a sample of
     pybullet_data (all under ``max_bytes``), and a 2R arm."""
-    paths: list[Path] = sorted((ROOT / "kinematics" / "robots").glob("*.urdf"))
+    paths: list[Path] = sorted(Path(robots.urdf_path(n)) for n in robots.names())
     try:
         import example_robot_data  # noqa: F401
 
@@ -133,7 +134,7 @@ def corpus(seed: int = 0, pybullet_sample: int = 120, max_bytes: int = 300_000
     except ImportError:
         pass
     out = [(str(p), p.read_bytes()) for p in paths if p.stat().st_size <= max_bytes]
-    out.append(("planar2r", (ROOT / "kinematics" / "robots" / "planar2r.urdf").read_bytes()))
+    out.append(("planar2r", Path(robots.urdf_path("planar2r")).read_bytes()))
     return out
 
 

@@ -402,9 +402,9 @@ class ResolvedRateController:
         return np.concatenate(rows), np.concatenate(xs), J0, cast(Array, e0), n0
 
     def _period(self, dt: float | None) -> float:
-        if type(dt) is float and 0.0 < dt < math.inf:
-            return dt    # the control loop's case
-        if dt is not None and np.ndim(dt) > 0:   # type: ignore[arg-type]
+        if type(dt) is float and _checks.MIN_MAGNITUDE <= dt <= _checks.MAX_MAGNITUDE:
+            return dt    # the control loop's case (the same bounds as _checks.positive)
+        if isinstance(dt, (list, tuple)) or (isinstance(dt, np.ndarray) and dt.ndim > 0):
             raise InvalidValueError(
                 f"dt={_checks.show(dt)}: expected the control period [s]; the arguments are "
                 "velocity(q, target_T, dt, target_twist), in step()'s order")
