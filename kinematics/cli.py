@@ -830,6 +830,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         if debug:
             raise
+        if threading.current_thread() is threading.main_thread():
+            # a second Ctrl-C while the interpreter shuts down (threads joining) would end
+            # the process by the signal (-2) instead of with the documented 130
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         print(f"\n{prog}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except KinematicsError as exc:
