@@ -303,8 +303,8 @@ def _root_tag(data: bytes) -> str | None:
     parser.StartDoctypeDeclHandler = doctype
     try:
         parser.Parse(data, True)
-    except (_Stop, expat.ExpatError):
-        pass
+    except (_Stop, expat.ExpatError, LookupError, ValueError):
+        pass        # unknown or multi-byte encodings too: the URDF reader names the problem
     return found[0] if found else None
 
 
