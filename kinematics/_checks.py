@@ -293,9 +293,10 @@ def pose(value: ArrayLike, name: str, *, single: bool = False) -> Array:
     if A.ndim == 2 and _rigid_one(A):
         return A
     flat = A.reshape(-1, 4, 4)
-    ok_finite = np.isfinite(flat).all(axis=(1, 2))
+    ok_finite: NDArray[np.bool_] = np.asarray(np.isfinite(flat).all(axis=(1, 2)))
     R = np.where(ok_finite[:, None, None], flat[:, :3, :3], 0.0)
-    R = np.where((np.abs(R) <= 2.0).all(axis=(1, 2))[:, None, None], R, 2.0)  # no overflow
+    small: NDArray[np.bool_] = np.asarray((np.abs(R) <= 2.0).all(axis=(1, 2)))
+    R = np.where(small[:, None, None], R, 2.0)  # no overflow
     ortho = np.abs(R @ np.swapaxes(R, 1, 2) - np.eye(3)).max(axis=(1, 2)) <= RIGID_TOL
     det_ok = np.abs(np.linalg.det(R) - 1.0) <= RIGID_TOL
     row_ok = (flat[:, 3] == _LAST_ROW).all(axis=1)

@@ -115,12 +115,18 @@ class StatusRecorder:
         if (level != self._level or (limited and not self._limited)
                 or (constrained and not self._constrained) or (stalled and not self._stalled)
                 or (reached and not self._reached)):
-            self._events = tuple(name for name, on in (
-                (level, level is not None and level != self._level),
-                ("limit", limited and not self._limited),
-                ("constrained", constrained and not self._constrained),
-                ("stalled", stalled and not self._stalled),
-                ("reached", reached and not self._reached)) if on)  # type: ignore[misc]
+            events: list[str] = []
+            if level is not None and level != self._level:
+                events.append(level)
+            if limited and not self._limited:
+                events.append("limit")
+            if constrained and not self._constrained:
+                events.append("constrained")
+            if stalled and not self._stalled:
+                events.append("stalled")
+            if reached and not self._reached:
+                events.append("reached")
+            self._events = tuple(events)
         else:
             self._events = ()
         self._last = (q, qd, error, norm, state, limited)
