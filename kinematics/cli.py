@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__, robots
+from . import __version__, progress, robots
 from .exceptions import InvalidValueError, KinematicsError
 from .forward import fk
 from .jacobian import jacobian
@@ -811,6 +811,14 @@ def _quiet_stdout() -> None:
         pass
 
 
+def _on_ctrl_c(signum: int, frame: object) -> None:
+    """SIGINT: raise KeyboardInterrupt as Python does, and note it for the progress bars
+    (:func:`kinematics.progress.interrupt`), which raise it again should a compiled
+    library's callback swallow this one."""
+    progress.interrupt()
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``kinematics`` console script; returns the exit code (module
     docstring: 0 ok, 1 a bar failed, 2 bad input or environment, 3 internal error, 130
@@ -819,6 +827,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     prog = f"kinematics {args.command}"
     debug = bool(getattr(args, "debug", False))
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _on_ctrl_c)
     try:
         with _logging_to_stderr(prog):
             code = int(args.func(args))
@@ -855,6 +865,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if debug:
             raise
+        if progress.interrupted():   # a Ctrl-C that a compiled library turned into an error
+            print(f"\n{prog}: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
         print(f"{prog}: internal error: {type(exc).__name__}: {exc} (run with --debug for "
               "the traceback)", file=sys.stderr)
         return EXIT_INTERNAL

@@ -41,6 +41,27 @@ def format_duration(seconds: float) -> str:
     return f"{h} h {r:02d} min"
 
 
+#: Set by :func:`interrupt` (the CLI's Ctrl-C handler): a KeyboardInterrupt raised inside a
+#: compiled library's callback can be swallowed there (numba's compiler reports it as
+#: "ignored" and goes on), so the next :meth:`Progress.advance` in the main thread raises it
+#: again. A run with a bar is never left running after a Ctrl-C.
+_INTERRUPTED = threading.Event()
+
+
+def interrupt() -> None:
+    """Note a Ctrl-C for the bars (see :data:`_INTERRUPTED`)."""
+    _INTERRUPTED.set()
+    _NOTED.set()
+
+
+def interrupted() -> bool:
+    """Whether a Ctrl-C was noted in this process (also after a bar re-raised it)."""
+    return _NOTED.is_set()
+
+
+_NOTED = threading.Event()
+
+
 class Progress:
     """Progress of ``total`` units of work, drawn on ``stream``.
 
@@ -126,7 +147,15 @@ class Progress:
             self.note(message)
 
     def advance(self, n: int = 1, label: str | None = None) -> None:
-        """Record ``n`` more units done (and optionally a new label) and redraw if due."""
+        """Record ``n`` more units done (and optionally a new label) and redraw if due.
+
+        Raises:
+            KeyboardInterrupt: A Ctrl-C was noted (:func:`interrupt`) and possibly swallowed
+                on its way (in the main thread only).
+        """
+        if _INTERRUPTED.is_set() and threading.current_thread() is threading.main_thread():
+            _INTERRUPTED.clear()
+            raise KeyboardInterrupt
         if label is not None:
             self.label = label
         self.done = min(self.done + n, self.total)

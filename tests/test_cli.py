@@ -291,7 +291,12 @@ def test_ctrl_c_exit_130_without_traceback(tmp_path) -> None:  # type: ignore[no
         time.sleep(0.2)
     time.sleep(1.0)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()             # never leave the run behind (other tests would see it)
+        out, err = proc.communicate()
+        pytest.fail(f"still running 60 s after Ctrl-C:\n{err[-2000:]}")
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "kinematics reach: interrupted" in err
 
@@ -326,3 +331,24 @@ def test_reach_resume_and_checkpoint_warning_on_one_line(tmp_path,  # type: igno
     assert f"resuming 1/2 chunks from '{tmp_path / 'chunks'}'" in err
     again = json.loads((tmp_path / "summary.json").read_text())
     assert again["voxels_reached"] == first["voxels_reached"]
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_kernels_compile_exits_130(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A Ctrl-C that lands inside numba's compiler (which swallows it, or turns it into a
+    RuntimeError) still ends the run with 130, never 3, never a run left going."""
+    env = {**_env(), "NUMBA_CACHE_DIR": str(tmp_path / "cache")}   # cold: everything compiles
+    proc = subprocess.Popen([sys.executable, "-m", "kinematics.cli", "reach", "ur5", "--voxel",
+                             "0.05", "--orientations", "20", "--no-estimate", "--out",
+                             str(tmp_path / "out")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    time.sleep(6.0)
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+        pytest.fail(f"still running 60 s after Ctrl-C:\n{err[-2000:]}")
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
