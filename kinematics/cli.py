@@ -819,6 +819,16 @@ def _on_ctrl_c(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _unraisable(hook_args: Any) -> None:
+    """``sys.unraisablehook`` of a CLI run: a Ctrl-C raised where Python cannot propagate it
+    (numba's compiler callbacks) is noted (:func:`_on_ctrl_c`'s flag), not printed as a
+    traceback; anything else goes to Python's hook."""
+    if isinstance(hook_args.exc_value, KeyboardInterrupt):
+        progress.interrupt()
+        return
+    sys.__unraisablehook__(hook_args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``kinematics`` console script; returns the exit code (module
     docstring: 0 ok, 1 a bar failed, 2 bad input or environment, 3 internal error, 130
@@ -829,6 +839,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = bool(getattr(args, "debug", False))
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _on_ctrl_c)
+        sys.unraisablehook = _unraisable
     try:
         with _logging_to_stderr(prog):
             code = int(args.func(args))
