@@ -460,16 +460,16 @@ class ResolvedRateController:
             else:
                 given = {"dt": dt, "J": J}
                 state = self.monitor.update(q, qd, **{k: given[k] for k in self._monitor_kw})
-            qd, limited = self._monitored(q, qd, dt, state, A, x * out[1], limited)
+            qd, limited = self._monitored(q, qd, dt, state, A, x, float(out[1]), limited)
         self._recorder.record(q.copy(), qd, out[3:9].copy(), float(out[9]), state, limited,
                               dt)
         return qd
 
     def _monitored(self, qa: Array, qd: Array, dt: float, state: Any, A: Array,
-                   y: Array, limited: bool) -> tuple[Array, bool]:
+                   x: Array, k: float, limited: bool) -> tuple[Array, bool]:
         """Apply the monitor's ``state`` to the command ``qd``: unchanged when it does not
         constrain (``scale == 1``); else the monitor's ``command(state, task)`` for this
-        controller's task (``A x ≈ y``, its damping, the velocity and position limits over
+        controller's task (``A q̇ ≈ k x``, its damping, the velocity and position limits over
         ``dt``), or ``qd · scale`` from a monitor that only scales. Returns the command and
         whether a limit shaped it (``limited``: the nominal's, or a safe command at one of
         its velocity bounds)."""
@@ -486,10 +486,11 @@ class ResolvedRateController:
             return qd * float(scale), limited
         lower = np.maximum(np.minimum((self._lo - qa) / dt, 0.0), -self._vmax)
         upper = np.minimum(np.maximum((self._hi - qa) / dt, 0.0), self._vmax)
-        task = Task(A, y, self._damping_rule, lower, upper)
-        x = _checks.vector(command(state, task), "monitor command", self.robot.dof,
-                           "joint velocities")
-        return x, bool((np.abs(x) >= self._vmax * (1.0 - 1e-9)).any())
+        # the task velocity scaled like q̇ for the velocity limits: built only when needed
+        task = Task(A, x * k, self._damping_rule, lower, upper)
+        safe = _checks.vector(command(state, task), "monitor command", self.robot.dof,
+                              "joint velocities")
+        return safe, bool((np.abs(safe) >= self._vmax * (1.0 - 1e-9)).any())
 
     def _velocity(self, qa: Array, target_T: ArrayLike, target_twist: ArrayLike | None,
                   dt: float) -> Array:
@@ -511,7 +512,7 @@ class ResolvedRateController:
         if self.monitor is not None:
             given = {"dt": dt, "J": J}
             state = self.monitor.update(qa, qd, **{k: given[k] for k in self._monitor_kw})
-            qd, limited = self._monitored(qa, qd, dt, state, Jt, k * x, limited)
+            qd, limited = self._monitored(qa, qd, dt, state, Jt, x, k, limited)
         self._recorder.record(qa.copy(), qd, e, norm, state, limited, dt)
         return qd
 
