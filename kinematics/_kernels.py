@@ -1348,6 +1348,22 @@ def _upper_solve(L, n, b, out):  # type: ignore[no-untyped-def]
         out[i] = s / L[i, i]
 
 
+@numba.njit(**_INLINE)
+def _chol_times(L, n, x, u, out):  # type: ignore[no-untyped-def]
+    """``out = H x`` with ``H = L Lᵀ`` (``L`` from :func:`_cholesky`); ``u`` ``(n,)``
+    scratch (``Lᵀ x``)."""
+    for i in range(n):
+        acc = 0.0
+        for k in range(i, n):
+            acc += L[k, i] * x[k]
+        u[i] = acc
+    for i in range(n):
+        acc = 0.0
+        for k in range(i + 1):
+            acc += L[i, k] * u[k]
+        out[i] = acc
+
+
 @numba.njit(**_OPTS)
 def _active_set(L, n, h, C, d, nc, x):  # type: ignore[no-untyped-def]
     """``x`` ``(n,)`` (out): the minimiser of ``½ xᵀ H x − hᵀ x`` subject to
@@ -1379,17 +1395,9 @@ def _active_set(L, n, h, C, d, nc, x):  # type: ignore[no-untyped-def]
     it = 0
     while it < 4 * (nc + n) + 4:
         it += 1
-        # ∇ = H x − h = L (Lᵀ x) − h
+        _chol_times(L, n, x, s, grad)        # ∇ = H x − h
         for i in range(n):
-            acc = 0.0
-            for k in range(i, n):
-                acc += L[k, i] * x[k]
-            s[i] = acc
-        for i in range(n):
-            acc = -h[i]
-            for k in range(i + 1):
-                acc += L[i, k] * s[k]
-            grad[i] = acc
+            grad[i] -= h[i]
         _lower_solve(L, n, grad, r)
         nw = 0
         for i in range(nc):
@@ -1653,18 +1661,10 @@ def _pushed(L, h, C, d, na, nc, push, A, y, lower, upper, x):  # type: ignore[no
         for k in range(n):
             cx += C[i, k] * xp[k]
         d2[i] = min(base - cx, 0.0)
-    # h − H x_p with H = L Lᵀ
     u, h2 = np.empty(n), np.empty(n)
+    _chol_times(L, n, xp, u, h2)           # H x_p, then h − H x_p
     for i in range(n):
-        acc = 0.0
-        for k in range(i, n):
-            acc += L[k, i] * xp[k]
-        u[i] = acc
-    for i in range(n):
-        acc = 0.0
-        for k in range(i + 1):
-            acc += L[i, k] * u[k]
-        h2[i] = h[i] - acc
+        h2[i] = h[i] - h2[i]
     it = _active_set(L, n, h2, C, d2, nc + 1, x)
     for k in range(n):
         x[k] += xp[k]
